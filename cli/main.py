@@ -1,0 +1,47 @@
+"""The `hearth` command: no arguments opens the desktop app; subcommands work in the terminal.
+
+Each subcommand lives in its own module of this package and exposes
+`register(subparsers)`, which adds its parser and sets `func` on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that register subcommands, in the order `hearth --help` lists them.
+COMMAND_MODULES: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hearth",
+        description="Chat with gpt-oss on your own machine. With no command, opens the Hearth window.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _open_window()
+    return int(args.func(args) or 0)
+
+
+def _open_window() -> int:
+    try:
+        app = importlib.import_module("desktop.app")
+    except ModuleNotFoundError:
+        print("The Hearth window is not part of this build yet; see `hearth --help`.", file=sys.stderr)
+        return 2
+    return int(app.main() or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
