@@ -180,7 +180,8 @@ def _read_tokenizer_json(path: Path) -> tuple[dict[bytes, int], dict[str, int]]:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise TokenizerError(f"{path} is damaged or is not a tokenizer file ({error}).") from error
     if model.get("type", "BPE") != "BPE":
-        raise TokenizerError(f"{path} describes a {model.get('type')} tokenizer; gpt-oss needs byte-level BPE.")
+        kind = model.get("type")
+        raise TokenizerError(f"{path} describes a {kind} tokenizer; gpt-oss needs byte-level BPE.")
     to_byte = {char: byte for byte, char in _byte_level_alphabet().items()}
     ranks: dict[bytes, int] = {}
     for text, rank in vocab.items():
@@ -212,7 +213,7 @@ def _check_ranks(ranks: dict[bytes, int], path: Path) -> None:
 def _byte_level_alphabet() -> dict[int, str]:
     """GPT-2's byte -> printable character map, used by byte-level tokenizer.json files:
     printable Latin-1 bytes stand for themselves, the rest are shifted to U+0100 onwards."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    printable = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]  # '!'..'~', '¡'..'¬', '®'..'ÿ'
     alphabet = {byte: chr(byte) for byte in printable}
     shift = 0
     for byte in range(256):

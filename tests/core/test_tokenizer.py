@@ -23,7 +23,8 @@ from core.tokenizer import (
 
 SAMPLES = {
     "english": "The quick brown fox jumps over the lazy dog. It's 3:45pm, isn't it? I'd say we'll see.",
-    "code": 'def main(argv: list[str]) -> int:\n\tif not argv:\n\t\treturn 1  # nothing\n    print(f"{x!r:>10}")\r\n',
+    "code": 'def main(argv: list[str]) -> int:\n\tif not argv:\n\t\treturn 1  # nothing\n'
+    '    print(f"{x!r:>10}")\r\n',
     "cjk": "東京は日本の首都です。我爱自然语言处理。한국어 텍스트도 있습니다.",
     "emoji": "Family: 👨‍👩‍👧‍👦, flags 🇫🇷🇯🇵, brain 🧠, skin 👍🏽 and 🤖!",
     "whitespace": "a" + " " * 1000 + "b\n\n\n\n" + "\t" * 300 + "c" + "\r\n" * 50 + " \n \n  ",
@@ -70,7 +71,8 @@ def write_tokenizer_json(vocab_file: Path, folder: Path) -> Path:
         "pre_tokenizer": {
             "type": "Sequence",
             "pretokenizers": [
-                {"type": "Split", "pattern": {"Regex": O200K_PATTERN}, "behavior": "Isolated", "invert": False},
+                {"type": "Split", "pattern": {"Regex": O200K_PATTERN}, "behavior": "Isolated",
+                 "invert": False},
                 {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False},
             ],
         },
@@ -103,7 +105,8 @@ def from_json(tmp_path_factory):
 def test_shipped_vocabulary_is_the_published_file():
     data = shipped_vocabulary().read_bytes()
     assert len(data) == 3_613_922
-    assert hashlib.sha256(data).hexdigest() == "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+    digest = hashlib.sha256(data).hexdigest()
+    assert digest == "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
 
 
 def test_known_ids(from_tiktoken):
