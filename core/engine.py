@@ -1,0 +1,188 @@
+"""Loads a model onto a device and runs it: `load_model`, `Model`, `Session`.
+
+The `Transformer` stays pure; this file owns device state: where the weights live, the
+compute dtype, the backend's workspaces, and each session's KV cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import fields, is_dataclass, replace
+from pathlib import Path
+
+import psutil
+import torch
+
+from core.backends import BACKENDS, torch_ops
+from core.checkpoint import Weights, read_checkpoint
+from core.config import ModelConfig
+from core.errors import ContextOverflow, InvalidInput, NotEnoughMemory
+from core.kv_cache import KVCache, Snapshot
+from core.model import Transformer
+
+PREFILL_CHUNK = 512     # tokens per forward during prefill: bounds activations, amortizes expert decoding
+_LOGITS_ROWS = 1024     # lm_head rows per step in `Model.logits`
+
+
+def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | None = None,
+               backend: str | None = None) -> Model:
+    """Opens the model folder at `path` (either published format) on `device`.
+
+    CPU weights stay memory-mapped from the files; the MXFP4 experts are never unpacked
+    as a whole. `dtype` is the compute dtype (bfloat16 by default, as the model was trained).
+    """
+    device = torch.device(device)
+    backend = backend or "torch"
+    if backend not in BACKENDS:
+        raise InvalidInput(f"Unknown compute backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    config, weights = read_checkpoint(path)
+    _check_memory(weights, device)
+    dtype = dtype or torch.bfloat16
+    weights = _to_device(weights, device, dtype)
+    ops = torch_ops(weights.layers[0].moe.experts, dtype, device)
+    return Model(Transformer(config, weights, ops, dtype, device), Path(path))
+
+
+def checkpoint_bytes(weights: Weights) -> int:
+    return sum(t.nbytes for t in _tensors(weights))
+
+
+def _tensors(obj):
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif is_dataclass(obj):
+        for f in fields(obj):
+            yield from _tensors(getattr(obj, f.name))
+    elif isinstance(obj, tuple):
+        for item in obj:
+            yield from _tensors(item)
+
+
+def _check_memory(weights: Weights, device: torch.device) -> None:
+    need = checkpoint_bytes(weights)
+    if device.type == "cpu":
+        have = psutil.virtual_memory().total
+        where = "memory (RAM)"
+    elif device.type == "cuda":
+        have = torch.cuda.get_device_properties(device).total_memory
+        where = "graphics card memory"
+    else:
+        return
+    if need > have:
+        raise NotEnoughMemory(
+            f"This model needs {need / 2**30:.1f} GiB but the computer has only {have / 2**30:.1f} GiB of "
+            f"{where}. Choose a smaller model, or use a machine with more memory.")
+
+
+def _to_device(obj, device: torch.device, dtype: torch.dtype):
+    """Float tensors to (device, dtype); packed uint8 weights only to device. CPU tensors
+    already in `dtype` stay as they are: views of the memory-mapped files."""
+    if isinstance(obj, torch.Tensor):
+        if obj.is_floating_point():
+            return obj.to(device=device, dtype=dtype)
+        return obj.to(device=device)
+    if is_dataclass(obj):
+        return replace(obj, **{f.name: _to_device(getattr(obj, f.name), device, dtype) for f in fields(obj)})
+    if isinstance(obj, tuple):
+        return tuple(_to_device(item, device, dtype) for item in obj)
+    return obj
+
+
+class Model:
+    def __init__(self, transformer: Transformer, path: Path):
+        self.transformer = transformer
+        self.path = path
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.transformer.config
+
+    @property
+    def device(self) -> torch.device:
+        return self.transformer.device
+
+    def logits(self, token_ids) -> torch.Tensor:
+        """float32 [T, V]: a full causal forward over `token_ids`, with no cache."""
+        ids = _check_ids(token_ids, self.config, 0)
+        with torch.inference_mode():
+            positions = torch.arange(len(ids), device=self.device)
+            hidden = self.transformer.forward(ids.to(self.device), positions, cache=None)
+            out = torch.empty(len(ids), self.config.vocab_size, dtype=torch.float32)
+            for start in range(0, len(ids), _LOGITS_ROWS):
+                out[start:start + _LOGITS_ROWS] = self.transformer.unembed(hidden[start:start + _LOGITS_ROWS]).cpu()
+        return out
+
+    def new_session(self, max_tokens: int | None = None) -> Session:
+        """A conversation state with its own KV cache, for up to `max_tokens` (default: the context)."""
+        limit = min(max_tokens or self.config.context_length, self.config.context_length)
+        return Session(self.transformer, limit)
+
+
+class Session:
+    """Feeds tokens through the model, keeping their keys and values for the next ones."""
+
+    def __init__(self, transformer: Transformer, max_tokens: int):
+        self.transformer = transformer
+        self.max_tokens = max_tokens
+        self.cache = KVCache(transformer.config, transformer.dtype, transformer.device, max_tokens)
+        self.tokens: list[int] = []
+        self._marks: list[Snapshot] = []
+        self._lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        return len(self.tokens)
+
+    def feed(self, token_ids) -> torch.Tensor:
+        """float32 [V]: the logits after the last of `token_ids`, which extend the session."""
+        ids = _check_ids(token_ids, self.transformer.config, self.position)
+        if len(ids) == 0:
+            raise InvalidInput("There is nothing to process: the input has no tokens.")
+        if self.position + len(ids) > self.max_tokens:
+            raise ContextOverflow(
+                f"The conversation is too long for this model: {self.position + len(ids)} tokens, "
+                f"but it can keep at most {self.max_tokens} in mind. Start a new chat or shorten the message.")
+        device = self.transformer.device
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(ids), PREFILL_CHUNK):
+                chunk = ids[start:start + PREFILL_CHUNK].to(device)
+                positions = torch.arange(self.position, self.position + len(chunk), device=device)
+                hidden = self.transformer.forward(chunk, positions, self.cache)
+                self.cache.position += len(chunk)
+                self.tokens.extend(chunk.tolist())
+            return self.transformer.unembed(hidden[-1:])[0].cpu()
+
+    def mark(self) -> None:
+        """Remembers the current position, so `rewind` can come back to it later."""
+        with self._lock:
+            self._marks = [m for m in self._marks if m.position < self.position]
+            self._marks.append(self.cache.snapshot())
+
+    def rewind(self, n: int) -> int:
+        """Goes back to the latest restorable position <= n (a mark, or the start) and returns it."""
+        with self._lock:
+            if n >= self.position:
+                return self.position
+            self._marks = [m for m in self._marks if m.position <= n]
+            if self._marks:
+                self.cache.restore(self._marks[-1])
+            else:
+                self.cache = KVCache(self.transformer.config, self.transformer.dtype,
+                                     self.transformer.device, self.max_tokens)
+            del self.tokens[self.cache.position:]
+            return self.cache.position
+
+
+def _check_ids(token_ids, config: ModelConfig, start: int) -> torch.Tensor:
+    ids = torch.as_tensor(token_ids)
+    if ids.dim() != 1 or ids.dtype in (torch.bool,) or ids.is_floating_point():
+        raise InvalidInput("Token ids must be a flat list of whole numbers.")
+    ids = ids.to(torch.int64)
+    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= config.vocab_size):
+        bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+        raise InvalidInput(f"Token id {bad} is outside this model's vocabulary (0 to {config.vocab_size - 1}).")
+    if start + len(ids) > config.context_length:
+        raise ContextOverflow(
+            f"The text is too long for this model: {start + len(ids)} tokens, but its context holds "
+            f"{config.context_length}. Shorten the message or start a new chat.")
+    return ids

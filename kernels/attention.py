@@ -1,0 +1,49 @@
+"""Attention with learned sinks, grouped-query heads and an optional sliding window.
+
+Shapes: T queries, S keys, Hq query heads, Hkv key/value heads (G = Hq/Hkv queries per kv
+head), hd head dim. Masks come from positions, so the same op serves a full forward, a
+chunked prefill against a KV cache, and one decode step; key position -1 marks an empty slot.
+
+`attention_torch` is the PyTorch path and the GPU kernels' reference. Scores and softmax
+are float32; the sink is one extra logit column per head, dropped after the softmax.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# Scores of one query chunk stay under this many float32 values (~256 MB), so long prompts
+# never build a [Hq, T, S] matrix at once.
+_MAX_SCORES = 1 << 26
+
+
+def attention_torch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sinks: torch.Tensor,
+                    q_positions: torch.Tensor, k_positions: torch.Tensor,
+                    sliding_window: int | None, sm_scale: float) -> torch.Tensor:
+    """q [T, Hq, hd], k/v [S, Hkv, hd], sinks [Hq], positions [T] / [S] -> [T, Hq*hd]."""
+    T, Hq, hd = q.shape
+    S = k.shape[0]
+    chunk = max(1, _MAX_SCORES // max(1, Hq * S))
+    out = torch.empty(T, Hq * hd, dtype=q.dtype, device=q.device)
+    kf, vf = k.float(), v.float()
+    for start in range(0, T, chunk):
+        stop = min(T, start + chunk)
+        out[start:stop] = _attend(q[start:stop].float(), kf, vf, sinks, q_positions[start:stop],
+                                  k_positions, sliding_window, sm_scale).to(q.dtype)
+    return out
+
+
+def _attend(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale):
+    T, Hq, hd = q.shape
+    S, Hkv, _ = k.shape
+    G = Hq // Hkv
+    q = q.view(T, Hkv, G, hd)
+    scores = torch.einsum("tkgd,skd->kgts", q, k) * sm_scale                # [Hkv, G, T, S]
+    visible = (k_positions[None, :] <= q_positions[:, None]) & (k_positions[None, :] >= 0)  # [T, S]
+    if sliding_window is not None:
+        visible &= q_positions[:, None] - k_positions[None, :] < sliding_window
+    scores = scores.masked_fill(~visible, float("-inf"))
+    sink = sinks.float().view(Hkv, G, 1, 1).expand(Hkv, G, T, 1)
+    probs = torch.softmax(torch.cat([scores, sink], dim=-1), dim=-1)[..., :S]  # [Hkv, G, T, S]
+    o = torch.einsum("kgts,skd->tkgd", probs, v)                           # [T, Hkv, G, hd]
+    return o.reshape(T, Hq * hd)

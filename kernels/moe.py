@@ -1,0 +1,72 @@
+"""Mixture of experts on MXFP4 weights: router, interleaved clamped SwiGLU, expert matmuls.
+
+Shapes: T tokens, D hidden, E experts, K active per token, I intermediate.
+
+`moe_torch` is the PyTorch path (the CPU engine and the reference for the GPU kernels):
+only the experts some token routes to are decoded, one matrix at a time, into a reused
+buffer; every token of the chunk that uses an expert shares that one decode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from kernels.mxfp4 import Mxfp4Decoder
+
+SWIGLU_ALPHA = 1.702
+
+
+@dataclass(frozen=True)
+class ExpertWeights:
+    gate_up_blocks: torch.Tensor  # [E, 2I, D/32, 16] uint8
+    gate_up_scales: torch.Tensor  # [E, 2I, D/32] uint8
+    gate_up_bias: torch.Tensor    # [E, 2I]
+    down_blocks: torch.Tensor     # [E, D, I/32, 16] uint8
+    down_scales: torch.Tensor     # [E, D, I/32] uint8
+    down_bias: torch.Tensor       # [E, D]
+
+    @property
+    def largest_matrix(self) -> int:
+        """Values in the largest single expert matrix (what one decode buffer must hold)."""
+        _, rows, groups, _ = self.gate_up_blocks.shape
+        _, down_rows, down_groups, _ = self.down_blocks.shape
+        return max(rows * groups, down_rows * down_groups) * 32
+
+
+def route_torch(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Tensor,
+                top_k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """x [T, D] -> (weights [T, K] float32, experts [T, K] int64): the top-k router logits,
+    sorted, with a softmax over those k values only."""
+    logits = F.linear(x, router_weight, router_bias).float()  # [T, E]
+    top = torch.topk(logits, top_k, dim=-1, sorted=True)
+    return torch.softmax(top.values, dim=-1), top.indices
+
+
+def swiglu_torch(h: torch.Tensor, limit: float, alpha: float = SWIGLU_ALPHA) -> torch.Tensor:
+    """h [T, 2I] -> [T, I]: gate and linear halves interleaved (0::2, 1::2), clamped."""
+    gate = h[..., 0::2].clamp(max=limit)
+    linear = h[..., 1::2].clamp(min=-limit, max=limit)
+    return gate * torch.sigmoid(alpha * gate) * (linear + 1)
+
+
+def moe_torch(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Tensor,
+              experts: ExpertWeights, top_k: int, swiglu_limit: float,
+              decoder: Mxfp4Decoder | None = None) -> torch.Tensor:
+    """x [T, D] -> [T, D]: sum over each token's K experts of weight * expert(x)."""
+    if decoder is None:
+        decoder = Mxfp4Decoder(experts.largest_matrix, dtype=x.dtype, device=x.device)
+    weights, chosen = route_torch(x, router_weight, router_bias, top_k)    # [T, K]
+    out = torch.zeros(x.shape, dtype=torch.float32, device=x.device)      # [T, D]
+    for expert in torch.unique(chosen).tolist():
+        tokens, slot = torch.nonzero(chosen == expert, as_tuple=True)      # [n], [n]
+        xe = x[tokens]                                                     # [n, D]
+        gate_up = decoder.decode(experts.gate_up_blocks[expert], experts.gate_up_scales[expert])
+        h = F.linear(xe, gate_up, experts.gate_up_bias[expert].to(x.dtype))  # [n, 2I]
+        a = swiglu_torch(h, swiglu_limit)                                  # [n, I]
+        down = decoder.decode(experts.down_blocks[expert], experts.down_scales[expert])
+        y = F.linear(a, down, experts.down_bias[expert].to(x.dtype))       # [n, D]
+        out.index_add_(0, tokens, y.float() * weights[tokens, slot].unsqueeze(-1))
+    return out.to(x.dtype)
