@@ -1,0 +1,94 @@
+"""The small frozen events a chat turn streams to its reader (terminal, desktop window, tests).
+
+The harmony parser produces the message events; `generate` adds `Notice` and `Finished`.
+A reader can `match` on the class and ignore what it does not show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+
+
+@dataclass(frozen=True)
+class MessageStarted:
+    """The model opened a message on `channel` (analysis / commentary / final)."""
+
+    channel: str
+    recipient: str | None = None  # e.g. "functions.get_weather" for a tool call
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """New text of the current message; never half a UTF-8 character."""
+
+    channel: str
+    text: str
+    recipient: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageEnded:
+    """The message on `channel` is complete; `text` is all of it."""
+
+    channel: str
+    text: str
+    recipient: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """The model asks for a tool: `recipient` is e.g. "functions.get_weather", `arguments` the
+    JSON text it wrote (not validated: the caller decides what to do with bad JSON)."""
+
+    recipient: str
+    arguments: str
+    content_type: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.recipient.removeprefix("functions.")
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """The model ended its turn: "return" (answer done), "call" (waits for a tool result) or
+    "endoftext"."""
+
+    how: Literal["return", "call", "endoftext"]
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """The model's output broke the harmony format; the text says how. Parsing goes on."""
+
+    problem: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the person should know about this turn (e.g. old turns were dropped)."""
+
+    text: str
+    dropped_turns: int = 0
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Always the last event of a turn."""
+
+    reason: FinishReason
+    prompt_tokens: int  # the whole prompt
+    reused_tokens: int  # of which were already in the KV cache (not computed again)
+    generated_tokens: int
+    prompt_tokens_per_second: float  # over the tokens actually computed
+    decode_tokens_per_second: float
+    time_to_first_token: float  # seconds from the call to the first sampled token
+    error: str | None = None  # a sentence for a person when reason == "error"
+
+
+ParserEvent = MessageStarted | TextDelta | MessageEnded | ToolCall | TurnEnded | Malformed
+Event = ParserEvent | Notice | Finished
