@@ -1,0 +1,216 @@
+"""Model files on disk: hashing, the Hearth manifest, and a structure check of a checkpoint folder.
+
+- `sha256_file`, `git_blob_oid`: the two hashes the hub publishes (LFS files carry a SHA-256;
+  small files are identified by their git blob id).
+- `Manifest` (`hearth-manifest.json`): what an installed or exported model consists of: catalogue
+  id, source repository and commit, format, and every file with its size and SHA-256. Written
+  into every installed model folder and beside every export.
+- `inspect_checkpoint(folder)`: finds which published format a folder holds (`hf` = the
+  repository root, `original` = OpenAI's own `original/` layout) and checks config.json, the
+  shard index and every safetensors header against the file sizes, without loading weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound
+
+MANIFEST_NAME = "hearth-manifest.json"
+CHUNK = 1024 * 1024
+# A safetensors header larger than this is not a header but damage (the real ones are < 1 MB).
+MAX_HEADER_BYTES = 100 * 1024 * 1024
+
+
+def sha256_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            if on_bytes is not None:
+                on_bytes(len(chunk))
+    return digest.hexdigest()
+
+
+def git_blob_oid(path: Path) -> str:
+    """The git object id of a file's content: how the hub names files that are not in LFS."""
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str  # relative, with forward slashes
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    catalogue_id: str
+    repo: str
+    commit: str | None
+    format: str  # "hf" or "original"
+    files: tuple[FileRecord, ...]
+    # Set when a model is registered in place: the folder that holds its files.
+    location: str | None = None
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def write(self, folder: Path) -> None:
+        data = asdict(self)
+        data["files"] = [asdict(f) for f in self.files]
+        tmp = folder / (MANIFEST_NAME + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        os.replace(tmp, folder / MANIFEST_NAME)
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST_NAME
+        try:
+            data = json.loads(path.read_text())
+            files = tuple(FileRecord(**f) for f in data.pop("files"))
+            return cls(files=files, **data)
+        except FileNotFoundError:
+            raise ModelNotFound(f"The folder {folder} holds no Hearth manifest.") from None
+        except (ValueError, TypeError, KeyError) as e:
+            raise CorruptCheckpoint(f"The manifest {path} is damaged and cannot be read ({e}).") from None
+
+
+@dataclass(frozen=True)
+class CheckpointLayout:
+    format: str  # "hf" or "original"
+    config: dict
+    # Files that make up the model, relative to the folder inspected: weights, index, config,
+    # tokenizer and generation files. Folders of other formats (original/, metal/) are not listed.
+    files: tuple[str, ...]
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelNotFound(f"{path} is missing, so this folder does not hold a model.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidConfig(f"{path} is damaged: it is not a readable settings file.") from None
+    if not isinstance(config, dict) or "num_hidden_layers" not in config:
+        raise InvalidConfig(f"{path} does not describe a gpt-oss model.")
+    return config
+
+
+def read_safetensors_header(path: Path) -> dict:
+    """The tensor table of a safetensors file, checked against the file's size."""
+    size = path.stat().st_size
+    name = path.name
+    with open(path, "rb") as f:
+        raw = f.read(8)
+        if len(raw) < 8:
+            raise CorruptCheckpoint(f"The weights file {name} is too short to be a weights file.")
+        (n,) = struct.unpack("<Q", raw)
+        if n > MAX_HEADER_BYTES or 8 + n > size:
+            raise CorruptCheckpoint(f"The weights file {name} is damaged or cut short.")
+        try:
+            header = json.loads(f.read(n))
+        except (ValueError, UnicodeDecodeError):
+            raise CorruptCheckpoint(f"The weights file {name} has a damaged header.") from None
+    data_bytes = size - 8 - n
+    end = 0
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            start, stop = info["data_offsets"]
+        except (KeyError, TypeError, ValueError):
+            raise CorruptCheckpoint(f"The weights file {name} has a damaged entry for {key}.") from None
+        if not 0 <= start <= stop <= data_bytes:
+            raise CorruptCheckpoint(f"The weights file {name} is cut short: {key} lies past its end.")
+        end = max(end, stop)
+    if end != data_bytes:
+        raise CorruptCheckpoint(f"The weights file {name} has {data_bytes - end} stray bytes at its end.")
+    return header
+
+
+def _tensor_names(path: Path) -> set[str]:
+    return {k for k in read_safetensors_header(path) if k != "__metadata__"}
+
+
+def _check_hf(folder: Path, config: dict) -> list[str]:
+    index_path = folder / "model.safetensors.index.json"
+    if index_path.exists():
+        try:
+            weight_map = json.loads(index_path.read_text())["weight_map"]
+        except (ValueError, KeyError, TypeError):
+            raise CorruptCheckpoint("The shard index model.safetensors.index.json is damaged.") from None
+        shards = sorted(set(weight_map.values()))
+        for shard in shards:
+            if not (folder / shard).is_file():
+                raise ModelNotFound(f"The weights file {shard} is missing from {folder}.")
+            names = _tensor_names(folder / shard)
+            missing = [t for t, s in weight_map.items() if s == shard and t not in names]
+            if missing:
+                raise CorruptCheckpoint(
+                    f"The weights file {shard} lacks {len(missing)} tensors, e.g. {missing[0]}."
+                )
+        weights = ["model.safetensors.index.json", *shards]
+    elif (folder / "model.safetensors").is_file():
+        _tensor_names(folder / "model.safetensors")
+        weights = ["model.safetensors"]
+    else:
+        raise ModelNotFound(f"No weights files (model.safetensors.index.json and shards) are in {folder}.")
+    others = [
+        p.name
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST_NAME and p.name not in weights
+        and not p.name.endswith(".safetensors")
+    ]
+    return [*others, *weights]
+
+
+def _check_original(folder: Path) -> list[str]:
+    shards = sorted(p.name for p in folder.glob("*.safetensors"))
+    if not shards:
+        raise ModelNotFound(f"No weights files (*.safetensors) are in {folder}.")
+    for shard in shards:
+        _tensor_names(folder / shard)
+    others = sorted(
+        p.name for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST_NAME
+        and p.suffix != ".safetensors"
+    )
+    return [*others, *shards]
+
+
+def inspect_checkpoint(folder: Path) -> CheckpointLayout:
+    """Which format `folder` holds and which files make it up; raises if it is incomplete or damaged.
+
+    The root format (config.json with `model_type`, a shard index) wins when a folder holds both.
+    A folder whose config.json is in OpenAI's own format, or that holds only an `original/`
+    folder, is the original format; its files are listed under `original/` in the second case.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelNotFound(f"The folder {folder} does not exist.")
+    if (folder / "config.json").is_file():
+        config = _read_config(folder / "config.json")
+        # The same test the engine's config reader uses to tell the two formats apart.
+        if "num_experts" in config and "num_local_experts" not in config:
+            return CheckpointLayout("original", config, tuple(_check_original(folder)))
+        return CheckpointLayout("hf", config, tuple(_check_hf(folder, config)))
+    if (folder / "original" / "config.json").is_file():
+        config = _read_config(folder / "original" / "config.json")
+        files = [f"original/{name}" for name in _check_original(folder / "original")]
+        # Tokenizer files live at the repository root in the published layout; keep them along.
+        extras = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.startswith("tokenizer"))
+        return CheckpointLayout("original", config, tuple([*extras, *files]))
+    raise ModelNotFound(f"{folder} holds no config.json, so it holds no model in a format Hearth reads.")

@@ -1,0 +1,50 @@
+"""Models on this machine: the public API the desktop app and the terminal use.
+
+Everything goes through one object::
+
+    store = ModelStore(models_dir=None, offline=None)   # defaults: HEARTH_MODELS_DIR or the
+                                                         # per-user data folder; HEARTH_OFFLINE
+    store.list() -> list[ModelInfo]          # catalogue models: "installed" / "partial" / "available"
+    store.info(model_id) -> ModelInfo
+    store.path(model_id) -> Path             # folder to pass to core.load_model
+    store.download(model_id, progress=cb, pause=event, cancel=event) -> DownloadOutcome
+        # status "installed" or "paused"; call again to resume, also after a restart.
+        # cancel removes the partial files and raises Cancelled.
+    store.request_pause(model_id) -> bool    # pause a download running in another process
+    store.import_folder(src, model_id=None, progress=cb, copy=True, cancel=event) -> ModelInfo
+    store.export(model_id, dest, progress=cb, cancel=event) -> Path   # <dest>/<id>/ + manifest
+    store.delete(model_id) -> int            # bytes freed
+    store.verify(model_id, progress=cb) -> VerifyReport   # .ok, .problems
+
+`cb` receives frozen `Progress` events (phase, file, bytes done/total per file and overall,
+speed, ETA, a message sentence for retries) from the thread doing the work; a GUI forwards
+them to its main thread. All long calls block: run them in a worker thread.
+
+Errors are the typed ones of `core.errors` (ModelNotFound, DownloadFailed, OfflineMode,
+DiskFull, Cancelled, CorruptCheckpoint, InvalidConfig, InvalidInput); `str(error)` is a sentence
+for a person. No error path deletes an installed model or downloaded data, except `cancel`,
+which removes the partial download it was asked to abandon.
+
+Which model fits this machine: `core.hardware` (`detect_hardware`, `plan_fit`, `recommend`).
+"""
+
+from core.catalogue import CATALOGUE, CatalogueEntry
+from core.downloads import DownloadOutcome, RetryPolicy
+from core.model_files import Manifest
+from core.model_progress import Progress, ProgressCallback
+from core.model_store import FileProblem, ModelInfo, ModelStore, VerifyReport, default_models_dir
+
+__all__ = [
+    "CATALOGUE",
+    "CatalogueEntry",
+    "DownloadOutcome",
+    "FileProblem",
+    "Manifest",
+    "ModelInfo",
+    "ModelStore",
+    "Progress",
+    "ProgressCallback",
+    "RetryPolicy",
+    "VerifyReport",
+    "default_models_dir",
+]
