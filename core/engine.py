@@ -136,8 +136,6 @@ class Session:
     def feed(self, token_ids) -> torch.Tensor:
         """float32 [V]: the logits after the last of `token_ids`, which extend the session."""
         ids = _check_ids(token_ids, self.transformer.config, self.position)
-        if len(ids) == 0:
-            raise InvalidInput("There is nothing to process: the input has no tokens.")
         if self.position + len(ids) > self.max_tokens:
             raise ContextOverflow(
                 f"The conversation is too long for this model: {self.position + len(ids)} tokens, "
@@ -175,10 +173,12 @@ class Session:
 
 def _check_ids(token_ids, config: ModelConfig, start: int) -> torch.Tensor:
     ids = torch.as_tensor(token_ids)
+    if ids.numel() == 0:
+        raise InvalidInput("There is nothing to process: the input has no tokens.")
     if ids.dim() != 1 or ids.dtype in (torch.bool,) or ids.is_floating_point():
         raise InvalidInput("Token ids must be a flat list of whole numbers.")
     ids = ids.to(torch.int64)
-    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= config.vocab_size):
+    if (int(ids.min()) < 0 or int(ids.max()) >= config.vocab_size):
         bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
         raise InvalidInput(f"Token id {bad} is outside this model's vocabulary (0 to {config.vocab_size - 1}).")
     if start + len(ids) > config.context_length:

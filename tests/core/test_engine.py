@@ -1,0 +1,118 @@
+"""The engine against the independent reference, and its own paths against each other."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from core import load_model
+from core.testing import random_weights, tiny_config, write_checkpoint
+from tests.core.reference_model import reference_logits
+
+CONFIG = tiny_config(num_hidden_layers=4, sliding_window=6)
+SEED = 3
+
+
+@pytest.fixture(scope="module")
+def tensors():
+    return random_weights(CONFIG, SEED)
+
+
+@pytest.fixture(scope="module")
+def hf_folder(tmp_path_factory, tensors):
+    return write_checkpoint(tmp_path_factory.mktemp("hf"), CONFIG, tensors=tensors, max_shard_bytes=150_000)
+
+
+@pytest.fixture(scope="module")
+def original_folder(tmp_path_factory, tensors):
+    return write_checkpoint(tmp_path_factory.mktemp("repo") / "original", CONFIG, tensors=tensors, format="original")
+
+
+@pytest.fixture(scope="module")
+def tokens():
+    return torch.randint(0, CONFIG.vocab_size, (21,), generator=torch.Generator().manual_seed(7)).tolist()
+
+
+@pytest.fixture(scope="module")
+def expected(hf_folder, tensors, tokens):
+    config = json.loads((hf_folder / "config.json").read_text())
+    return reference_logits(tensors, config, tokens)
+
+
+def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> tuple[float, float]:
+    """(max |error| / max |expected|, rms error / rms expected)."""
+    diff = (actual - expected).float()
+    return (diff.abs().max() / expected.abs().max()).item(), (diff.norm() / expected.norm()).item()
+
+
+def test_float32_engine_matches_reference(hf_folder, tokens, expected):
+    # Same math in float32 on both sides, different order of operations (fused matmuls, chunked
+    # softmax): float32 rounding alone stays far below 1e-4 over 4 layers.
+    actual = load_model(hf_folder, dtype=torch.float32).logits(tokens)
+    max_err, rms_err = relative_error(actual, expected)
+    assert max_err < 1e-4 and rms_err < 1e-4
+
+
+def test_bfloat16_engine_matches_reference(hf_folder, tokens, expected):
+    # bfloat16 activations (8-bit mantissa, ~0.4% per rounding) through 4 blocks of matmuls:
+    # errors of ~1-2% of the logit scale are rounding, while any wiring mistake (a wrong mask,
+    # rope half, interleave or sink) moves logits by O(100%).
+    actual = load_model(hf_folder).logits(tokens)
+    max_err, rms_err = relative_error(actual, expected)
+    assert max_err < 0.05 and rms_err < 0.03
+    agree = (actual.argmax(-1) == expected.argmax(-1)).float().mean().item()
+    assert agree >= 0.9
+
+
+def test_both_formats_give_identical_logits(hf_folder, original_folder, tokens):
+    hf = load_model(hf_folder).logits(tokens)
+    assert torch.equal(hf, load_model(original_folder).logits(tokens))
+    assert torch.equal(hf, load_model(original_folder.parent).logits(tokens))  # repo root holding original/
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_feeding_one_token_at_a_time_matches_full_forward(hf_folder, tokens, dtype):
+    # 21 tokens with a window of 6: the ring buffer wraps three times.
+    model = load_model(hf_folder, dtype=dtype)
+    full = model.logits(tokens)
+    session = model.new_session()
+    stepwise = torch.stack([session.feed([t]) for t in tokens])
+    tolerance = 1e-5 if dtype == torch.float32 else 0.0  # bf16: the same kernels on the same values
+    assert relative_error(stepwise, full)[0] <= tolerance
+
+
+def test_chunked_prefill_matches_full_forward(hf_folder, tokens, monkeypatch):
+    model = load_model(hf_folder, dtype=torch.float32)
+    full = model.logits(tokens)
+    monkeypatch.setattr("core.engine.PREFILL_CHUNK", 4)  # chunks shorter than the window, and a ragged tail
+    session = model.new_session()
+    last = session.feed(tokens[:17])
+    assert relative_error(last, full[16])[0] < 1e-5
+    last = session.feed(tokens[17:])
+    assert relative_error(last, full[-1])[0] < 1e-5
+
+
+def test_rewind_to_a_mark_continues_exactly(hf_folder, tokens):
+    model = load_model(hf_folder, dtype=torch.float32)
+    full = model.logits(tokens)
+    session = model.new_session()
+    session.feed(tokens[:9])
+    session.mark()
+    session.feed(tokens[9:15])
+    assert session.rewind(12) == 9  # the latest mark at or before 12
+    assert session.tokens == tokens[:9]
+    assert relative_error(session.feed(tokens[9:]), full[-1])[0] < 1e-5
+    assert session.rewind(3) == 0  # no mark that early: back to the start
+    assert relative_error(session.feed(tokens), full[-1])[0] < 1e-5
+
+
+def test_session_limit_is_enforced(hf_folder):
+    from core.errors import ContextOverflow
+
+    session = load_model(hf_folder).new_session(max_tokens=5)
+    session.feed([1, 2, 3])
+    with pytest.raises(ContextOverflow, match="too long"):
+        session.feed([4, 5, 6])
+    assert session.position == 3  # the refused tokens left no trace
