@@ -168,17 +168,18 @@ class _Run:
         self.policy = store.retry
         self.fetched = 0
         self._next_pause_check = 0.0
-        self.meter: ProgressMeter | None = None
 
     # -- the phases -------------------------------------------------------------------
     def run(self) -> DownloadOutcome:
         model_id = self.entry.id
         try:
+            # Sized by the catalogue's estimate until the hub has told the real sizes.
+            self.meter = ProgressMeter(model_id, self.entry.download_bytes, self.progress)
+            self.meter.emit(force=True, phase="preparing")
             state = read_state(self.partial) or self._fetch_state()
             total = sum(f.size for f in state.files)
             have = sum(self._bytes_on_disk(f) for f in state.files)
-            self.meter = ProgressMeter(model_id, total, self.progress, done=have)
-            self.meter.emit(force=True, phase="preparing")
+            self.meter.total, self.meter.done = total, have
             self._check_disk(total - have)
             for f in state.files:
                 if not (self.partial / f.path).is_file():
@@ -189,8 +190,7 @@ class _Run:
                 shutil.rmtree(self.partial, ignore_errors=True)
                 message = f"The download of {model_id} was cancelled; its partial files are gone."
                 raise Cancelled(message) from None
-            if self.meter:
-                self.meter.emit(force=True, phase="paused")
+            self.meter.emit(force=True, phase="paused")
             return DownloadOutcome(model_id, "paused", None, self.fetched)
         self.meter.emit(force=True, phase="done")
         return DownloadOutcome(model_id, "installed", path, self.fetched)
@@ -323,7 +323,7 @@ class _Run:
                         raise DownloadFailed(f"The hub refused to send {f.path} (error {r.status_code}).")
                     part.parent.mkdir(parents=True, exist_ok=True)
                     with open(part, "ab") as out:
-                        for chunk in r.iter_bytes(CHUNK):
+                        for chunk in r.iter_bytes():  # as the data arrives, so pause is prompt
                             self._write(out, chunk, f)
                             hasher.update(chunk)
                             hashed += len(chunk)
@@ -386,20 +386,18 @@ class _Run:
                     "What was downloaded is kept; try again later to continue."
                 )
             delay = min(self.policy.max_delay, self.policy.base_delay * 2 ** (failures - 1))
-            if self.meter:
-                self.meter.emit(
-                    force=True,
-                    phase="retrying",
-                    message=f"Network problem: {attempt.error}. Retrying in {delay:.0f} s "
-                    f"(try {failures + 1} of {self.policy.attempts}).",
-                )
+            self.meter.emit(
+                force=True,
+                phase="retrying",
+                message=f"Network problem: {attempt.error}. Retrying in {delay:.0f} s "
+                f"(try {failures + 1} of {self.policy.attempts}).",
+            )
             deadline = time.monotonic() + delay
             while (left := deadline - time.monotonic()) > 0:
                 self._poll_stop()
                 self.cancel.wait(min(left, 0.1))
             self._poll_stop()
-            if self.meter:
-                self.meter.emit(force=True, phase="downloading")
+            self.meter.emit(force=True, phase="downloading")
 
 
 class _Attempt:

@@ -145,9 +145,13 @@ class FakeHub:
         return None
 
     # -- what tests ask ---------------------------------------------------------------
-    def requests_for(self, path: str, method: str = "GET") -> list[Request]:
+    def requests_for(self, path: str, method: str = "GET", redirects: bool = False) -> list[Request]:
+        """Requests for one file; by default without the hub's 302s to the CDN (no body)."""
         with self._lock:
-            return [r for r in self.log if r.path == path and r.method == method]
+            return [
+                r for r in self.log
+                if r.path == path and r.method == method and (redirects or r.status != 302)
+            ]
 
     def bytes_sent(self, path: str) -> int:
         return sum(r.sent for r in self.requests_for(path))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from model_fixtures import repo_files, write_folder
 
 from core import catalogue
 from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound
 from core.model_files import inspect_checkpoint, read_safetensors_header
 from core.model_progress import ProgressMeter
 from core.model_store import ModelStore, default_models_dir, offline_from_env
+from tests.model_fixtures import repo_files, write_folder
 
 
 @pytest.fixture(scope="module")
