@@ -6,6 +6,7 @@ chunked prefill against a KV cache, and one decode step; key position -1 marks a
 
 `attention_torch` is the PyTorch path and the GPU kernels' reference. Scores and softmax
 are float32; the sink is one extra logit column per head, dropped after the softmax.
+`attention` is the flash-style Triton kernel (kernels/_attention_triton.py), same signature.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def attention_torch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sinks: to
         out[start:stop] = _attend(q[start:stop].float(), kf, vf, sinks, q_positions[start:stop],
                                   k_positions, sliding_window, sm_scale).to(q.dtype)
     return out
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sinks: torch.Tensor,
+              q_positions: torch.Tensor, k_positions: torch.Tensor,
+              sliding_window: int | None, sm_scale: float) -> torch.Tensor:
+    """`attention_torch` through the Triton kernel: no [T, S] score matrix; decode against
+    a long cache splits the keys across programs."""
+    from kernels import _attention_triton  # Triton exists on Linux only; the CPU engine never needs it
+
+    return _attention_triton.attention(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale)
 
 
 def _attend(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale):

@@ -5,6 +5,9 @@ Shapes: T tokens, D hidden, E experts, K active per token, I intermediate.
 `moe_torch` is the PyTorch path (the CPU engine and the reference for the GPU kernels):
 only the experts some token routes to are decoded, one matrix at a time, into a reused
 buffer; every token of the chunk that uses an expert shares that one decode.
+
+`moe` and `route` are the Triton kernels (kernels/_moe_triton.py) with the same signatures:
+on a GPU, or on CPU tensors under TRITON_INTERPRET=1.
 """
 
 from __future__ import annotations
@@ -68,5 +71,25 @@ def moe_torch(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.T
         a = swiglu_torch(h, swiglu_limit)                                  # [n, I]
         down = decoder.decode(experts.down_blocks[expert], experts.down_scales[expert])
         y = F.linear(a, down, experts.down_bias[expert].to(x.dtype))       # [n, D]
-        out.index_add_(0, tokens, y.float() * weights[tokens, slot].unsqueeze(-1))
+        # A token picks an expert at most once, so `tokens` has no repeats: a plain indexed add
+        # is exact, and far cheaper on the CPU than index_add_'s scatter.
+        out[tokens] += y.float() * weights[tokens, slot].unsqueeze(-1)
     return out.to(x.dtype)
+
+
+def route(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Tensor,
+          top_k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`route_torch` in one Triton kernel: logits, top-k and the softmax over the k, per token."""
+    from kernels import _moe_triton  # Triton exists on Linux only; the CPU engine never needs it
+
+    return _moe_triton.route(x, router_weight, router_bias, top_k)
+
+
+def moe(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Tensor,
+        experts: ExpertWeights, top_k: int, swiglu_limit: float,
+        decoder: Mxfp4Decoder | None = None) -> torch.Tensor:
+    """`moe_torch` on the packed MXFP4 experts through the Triton kernels. `decoder` is
+    accepted so either op can be called the same way; the kernels decode in registers."""
+    from kernels import _moe_triton
+
+    return _moe_triton.moe(x, router_weight, router_bias, experts, top_k, swiglu_limit, SWIGLU_ALPHA)
