@@ -94,6 +94,21 @@ class _Stop(Exception):
         self.cancelled = cancelled
 
 
+def _hub():
+    """huggingface_hub, set to send nothing beyond the requests Hearth makes.
+
+    With telemetry on, building request headers fetches an "agent harnesses" registry from the
+    library's default endpoint (a connection to a host the user did not ask for); Hearth
+    promises no traffic but the files asked for, so that is switched off, whatever was imported first.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_TELEMETRY = True
+    return huggingface_hub
+
+
 def read_state(partial: Path) -> DownloadState | None:
     try:
         data = json.loads((partial / STATE_NAME).read_text())
@@ -196,10 +211,10 @@ class _Run:
         return DownloadOutcome(model_id, "installed", path, self.fetched)
 
     def _fetch_state(self) -> DownloadState:
-        from huggingface_hub import HfApi
+        hub = _hub()
         from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-        api = HfApi(endpoint=self.store.endpoint, token=self.store.token)
+        api = hub.HfApi(endpoint=self.store.endpoint, token=self.store.token)
         repo = self.entry.repo
         info = None
         for attempt in self._attempts("reading the model's file list"):
@@ -286,11 +301,11 @@ class _Run:
     # -- one file ---------------------------------------------------------------------
     def _fetch(self, state: DownloadState, f: RemoteFile) -> str:
         """Brings `<file>.part` to its full size; returns its digest (sha256 or git blob id)."""
-        from huggingface_hub import hf_hub_url
+        hub = _hub()
         from huggingface_hub.utils import build_hf_headers, get_session
 
         part = self.partial / (f.path + ".part")
-        url = hf_hub_url(state.repo, f.path, revision=state.commit, endpoint=self.store.endpoint)
+        url = hub.hf_hub_url(state.repo, f.path, revision=state.commit, endpoint=self.store.endpoint)
         headers = build_hf_headers(token=self.store.token)
         # Sizes and ranges must count the bytes on disk, not compressed ones.
         headers["Accept-Encoding"] = "identity"

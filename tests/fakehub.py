@@ -188,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif len(parts) >= 5 and parts[2] == "resolve":
                 self._resolve(method, "/".join(parts[:2]), parts[3], "/".join(parts[4:]))
             else:
-                self._reply(method, "?", 404, b'{"error": "not found"}')
+                self._reply(method, url.path, 404, b'{"error": "not found"}')
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client went away: normal when a test interrupts a download
 

@@ -244,11 +244,12 @@ def test_disk_filling_up_midway_keeps_the_partial_download(store, hub, files, mo
 @pytest.fixture
 def socket_connects():
     """Counts socket.connect calls while `recording` is set (audit hooks cannot be removed)."""
-    state = {"recording": False, "count": 0}
+    state = {"recording": False, "count": 0, "addresses": set()}
 
     def hook(event, args):
         if event == "socket.connect" and state["recording"]:
             state["count"] += 1
+            state["addresses"].add(args[1][0] if isinstance(args[1], tuple) else args[1])
 
     sys.addaudithook(hook)
     return state
@@ -260,6 +261,8 @@ def test_offline_mode_opens_no_socket(tmp_path, hub, monkeypatch, socket_connect
     socket_connects["recording"] = True
     online.download("gpt-oss-20b")
     assert socket_connects["count"] > 0
+    # ...and only to the fake hub: no telemetry or registry look-ups elsewhere.
+    assert socket_connects["addresses"] == {"127.0.0.1"}
 
     monkeypatch.setenv("HEARTH_OFFLINE", "1")
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
