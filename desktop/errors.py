@@ -1,0 +1,50 @@
+"""Turns any failure into what the window shows: a sentence saying what happened, and one
+saying what to do next. The core's typed errors already carry the first; the second depends
+on the kind of error, so it lives here, beside the only code that shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import errors
+
+NEXT_STEP: dict[type, str] = {
+    errors.NotEnoughMemory: "Choose a smaller model in Models, or close other programs and try again.",
+    errors.CorruptCheckpoint: "Open Models, delete this model and download or import it again.",
+    errors.ModelNotFound: "Open Models to download the model or import it from a folder.",
+    errors.InvalidConfig: "This folder does not hold a gpt-oss model Hearth can run; import another one.",
+    errors.TokenizerError: "Reinstalling Hearth, or importing the model again, should fix this.",
+    errors.ContextOverflow: "Start a new chat (Ctrl+N), or shorten your message.",
+    errors.DownloadFailed: "Check the internet connection, then press Resume: what was downloaded is kept.",
+    errors.OfflineMode: "Turn offline mode off in Settings to download, or import the model from a folder.",
+    errors.DiskFull: "Free some disk space, or choose another models folder in Settings.",
+    errors.InvalidInput: "Change what you asked for and try again.",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    what: str  # what happened
+    next_step: str = ""  # what the person can do about it
+    cancelled: bool = False  # the person stopped it: not an error to show
+
+    def text(self) -> str:
+        return f"{self.what} {self.next_step}".strip()
+
+
+def explain(error: BaseException) -> Problem:
+    if isinstance(error, errors.Cancelled):
+        return Problem(str(error) or "Stopped.", cancelled=True)
+    for kind, step in NEXT_STEP.items():
+        if isinstance(error, kind):
+            return Problem(str(error), step)
+    if isinstance(error, errors.HearthError):
+        return Problem(str(error))
+    if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
+        return Problem("The computer ran out of memory.",
+                       "Close other programs, choose a smaller model, or start a new chat.")
+    if isinstance(error, OSError):
+        return Problem(f"The computer refused a file operation: {error.strerror or error}.",
+                       "Check that the folder exists and that you may write to it.")
+    return Problem(f"Something went wrong inside Hearth ({type(error).__name__}: {error}).",
+                   "Your conversations are saved. Try again; if it keeps happening, restart Hearth.")

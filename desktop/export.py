@@ -1,0 +1,36 @@
+"""A conversation written out: Markdown to read or share, JSON keeping every channel
+(reasoning, status and figures included) to archive or process."""
+
+from __future__ import annotations
+
+import json
+
+from desktop.history import Conversation, Message
+
+
+def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
+    parts = [f"# {conversation.title}\n"]
+    if conversation.instructions:
+        parts.append(f"*Instructions:* {conversation.instructions}\n")
+    for m in messages:
+        who = "You" if m.role == "user" else "Hearth"
+        parts.append(f"## {who}\n")
+        if m.reasoning:
+            quoted = "\n".join("> " + line for line in m.reasoning.splitlines())
+            parts.append(f"> **Thinking**\n{quoted}\n")
+        parts.append(m.content + "\n")
+        if m.status in ("interrupted", "stopped", "error"):
+            parts.append(f"*({m.status})*\n")
+    return "\n".join(parts)
+
+
+def to_json(conversation: Conversation, messages: list[Message]) -> str:
+    return json.dumps({
+        "title": conversation.title,
+        "instructions": conversation.instructions,
+        "messages": [
+            {"role": m.role, "channels": {"final": m.content, "analysis": m.reasoning},
+             "reasoning_seconds": m.reasoning_seconds, "status": m.status, "model": m.model, "stats": m.stats}
+            for m in messages
+        ],
+    }, indent=2, ensure_ascii=False)

@@ -1,0 +1,424 @@
+"""The main window: navigation (Chat, Models, Hardware), the pages, menus and shortcuts, the
+model switcher and status bar, and the wiring between the chat and models controllers and the
+inference worker. Every cross-thread signal here ends in a slot of a GUI-thread object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.model_store import ModelStore
+from desktop import export, theme
+from desktop.chat_controller import ChatController
+from desktop.history import History
+from desktop.models_controller import ModelsController
+from desktop.settings import Settings
+from desktop.widgets.composer import Composer
+from desktop.widgets.conversation_list import ConversationList
+from desktop.widgets.error_banner import ErrorBanner
+from desktop.widgets.first_launch import FirstLaunch
+from desktop.widgets.hardware_panel import HardwarePanel
+from desktop.widgets.instructions_dialog import InstructionsDialog
+from desktop.widgets.model_switcher import ModelSwitcher
+from desktop.widgets.models_panel import ModelsPanel
+from desktop.widgets.settings_dialog import SettingsDialog
+from desktop.widgets.status_bar import StatusBar
+from desktop.widgets.transcript import Transcript
+from desktop.workers.inference import InferenceThread, InferenceWorker, LoadedModel, LoadRequest
+
+PAGES = ("Chat", "Models", "Hardware")
+
+
+class MainWindow(QMainWindow):
+    request_load = Signal(object, int)  # LoadRequest, token -> worker.load (queued)
+    request_unload = Signal()
+
+    def __init__(self, settings: Settings, history: History, store: ModelStore,
+                 worker: InferenceWorker | None = None):
+        super().__init__()
+        self.settings, self.history, self.store = settings, history, store
+        self.setWindowTitle("Hearth")
+        self.resize(1100, 720)
+        self.loaded: LoadedModel | None = None
+        self.loading: str | None = None
+        self._load_token = 0
+        self._shut_down = False
+        self._build()
+        self.inference = InferenceThread(worker or InferenceWorker())
+        self._connect_worker(self.inference.worker)
+        self._menus()
+        theme.scale_fonts(self)
+        if not settings.window_geometry.isEmpty():
+            self.restoreGeometry(settings.window_geometry)
+        self.models.detect()
+        self.refresh_conversations()
+        if history.recovered:
+            self.banner.show_message(
+                f"Hearth was closed while writing {'an answer' if history.recovered == 1 else 'answers'}; "
+                "what had been written is kept and marked as cut short.", "info")
+        self._load_initial_model()
+        self.show_page("Chat")
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.banner = ErrorBanner()
+        self.banner.action_triggered.connect(self._banner_action)
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigationList")
+        self.navigation.setAccessibleName("Pages")
+        self.navigation.addItems(PAGES)
+        self.navigation.setFixedWidth(self.navigation.fontMetrics().horizontalAdvance("Hardware") + 48)
+        self.navigation.currentRowChanged.connect(self._navigated)
+        nav = QWidget()
+        nav.setObjectName("navigation")
+        QVBoxLayout(nav).addWidget(self.navigation)
+
+        self.conversation_list = ConversationList()
+        self.transcript = Transcript()
+        self.composer = Composer()
+        self.composer.effort.set_effort(self.settings.reasoning_effort)
+        self.switcher = ModelSwitcher()
+        self.instructions_button = QPushButton("Instructions…")
+        self.instructions_button.setAccessibleName("Instructions for this chat")
+        self.instructions_button.setToolTip("Tell the model how to behave in this chat")
+        self.instructions_button.clicked.connect(self.edit_instructions)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setAccessibleName("Export this chat")
+        self.export_button.clicked.connect(lambda: self.export_conversation(self.chat.conversation_id))
+        header = QHBoxLayout()
+        header.setContentsMargins(12, 8, 12, 0)
+        header.addWidget(self.switcher)
+        header.addStretch(1)
+        header.addWidget(self.instructions_button)
+        header.addWidget(self.export_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(header)
+        right_layout.addWidget(self.transcript, 1)
+        right_layout.addWidget(self.composer)
+        self.chat_page = QSplitter()
+        self.chat_page.addWidget(self.conversation_list)
+        self.chat_page.addWidget(right)
+        self.chat_page.setStretchFactor(1, 1)
+        self.chat_page.setSizes([240, 860])
+
+        self.first_launch = FirstLaunch()
+        self.models_panel = ModelsPanel()
+        self.hardware_panel = HardwarePanel()
+        self.pages = QStackedWidget()
+        for page in (self.chat_page, self.first_launch, self.models_panel, self.hardware_panel):
+            self.pages.addWidget(page)
+        column = QWidget()
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.setSpacing(0)
+        column_layout.addWidget(self.banner)
+        column_layout.addWidget(self.pages, 1)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(nav)
+        layout.addWidget(column, 1)
+        self.setCentralWidget(central)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+
+        self.chat = ChatController(self.history, self.transcript, self.composer, self.settings,
+                                   stop_fn=self._stop_generation, parent=self)
+        self.chat.conversations_changed.connect(self.refresh_conversations)
+        self.chat.current_changed.connect(self._current_conversation_changed)
+        self.chat.turn_finished.connect(self.status.show_finished)
+        self.chat.problem.connect(self.show_problem)
+        self.chat.notice.connect(self.show_info)
+        self.conversation_list.selected.connect(self.chat.open_conversation)
+        self.conversation_list.new_requested.connect(self.new_chat)
+        self.conversation_list.renamed.connect(self._rename)
+        self.conversation_list.delete_requested.connect(self.delete_conversation)
+        self.conversation_list.export_requested.connect(self.export_conversation)
+        self.conversation_list.search_changed.connect(self.refresh_conversations)
+
+        self.models = ModelsController(self.store, self.models_panel, self.hardware_panel, self.first_launch,
+                                       self, parent=self)
+        self.models.use_requested.connect(self.use_model)
+        self.models.installed_changed.connect(self._installed_changed)
+        self.models.problem.connect(self.show_problem)
+        self.models.info.connect(self.show_info)
+        self.first_launch.browse_requested.connect(lambda: self.show_page("Models"))
+        self.switcher.model_chosen.connect(self.use_model)
+        self.switcher.cancel_requested.connect(self.cancel_load)
+        self.switcher.manage_requested.connect(lambda: self.show_page("Models"))
+
+    def _connect_worker(self, worker: InferenceWorker) -> None:
+        # GUI -> worker: queued, since the worker lives in its own thread.
+        self.request_load.connect(worker.load)
+        self.request_unload.connect(worker.unload)
+        self.chat.request_generate.connect(worker.generate)
+        # Worker -> GUI: bound methods of GUI-thread objects only (see workers/inference.py).
+        worker.loaded.connect(self.on_loaded)
+        worker.load_failed.connect(self.on_load_failed)
+        worker.load_cancelled.connect(self.on_load_cancelled)
+        worker.events.connect(self.chat.on_events)
+        worker.generation_failed.connect(self.chat.on_generation_failed)
+
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_chat_action = self._add(file_menu, "&New chat", self.new_chat, QKeySequence.StandardKey.New)
+        self._add(file_menu, "&Export chat…", lambda: self.export_conversation(self.chat.conversation_id))
+        self._add(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        for i, page in enumerate(PAGES):
+            self._add(view_menu, page, lambda _c=False, p=page: self.show_page(p), f"Ctrl+{i + 1}")
+        self.dark_action = self._add(view_menu, "&Dark theme", self.toggle_theme)
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(self.settings.theme == "dark")
+        self.search_shortcut = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
+        # Esc stops an answer wherever the focus is in the window.
+        self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.chat.stop)
+        self.stop_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+
+    def _add(self, menu, text, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        menu.addAction(action)
+        return action
+
+    # -- pages -----------------------------------------------------------------------------
+    def show_page(self, name: str) -> None:
+        self.navigation.setCurrentRow(PAGES.index(name))
+        self._navigated(PAGES.index(name))
+
+    def _navigated(self, row: int) -> None:
+        page = PAGES[row] if 0 <= row < len(PAGES) else "Chat"
+        if page == "Chat":
+            # With no model installed, the chat page is the guided first-launch screen.
+            empty = not self.switcher.installed() and self.loaded is None and self.loading is None
+            self.pages.setCurrentWidget(self.first_launch if empty else self.chat_page)
+        else:
+            self.pages.setCurrentWidget(self.models_panel if page == "Models" else self.hardware_panel)
+
+    def current_page(self) -> QWidget:
+        return self.pages.currentWidget()
+
+    # -- conversations ---------------------------------------------------------------------
+    @Slot()
+    def refresh_conversations(self, *_args) -> None:
+        search = self.conversation_list.search.text()
+        self.conversation_list.set_conversations(self.history.conversations(search), self.chat.conversation_id)
+
+    @Slot()
+    def new_chat(self) -> None:
+        self.show_page("Chat")
+        self.chat.new_conversation()
+        self.refresh_conversations()
+
+    def focus_search(self) -> None:
+        self.show_page("Chat")
+        self.conversation_list.focus_search()
+
+    @Slot(object)
+    def _current_conversation_changed(self, conversation_id) -> None:
+        self.instructions_button.setEnabled(True)
+        self.export_button.setEnabled(conversation_id is not None)
+        self.refresh_conversations()
+
+    @Slot(int, str)
+    def _rename(self, conversation_id: int, title: str) -> None:
+        self.history.rename(conversation_id, title)
+
+    @Slot(int)
+    def delete_conversation(self, conversation_id: int) -> None:
+        conversation = self.history.conversation(conversation_id)
+        if conversation and self.models.confirm(f"Delete the chat “{conversation.title}”?",
+                                                "Its messages are removed from this computer for good."):
+            self.chat.delete_conversation(conversation_id)
+
+    def edit_instructions(self) -> None:
+        cid = self.chat.conversation_id
+        if cid is None:  # instructions belong to a conversation: make one now
+            cid = self.history.create_conversation().id
+            self.chat.open_conversation(cid)
+        dialog = InstructionsDialog(self.history.conversation(cid).instructions, self)
+        if dialog.exec():
+            self.history.set_instructions(cid, dialog.instructions())
+
+    def export_conversation(self, conversation_id: int | None) -> None:
+        conversation = self.history.conversation(conversation_id) if conversation_id else None
+        if conversation is None:
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export chat", f"{conversation.title}.md", "Markdown (*.md);;JSON, every channel (*.json)")
+        if not path:
+            return
+        messages = self.history.messages(conversation.id)
+        as_json = path.endswith(".json") or chosen.startswith("JSON")
+        text = export.to_json(conversation, messages) if as_json else export.to_markdown(conversation, messages)
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.show_problem(f"The chat could not be saved to {path}: {error.strerror}.")
+
+    # -- models ----------------------------------------------------------------------------
+    def _load_initial_model(self) -> None:
+        installed = self.models.installed()
+        wanted = self.settings.current_model
+        if wanted in installed:
+            self.use_model(wanted)
+        elif installed:
+            self.use_model(installed[0])
+
+    @Slot(str)
+    def use_model(self, model_id: str) -> None:
+        if self.chat.busy:
+            self.chat.stop()
+        if not model_id:
+            self.loaded = None
+            self.request_unload.emit()
+            self._model_state_changed()
+            return
+        try:
+            path = self.store.path(model_id)
+        except Exception as error:
+            from desktop.errors import explain
+
+            self.show_problem(explain(error).text())
+            return
+        self._load_token = self.inference.worker.next_load_token()
+        self.loading = model_id
+        self.loaded = None
+        self.request_load.emit(LoadRequest(model_id, path, self.models.device_for(model_id)), self._load_token)
+        self._model_state_changed()
+
+    @Slot()
+    def cancel_load(self) -> None:
+        if self.loading is None:
+            return
+        self.inference.worker.cancel_load(self._load_token)
+        self.loading = None
+        self._model_state_changed()
+        self.show_info("Loading was cancelled. Choose a model from the model menu when you are ready.")
+
+    @Slot(object)
+    def on_loaded(self, loaded: LoadedModel) -> None:
+        self.loading, self.loaded = None, loaded
+        self.settings.current_model = loaded.model_id
+        self.chat.model_id = loaded.model_id
+        self._model_state_changed()
+
+    @Slot(str)
+    def on_load_failed(self, sentence: str) -> None:
+        self.loading = None
+        self._model_state_changed()
+        self.show_problem(sentence, action=("Open Models", "models"))
+
+    @Slot()
+    def on_load_cancelled(self) -> None:
+        self.loading = None
+        self._model_state_changed()
+
+    @Slot(list)
+    def _installed_changed(self, installed: list) -> None:
+        current = self.loaded.model_id if self.loaded else None
+        self.switcher.set_models(installed, current)
+        if self.navigation.currentRow() == 0:
+            self._navigated(0)
+
+    def _model_state_changed(self) -> None:
+        current = self.loaded.model_id if self.loaded else None
+        self.switcher.set_models(self.models.installed(), current)
+        self.switcher.set_loading(self.loading)
+        self.models.set_current(current)
+        if self.loading:
+            self.status.set_loading(self.loading)
+        elif self.loaded:
+            self.status.set_model(self.loaded.model_id, self.loaded.device, self.loaded.context_length)
+        else:
+            self.status.set_model(None)
+        ready = self.loaded is not None
+        reason = "" if ready else ("The model is still loading." if self.loading else "Choose a model first.")
+        self.composer.set_ready(ready, reason)
+        if self.navigation.currentRow() == 0:
+            self._navigated(0)
+
+    def _stop_generation(self) -> None:
+        self.inference.worker.stop()
+
+    # -- messages to the person --------------------------------------------------------------
+    @Slot(str)
+    def show_problem(self, sentence: str, action: tuple[str, str] | None = None) -> None:
+        self.banner.show_message(sentence, "error", action)
+
+    @Slot(str)
+    def show_info(self, sentence: str) -> None:
+        self.banner.show_message(sentence, "info")
+
+    def _banner_action(self, key: str) -> None:
+        if key == "models":
+            self.show_page("Models")
+
+    # -- settings and theme ----------------------------------------------------------------
+    def open_settings(self) -> None:
+        from core.model_store import default_models_dir
+
+        dialog = SettingsDialog(self.settings, str(default_models_dir()), self)
+        if dialog.exec():
+            dialog.save()
+            self.apply_settings()
+
+    def apply_settings(self) -> None:
+        theme.apply_theme(QApplication.instance(), self.settings.theme)
+        self.dark_action.setChecked(self.settings.theme == "dark")
+        self.composer.effort.set_effort(self.settings.reasoning_effort)
+        self.store.offline = self.settings.offline
+        folder = self.settings.models_path()
+        if folder is not None and folder != self.store.models_dir:
+            self.show_info("The new models folder is used from the next start of Hearth.")
+
+    def toggle_theme(self) -> None:
+        self.settings.theme = "dark" if self.settings.theme == "light" else "light"
+        self.apply_settings()
+
+    # -- closing ---------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.models.jobs._running and not self.models.confirm(
+                "Close Hearth while models are being downloaded or copied?",
+                "Downloads are paused and continue the next time you press Resume; copies are stopped."):
+            event.ignore()
+            return
+        self.settings.window_geometry = self.saveGeometry()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stops the answer (its text is saved as stopped), pauses downloads, ends the threads."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        if self.chat.busy:
+            self.chat.stop()
+        self.models.shutdown()
+        self.inference.shutdown()
+        # The worker's last events (its Finished) are queued to us; deliver them so the answer is
+        # saved as stopped, and mark it so ourselves if the worker could not finish in time.
+        QApplication.processEvents()
+        self.chat.abandon_answer()
+        self.settings.sync()

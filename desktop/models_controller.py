@@ -1,0 +1,180 @@
+"""Models on the GUI side: what is installed, what fits this machine, running model jobs
+(download, import, export, verify) and asking before anything is deleted. Feeds the Models,
+Hardware and first-launch pages and the model switcher; tells the window which model to load.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from core import catalogue
+from core.hardware import FitPlan, Hardware, detect_hardware, plan_fit, recommend
+from core.model_progress import Progress
+from core.model_store import ModelStore
+from desktop.errors import explain
+from desktop.widgets.first_launch import FirstLaunch
+from desktop.widgets.format import size_text
+from desktop.widgets.hardware_panel import HardwarePanel
+from desktop.widgets.models_panel import ModelsPanel
+from desktop.workers.download import ModelJobs
+
+CONTEXT_FOR_PLANS = 8192  # the context length the fit verdicts assume
+
+
+class ModelsController(QObject):
+    use_requested = Signal(str)  # the person wants to chat with this installed model
+    installed_changed = Signal(list)  # installed model ids
+    problem = Signal(str)
+    info = Signal(str)
+
+    def __init__(self, store: ModelStore, panel: ModelsPanel, hardware_panel: HardwarePanel,
+                 first_launch: FirstLaunch, dialog_parent: QWidget, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.panel = panel
+        self.hardware_panel = hardware_panel
+        self.first_launch = first_launch
+        self.dialog_parent = dialog_parent
+        self.jobs = ModelJobs(store, self)
+        self.hardware: Hardware | None = None
+        self.plans: dict[str, FitPlan] = {}
+        self.current: str | None = None
+        panel.action.connect(self.on_action)
+        panel.import_requested.connect(self.import_folder)
+        hardware_panel.refresh_requested.connect(self.detect)
+        first_launch.download_requested.connect(self.download)
+        first_launch.import_requested.connect(self.import_folder)
+        self.jobs.progress.connect(self.on_progress)
+        self.jobs.succeeded.connect(self.on_succeeded)
+        self.jobs.failed.connect(self.on_failed)
+        self.jobs.cancelled.connect(self.on_cancelled)
+        self.jobs.ended.connect(self.refresh)
+
+    # -- what is there ---------------------------------------------------------------------
+    def installed(self) -> list[str]:
+        return [m.id for m in self.store.list() if m.status == "installed"]
+
+    def detect(self) -> None:
+        """Reads the machine and plans every catalogue model on it (fast: no weights are read)."""
+        self.hardware = detect_hardware(self.store.models_dir if self.store.models_dir.exists() else None)
+        self.plans = {m: plan_fit(m, self.hardware, CONTEXT_FOR_PLANS) for m in catalogue.CATALOGUE}
+        self.hardware_panel.set_hardware(self.hardware, self.plans)
+        rec = recommend(self.hardware, CONTEXT_FOR_PLANS)
+        size = catalogue.entry(rec.model).download_bytes if rec.model else None
+        self.first_launch.set_recommendation(rec, size)
+        self.refresh()
+
+    def device_for(self, model_id: str) -> str:
+        plan = self.plans.get(model_id)
+        return plan.device if plan is not None and plan.device else "cpu"
+
+    @Slot()
+    def refresh(self, *_args) -> None:
+        infos = self.store.list()
+        jobs = {m.id: self.jobs.kind(m.id) for m in infos if self.jobs.is_running(m.id)}
+        self.panel.set_models(infos, self.plans, jobs, self.current, str(self.store.models_dir))
+        self.installed_changed.emit([m.id for m in infos if m.status == "installed"])
+
+    def set_current(self, model_id: str | None) -> None:
+        self.current = model_id
+        self.refresh()
+
+    # -- actions ---------------------------------------------------------------------------
+    @Slot(str, str)
+    def on_action(self, action: str, model_id: str) -> None:
+        match action:
+            case "download":
+                self.download(model_id)
+            case "pause":
+                self.jobs.pause(model_id)
+            case "cancel":
+                self.cancel(model_id)
+            case "use":
+                self.use_requested.emit(model_id)
+            case "export":
+                self.export(model_id)
+            case "delete":
+                self.delete(model_id)
+            case "verify":
+                self.jobs.verify(model_id)
+                self.refresh()
+
+    @Slot(str)
+    def download(self, model_id: str) -> None:
+        self.jobs.download(model_id)
+        self.refresh()
+
+    def cancel(self, model_id: str) -> None:
+        if self.jobs.is_running(model_id):
+            self.jobs.cancel(model_id)
+            return
+        # A paused download: cancelling it throws away what was fetched, so ask first.
+        if self.confirm(f"Throw away the partly downloaded {model_id}?",
+                        "The downloaded part is deleted; downloading again starts from the beginning."):
+            self._delete_now(model_id)
+
+    @Slot()
+    def import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Choose the folder holding the model files")
+        if folder:
+            self.jobs.import_folder(folder)
+            self.info.emit(f"Importing the model from {folder}…")
+
+    def export(self, model_id: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self.dialog_parent, f"Choose where to export {model_id}")
+        if folder:
+            self.jobs.export(model_id, folder)
+            self.refresh()
+
+    def delete(self, model_id: str) -> None:
+        info = self.store.info(model_id)
+        if info.in_place:
+            detail = f"Hearth forgets it; the files in {info.path} stay where they are."
+        else:
+            detail = f"This frees {size_text(info.bytes_on_disk)}. To use it again you must download or import it."
+        if self.confirm(f"Delete {model_id}?", detail):
+            if model_id == self.current:
+                self.use_requested.emit("")  # unload first: the files are about to go
+            self._delete_now(model_id)
+
+    def _delete_now(self, model_id: str) -> None:
+        try:
+            self.store.delete(model_id)
+        except Exception as error:
+            self.problem.emit(explain(error).text())
+        self.refresh()
+
+    def confirm(self, question: str, detail: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Hearth", question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.dialog_parent)
+        box.setInformativeText(detail)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    # -- job reports -----------------------------------------------------------------------
+    @Slot(object)
+    def on_progress(self, progress: Progress) -> None:
+        self.panel.show_progress(progress)
+
+    @Slot(str, str)
+    def on_succeeded(self, model_id: str, outcome: str) -> None:
+        messages = {"installed": f"{model_id} is installed and ready.",
+                    "paused": f"The download of {model_id} is paused. Press Resume to go on.",
+                    "imported": f"{model_id} was imported and is ready.",
+                    "exported": f"{model_id} was exported.",
+                    "verified": f"Every file of {model_id} is intact."}
+        self.info.emit(messages.get(outcome, f"{model_id}: {outcome}"))
+        if outcome in ("installed", "imported") and self.current is None:
+            self.use_requested.emit(model_id)
+
+    @Slot(str, str)
+    def on_failed(self, _model_id: str, sentence: str) -> None:
+        self.problem.emit(sentence)
+
+    @Slot(str)
+    def on_cancelled(self, model_id: str) -> None:
+        self.info.emit(f"Stopped: {model_id}.")
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()

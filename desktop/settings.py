@@ -1,0 +1,85 @@
+"""Every persisted preference of the desktop app, as typed properties over one QSettings.
+
+The rest of the app never touches QSettings keys directly: it reads and writes `Settings`
+attributes, so a key's name, type and default live in exactly one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+THEMES = ("light", "dark")
+EFFORTS = ("low", "medium", "high")
+
+
+def user_data_dir() -> Path:
+    """Where Hearth keeps its history database (the platform's per-user app data folder)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base) / "Hearth"
+
+
+class _Key:
+    """A typed setting: reads fall back to `default` when the stored value is missing or unusable."""
+
+    def __init__(self, name: str, default, kind: type, choices: tuple | None = None):
+        self.name, self.default, self.kind, self.choices = name, default, kind, choices
+
+    def __get__(self, obj: Settings | None, owner=None):
+        if obj is None:
+            return self
+        raw = obj.qsettings.value(self.name)
+        if raw is None:
+            return self.default
+        try:
+            value = _coerce(raw, self.kind)
+        except (TypeError, ValueError):
+            return self.default
+        if self.choices and value not in self.choices:
+            return self.default
+        return value
+
+    def __set__(self, obj: Settings, value) -> None:
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, not {value!r}")
+        obj.qsettings.setValue(self.name, value)
+
+
+def _coerce(raw, kind: type):
+    # QSettings' INI and registry backends hand back strings for everything; parse them here.
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    if kind is QByteArray:
+        return raw if isinstance(raw, QByteArray) else QByteArray(raw)
+    return kind(raw)
+
+
+class Settings:
+    """Hearth's preferences. `Settings()` uses the platform store; tests pass an INI path."""
+
+    models_dir = _Key("models/directory", "", str)  # "" = core's default folder
+    offline = _Key("models/offline", False, bool)
+    current_model = _Key("models/current", "", str)  # catalogue id of the model to load at start
+    theme = _Key("appearance/theme", "light", str, THEMES)
+    reasoning_effort = _Key("chat/reasoning_effort", "medium", str, EFFORTS)
+    temperature = _Key("chat/temperature", 1.0, float)
+    top_p = _Key("chat/top_p", 1.0, float)
+    max_new_tokens = _Key("chat/max_new_tokens", 4096, int)
+    first_launch_done = _Key("app/first_launch_done", False, bool)
+    window_geometry = _Key("window/geometry", QByteArray(), QByteArray)
+
+    def __init__(self, path: str | Path | None = None):
+        if path is None:
+            self.qsettings = QSettings("Hearth", "Hearth")
+        else:
+            self.qsettings = QSettings(str(path), QSettings.Format.IniFormat)
+
+    def models_path(self) -> Path | None:
+        """The chosen models folder, or None for the core's default."""
+        return Path(self.models_dir).expanduser() if self.models_dir else None
+
+    def sync(self) -> None:
+        self.qsettings.sync()

@@ -1,0 +1,94 @@
+"""Where the person writes: Enter sends, Shift+Enter starts a new line; the Send button turns
+into Stop while an answer is coming. The reasoning-effort selector sits beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from desktop.widgets.effort_selector import EffortSelector
+
+
+class MessageEdit(QPlainTextEdit):
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class Composer(QWidget):
+    send_requested = Signal(str)
+    stop_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("composer")
+        self._busy = False
+        self.edit = MessageEdit()
+        self.edit.setObjectName("messageEdit")
+        self.edit.setAccessibleName("Message")
+        self.edit.setPlaceholderText("Write a message… (Enter sends, Shift+Enter for a new line)")
+        self.edit.setTabChangesFocus(True)
+        self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        lines = 3
+        self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * lines + 18)
+        self.edit.submitted.connect(self._submit)
+        self.effort = EffortSelector()
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setAccessibleName("Send message")
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self._send_or_stop)
+        side = QVBoxLayout()
+        side.addWidget(self.send_button)
+        side.addWidget(self.effort)
+        side.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 12)
+        layout.addWidget(self.edit, 1)
+        layout.addLayout(side)
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setPlainText(text)
+        self.edit.setFocus()
+        cursor = self.edit.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.edit.setTextCursor(cursor)
+
+    def is_busy(self) -> bool:
+        return self._busy
+
+    def set_busy(self, busy: bool) -> None:
+        """While busy the button stops the answer; the text box stays editable for the next message."""
+        self._busy = busy
+        self.send_button.setText("Stop" if busy else "Send")
+        self.send_button.setAccessibleName("Stop the answer" if busy else "Send message")
+        self.send_button.setObjectName("stopButton" if busy else "sendButton")
+        self.send_button.style().unpolish(self.send_button)
+        self.send_button.style().polish(self.send_button)
+
+    def set_ready(self, ready: bool, reason: str = "") -> None:
+        """Sending needs a loaded model; `reason` tells why it is not possible yet."""
+        self.send_button.setEnabled(ready or self._busy)
+        self.send_button.setToolTip(reason)
+
+    def _send_or_stop(self) -> None:
+        if self._busy:
+            self.stop_requested.emit()
+        else:
+            self._submit()
+
+    def _submit(self) -> None:
+        text = self.text().strip()
+        if self._busy or not text or not self.send_button.isEnabled():
+            return
+        self.edit.clear()
+        self.send_requested.emit(text)

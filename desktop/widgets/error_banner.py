@@ -1,0 +1,54 @@
+"""A strip across the top of the window for problems and notices: what happened, what to do
+next, an optional action button (e.g. "Open Models"), and a close button. Nothing modal, so
+the person can keep reading their conversation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+
+class ErrorBanner(QFrame):
+    action_triggered = Signal(str)  # the action's key
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAccessibleName("Message from Hearth")
+        self.label = QLabel()
+        self.label.setObjectName("bannerText")
+        self.label.setWordWrap(True)
+        self.action_button = QPushButton()
+        self.action_button.setVisible(False)
+        self.action_button.clicked.connect(self._action)
+        self.close_button = QPushButton("Dismiss")
+        self.close_button.setAccessibleName("Dismiss this message")
+        self.close_button.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
+        layout.addWidget(self.close_button)
+        self._key = ""
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "error", action: tuple[str, str] | None = None) -> None:
+        """`kind` is "error" or "info"; `action` is (button text, key) or None."""
+        self.setProperty("kind", kind)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.label.setText(text)
+        self.label.setAccessibleName(text)
+        if action:
+            self.action_button.setText(action[0])
+            self.action_button.setAccessibleName(action[0])
+            self._key = action[1]
+        self.action_button.setVisible(bool(action))
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def _action(self) -> None:
+        self.hide()
+        self.action_triggered.emit(self._key)

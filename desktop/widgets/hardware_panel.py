@@ -1,0 +1,109 @@
+"""The Hardware page: graphics cards and their memory, processor, RAM, disk, and for each
+model the fit planner's verdict with the numbers behind it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.hardware import FitPlan, Hardware
+from desktop.widgets.format import FIT_BADGES, size_text
+
+
+def _label(text: str, name: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if name:
+        label.setAccessibleName(name)
+    return label
+
+
+class HardwarePanel(QWidget):
+    refresh_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("hardwarePanel")
+        title = QLabel("This computer")
+        title.setObjectName("pageTitle")
+        self.refresh_button = QPushButton("Check again")
+        self.refresh_button.setAccessibleName("Check the hardware again")
+        self.refresh_button.clicked.connect(self.refresh_requested)
+        header = QHBoxLayout()
+        header.addWidget(title, 1)
+        header.addWidget(self.refresh_button)
+        self.machine = QGroupBox("Hardware")
+        self.machine_form = QFormLayout(self.machine)
+        self.fits = QGroupBox("Which model fits")
+        self.fits_layout = QVBoxLayout(self.fits)
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addWidget(self.machine)
+        inner_layout.addWidget(self.fits)
+        inner_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.addLayout(header)
+        layout.addWidget(scroll, 1)
+        self.status = _label("Looking at this computer…")
+        self.machine_form.addRow(self.status)
+
+    def set_hardware(self, hardware: Hardware, plans: dict[str, FitPlan]) -> None:
+        _clear(self.machine_form)
+        _clear(self.fits_layout)
+        form = self.machine_form
+        if hardware.gpus:
+            for gpu in hardware.gpus:
+                form.addRow(f"Graphics card {gpu.index + 1}:", _label(
+                    f"{gpu.name}: {size_text(gpu.total_bytes)} of video memory, {size_text(gpu.free_bytes)} free"
+                    + (f" (driver {gpu.driver})" if gpu.driver else ""), "Graphics card"))
+        else:
+            form.addRow("Graphics card:", _label("No NVIDIA graphics card found: models run on the processor.",
+                                                 "Graphics card"))
+        for note in hardware.notes:
+            form.addRow("", _label(note))
+        cpu = hardware.cpu
+        features = ", ".join(cpu.flags) or "none of note"
+        form.addRow("Processor:", _label(f"{cpu.name}, {cpu.physical_cores} cores ({cpu.logical_cores} threads); "
+                                         f"features: {features}", "Processor"))
+        form.addRow("Memory (RAM):", _label(f"{size_text(hardware.ram_total_bytes)} in all, "
+                                            f"{size_text(hardware.ram_available_bytes)} free", "Memory"))
+        disk = size_text(hardware.disk_free_bytes) + " free" if hardware.disk_free_bytes is not None else "unknown"
+        form.addRow("Disk (models folder):", _label(disk, "Disk"))
+        for model_id, plan in plans.items():
+            badge, kind = FIT_BADGES.get(plan.verdict, (plan.verdict, "warn"))
+            box = QGroupBox(model_id)
+            box.setAccessibleName(f"{model_id}: {badge}")
+            box_form = QFormLayout(box)
+            verdict = _label(badge, "Verdict")
+            verdict.setObjectName("fitBadge")
+            verdict.setProperty("fit", kind)
+            box_form.addRow("Verdict:", verdict)
+            box_form.addRow("Why:", _label(plan.reason, "Why"))
+            box_form.addRow("Weights:", _label(size_text(plan.weights_bytes)))
+            box_form.addRow(f"Memory for {plan.context_length:,} tokens of context:",
+                            _label(size_text(plan.kv_cache_bytes)))
+            box_form.addRow("Runtime overhead:", _label(size_text(plan.overhead_bytes)))
+            box_form.addRow("Needed in all:", _label(size_text(plan.needed_bytes)))
+            box_form.addRow("Available:", _label(size_text(plan.available_bytes)))
+            self.fits_layout.addWidget(box)
+
+
+def _clear(layout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget():
+            item.widget().deleteLater()

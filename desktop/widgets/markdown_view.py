@@ -1,0 +1,79 @@
+"""Renders a message's Markdown: prose through Qt's own Markdown support (lists, tables,
+emphasis), fenced code as `CodeBlock`s. `set_text` can be called again and again while the
+text streams in: blocks that did not change keep their widgets."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from desktop.markdown import Block, split_blocks
+from desktop.widgets.code_block import CodeBlock
+
+
+class MarkdownView(QWidget):
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._blocks: list[Block] = []
+        self._widgets: list[QWidget] = []
+        self._text = ""
+        self.set_text(text)
+
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        if text == self._text and self._widgets:
+            return
+        self._text = text
+        blocks = split_blocks(text)
+        for i, block in enumerate(blocks):
+            if i < len(self._widgets) and self._blocks[i].kind == block.kind:
+                if self._blocks[i] != block:
+                    self._update(self._widgets[i], block)
+                continue
+            widget = self._make(block)
+            if i < len(self._widgets):
+                old = self._widgets[i]
+                self._layout.replaceWidget(old, widget)
+                old.deleteLater()
+                self._widgets[i] = widget
+            else:
+                self._layout.addWidget(widget)
+                self._widgets.append(widget)
+        for old in self._widgets[len(blocks):]:
+            self._layout.removeWidget(old)
+            old.deleteLater()
+        del self._widgets[len(blocks):]
+        self._blocks = blocks
+
+    def code_blocks(self) -> list[CodeBlock]:
+        return [w for w in self._widgets if isinstance(w, CodeBlock)]
+
+    def prose_labels(self) -> list[QLabel]:
+        return [w for w in self._widgets if isinstance(w, QLabel)]
+
+    def _make(self, block: Block) -> QWidget:
+        if block.kind == "code":
+            return CodeBlock(block.text, block.language)
+        label = QLabel()
+        label.setObjectName("prose")
+        label.setTextFormat(Qt.TextFormat.MarkdownText)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        # Links are shown, never opened: Hearth stays offline unless the person copies one.
+        label.setOpenExternalLinks(False)
+        label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        label.setAccessibleName("Message text")
+        label.setText(block.text)
+        return label
+
+    def _update(self, widget: QWidget, block: Block) -> None:
+        if isinstance(widget, CodeBlock):
+            widget.set_code(block.text)
+        else:
+            widget.setText(block.text)

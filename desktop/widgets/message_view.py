@@ -1,0 +1,95 @@
+"""One message of the transcript: who wrote it, its reasoning (folded), its Markdown, a note
+when it did not finish, and its actions (copy; edit for the person's messages; regenerate for
+the model's last answer)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from desktop.history import Message
+from desktop.markdown import to_plain_markdown
+from desktop.widgets.markdown_view import MarkdownView
+from desktop.widgets.thinking_section import ThinkingSection
+
+STATUS_NOTES = {
+    "interrupted": "This answer was cut short when Hearth closed. Regenerate it to get a full answer.",
+    "stopped": "You stopped this answer.",
+}
+
+
+class MessageView(QFrame):
+    edit_requested = Signal(int)  # message id
+    regenerate_requested = Signal(int)
+
+    def __init__(self, message: Message, parent=None):
+        super().__init__(parent)
+        self.message = message
+        self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
+        who = "You" if message.role == "user" else "Hearth"
+        self.setAccessibleName(f"Message from {who}")
+        self.author = QLabel(who)
+        self.author.setObjectName("messageAuthor")
+        self.thinking = ThinkingSection()
+        self.thinking.setVisible(False)
+        self.body = MarkdownView()
+        self.note = QLabel()
+        self.note.setObjectName("messageNote")
+        self.note.setWordWrap(True)
+        self.note.setVisible(False)
+
+        self.copy_button = self._action("Copy", "Copy this message", self.copy)
+        self.edit_button = self._action("Edit", "Edit and resend this message",
+                                        lambda: self.edit_requested.emit(self.message.id))
+        self.regenerate_button = self._action("Regenerate", "Write this answer again",
+                                              lambda: self.regenerate_requested.emit(self.message.id))
+        self.edit_button.setVisible(message.role == "user")
+        self.regenerate_button.setVisible(False)
+        actions = QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.addStretch(1)
+        for button in (self.copy_button, self.edit_button, self.regenerate_button):
+            actions.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addWidget(self.author)
+        layout.addWidget(self.thinking)
+        layout.addWidget(self.body)
+        layout.addWidget(self.note)
+        layout.addLayout(actions)
+        self.refresh()
+
+    def _action(self, text: str, accessible: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName("messageAction")
+        button.setFlat(True)
+        button.setAccessibleName(accessible)
+        button.setToolTip(accessible)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.clicked.connect(slot)
+        return button
+
+    def refresh(self, running: bool = False) -> None:
+        """Shows `self.message` as it is now; `running` while its answer is still coming."""
+        m = self.message
+        if m.role == "assistant":
+            self.thinking.setVisible(bool(m.reasoning) or (running and not m.content))
+            self.thinking.set_text(m.reasoning)
+            self.thinking.set_running(running and not m.content)
+            self.thinking.set_duration(m.reasoning_seconds)
+        self.body.set_text(m.content)
+        note = STATUS_NOTES.get(m.status, "")
+        if m.status == "error":
+            note = m.stats.get("error", "The answer could not be finished.")
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+        self.copy_button.setEnabled(not running)
+        self.edit_button.setEnabled(not running)
+
+    def set_can_regenerate(self, can: bool) -> None:
+        self.regenerate_button.setVisible(can and self.message.role == "assistant")
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(to_plain_markdown(self.message.content))

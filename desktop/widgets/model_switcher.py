@@ -1,0 +1,63 @@
+"""The model menu in the chat header: pick one of the installed models; while one loads, a
+busy bar and a Cancel button stand in its place."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QToolButton, QWidget
+
+
+class ModelSwitcher(QWidget):
+    model_chosen = Signal(str)  # model id
+    cancel_requested = Signal()
+    manage_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("modelSwitcher")
+        self.button = QToolButton()
+        self.button.setObjectName("modelButton")
+        self.button.setAccessibleName("Model")
+        self.button.setToolTip("Choose which model answers")
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self)
+        self.button.setMenu(self.menu)
+        self.loading_label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setAccessibleName("Loading the model")
+        self.bar.setRange(0, 0)  # the engine does not report how far it is; show that it is working
+        self.bar.setMaximumWidth(160)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName("Cancel loading the model")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.button, self.loading_label, self.bar, self.cancel_button):
+            layout.addWidget(w)
+        self._current: str | None = None
+        self._installed: list[str] = []
+        self.set_loading(None)
+        self.set_models([], None)
+
+    def set_models(self, installed: list[str], current: str | None) -> None:
+        self._installed, self._current = list(installed), current
+        self.menu.clear()
+        for model_id in installed:
+            action = self.menu.addAction(model_id)
+            action.setCheckable(True)
+            action.setChecked(model_id == current)
+            action.triggered.connect(lambda _checked=False, m=model_id: self.model_chosen.emit(m))
+        if installed:
+            self.menu.addSeparator()
+        self.menu.addAction("Manage models…", self.manage_requested)
+        self.button.setText(current or ("Choose a model" if installed else "No model installed"))
+
+    def installed(self) -> list[str]:
+        return list(self._installed)
+
+    def set_loading(self, model_id: str | None) -> None:
+        loading = model_id is not None
+        self.loading_label.setText(f"Loading {model_id}…" if loading else "")
+        for w in (self.loading_label, self.bar, self.cancel_button):
+            w.setVisible(loading)
+        self.button.setEnabled(not loading)

@@ -1,0 +1,65 @@
+"""The Models page: every catalogue model as a `ModelCard`, plus "Import from folder…". It only
+displays and asks; the window's models controller runs jobs and confirms deletions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from core.hardware import FitPlan
+from core.model_progress import Progress
+from core.model_store import ModelInfo
+from desktop.widgets.model_card import ModelCard
+
+
+class ModelsPanel(QWidget):
+    action = Signal(str, str)  # (action, model id), see ModelCard
+    import_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("modelsPanel")
+        title = QLabel("Models")
+        title.setObjectName("pageTitle")
+        self.folder_label = QLabel()
+        self.folder_label.setObjectName("hint")
+        self.folder_label.setWordWrap(True)
+        self.import_button = QPushButton("Import from folder…")
+        self.import_button.setAccessibleName("Import a model from a folder")
+        self.import_button.setToolTip("Install a model you copied from another computer or a USB drive")
+        self.import_button.clicked.connect(self.import_requested)
+        header = QHBoxLayout()
+        header.addWidget(title, 1)
+        header.addWidget(self.import_button)
+        self._cards_layout = QVBoxLayout()
+        self._cards_layout.setSpacing(12)
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addLayout(self._cards_layout)
+        inner_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.addLayout(header)
+        layout.addWidget(self.folder_label)
+        layout.addWidget(scroll, 1)
+        self.cards: dict[str, ModelCard] = {}
+
+    def set_models(self, infos: list[ModelInfo], plans: dict[str, FitPlan], jobs: dict[str, str],
+                   current: str | None, models_dir: str = "") -> None:
+        self.folder_label.setText(f"Models are kept in {models_dir}" if models_dir else "")
+        for info in infos:
+            card = self.cards.get(info.id)
+            if card is None:
+                card = ModelCard(info)
+                card.action.connect(self.action)
+                self.cards[info.id] = card
+                self._cards_layout.addWidget(card)
+            card.update_info(info, plans.get(info.id), jobs.get(info.id), info.id == current)
+
+    def show_progress(self, progress: Progress) -> None:
+        if card := self.cards.get(progress.model_id):
+            card.show_progress(progress)

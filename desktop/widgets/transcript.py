@@ -1,0 +1,84 @@
+"""The scrolling list of a conversation's messages. It follows a streaming answer down the
+page while the person is at the bottom, and leaves them alone once they scroll up to read."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from desktop.history import Message
+from desktop.widgets.message_view import MessageView
+
+
+class Transcript(QScrollArea):
+    edit_requested = Signal(int)
+    regenerate_requested = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Conversation")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        inner.setObjectName("transcriptInner")
+        self._list = QVBoxLayout(inner)
+        self._list.setContentsMargins(16, 16, 16, 16)
+        self._list.setSpacing(10)
+        self.placeholder = QLabel("Ask anything. Your conversation stays on this computer.")
+        self.placeholder.setObjectName("transcriptPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self._list.addWidget(self.placeholder)
+        self._list.addStretch(1)
+        self.setWidget(inner)
+        self.views: list[MessageView] = []
+        self._follow = True
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.verticalScrollBar().rangeChanged.connect(self._range_changed)
+
+    def clear(self) -> None:
+        for view in self.views:
+            self._list.removeWidget(view)
+            view.deleteLater()
+        self.views.clear()
+        self.placeholder.setVisible(True)
+        self._follow = True
+
+    def show_messages(self, messages: list[Message]) -> None:
+        self.clear()
+        for message in messages:
+            self.add_message(message)
+        self.update_actions()
+        QTimer.singleShot(0, self, self.scroll_to_bottom)
+
+    def add_message(self, message: Message) -> MessageView:
+        view = MessageView(message)
+        view.edit_requested.connect(self.edit_requested)
+        view.regenerate_requested.connect(self.regenerate_requested)
+        self._list.insertWidget(self._list.count() - 1, view)  # above the stretch
+        self.views.append(view)
+        self.placeholder.setVisible(False)
+        self._follow = True
+        return view
+
+    def view_for(self, message_id: int) -> MessageView | None:
+        return next((v for v in self.views if v.message.id == message_id), None)
+
+    def update_actions(self, busy: bool = False) -> None:
+        """Only the last answer can be regenerated, and nothing while an answer is coming."""
+        for i, view in enumerate(self.views):
+            view.set_can_regenerate(not busy and i == len(self.views) - 1)
+            view.edit_button.setEnabled(not busy)
+
+    def scroll_to_bottom(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - 4
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)

@@ -1,0 +1,43 @@
+"""The only place the desktop app reaches into the inference core: load a model folder with
+its tokenizer, and run one chat turn. Runs in the inference worker's thread only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core import load_model
+from core.chat_events import Event
+from core.generate import GenerationSettings, Session
+from core.generate import generate as core_generate
+from core.sampling import SamplingParams
+from core.tokenizer import Tokenizer, load_tokenizer
+from desktop.workers.inference import ChatRequest, LoadRequest
+
+
+@dataclass
+class Engine:
+    """A loaded model ready to chat: its tokenizer and one session, whose KV cache is reused
+    from turn to turn when the new prompt extends the last one."""
+
+    tokenizer: Tokenizer
+    session: Session
+    context_length: int
+    model: object | None = None  # core.engine.Model; kept so its weights stay alive
+
+
+def load_engine(request: LoadRequest) -> Engine:
+    model = load_model(request.path, device=request.device)
+    tokenizer = load_tokenizer(request.path)
+    return Engine(tokenizer, model.new_session(), model.config.context_length, model)
+
+
+def generate(engine: Engine, request: ChatRequest, stop: threading.Event) -> Iterator[Event]:
+    settings = GenerationSettings(
+        sampling=SamplingParams(temperature=request.temperature, top_p=request.top_p),
+        max_new_tokens=request.max_new_tokens,
+        reasoning_effort=request.reasoning_effort,
+    )
+    return core_generate(engine.session, engine.tokenizer, request.messages, settings=settings, cancel=stop)

@@ -1,0 +1,170 @@
+"""The one inference worker: a QObject living in its own QThread that owns the loaded model,
+its tokenizer and its chat session. The GUI thread never runs torch.
+
+The GUI asks for work through queued signals connected to this object's slots, and gets
+results through this object's signals, connected to slots of GUI-thread objects (never to
+lambdas: a lambda has no thread affinity, so it would run here, in the worker thread).
+Stopping does not go through the event queue, which is busy while generating: `stop()` sets a
+`threading.Event` the decode loop checks before every step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.chat_events import Event, Finished
+from desktop.errors import explain
+
+# How many text events are batched into one signal at most, and for how long: fewer, larger
+# signals keep the GUI's event queue short when a small model decodes hundreds of tokens a second.
+BATCH_SECONDS = 0.03
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    model_id: str  # catalogue id, or a folder name for models outside the catalogue
+    path: Path
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model_id: str
+    path: Path
+    device: str
+    context_length: int
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: list[dict]  # chat-completions messages, system/developer first
+    reasoning_effort: str = "medium"
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 4096
+    extra: dict = field(default_factory=dict)
+
+
+# (engine, request, stop) -> events. The engine is whatever `load_engine` returned.
+GenerateFn = Callable[[object, ChatRequest, threading.Event], Iterator[Event]]
+LoadFn = Callable[[LoadRequest], object]
+
+
+class InferenceWorker(QObject):
+    load_started = Signal(str)  # model id
+    loaded = Signal(object)  # LoadedModel
+    load_failed = Signal(str)  # a sentence for the person
+    load_cancelled = Signal()
+    unloaded = Signal()
+    events = Signal(list)  # a batch of core.chat_events events, in order
+    generation_failed = Signal(str)
+    generation_done = Signal()
+
+    def __init__(self, load_fn: LoadFn | None = None, generate_fn: GenerateFn | None = None):
+        super().__init__()
+        from desktop.workers import engine_adapter  # torch is imported only in the worker's module tree
+
+        self._load_fn = load_fn or engine_adapter.load_engine
+        self._generate_fn = generate_fn or engine_adapter.generate
+        self._engine = None
+        self._stop = threading.Event()
+        self._load_token = 0
+        self._cancelled_loads: set[int] = set()
+        self._lock = threading.Lock()
+
+    # -- called from the GUI thread (thread-safe) ----------------------------------------
+    def stop(self) -> None:
+        """Stops the current answer before the next decode step."""
+        self._stop.set()
+
+    def cancel_load(self, token: int) -> None:
+        """The load `token` is no longer wanted; its model is dropped as soon as it arrives."""
+        with self._lock:
+            self._cancelled_loads.add(token)
+
+    def next_load_token(self) -> int:
+        with self._lock:
+            self._load_token += 1
+            return self._load_token
+
+    # -- slots, run in the worker thread ---------------------------------------------------
+    @Slot(object, int)
+    def load(self, request: LoadRequest, token: int) -> None:
+        self._engine = None  # free the old model's memory before reading the new one
+        self.load_started.emit(request.model_id)
+        try:
+            engine = self._load_fn(request)
+        except Exception as error:  # every failure becomes a sentence for the person
+            if self._was_cancelled(token):
+                self.load_cancelled.emit()
+            else:
+                self.load_failed.emit(describe(error))
+            return
+        if self._was_cancelled(token):
+            self.load_cancelled.emit()
+            return
+        self._engine = engine
+        self.loaded.emit(LoadedModel(request.model_id, request.path, request.device,
+                                     getattr(engine, "context_length", 0)))
+
+    @Slot()
+    def unload(self) -> None:
+        self._engine = None
+        self.unloaded.emit()
+
+    @Slot(object)
+    def generate(self, request: ChatRequest) -> None:
+        self._stop.clear()
+        if self._engine is None:
+            self.generation_failed.emit("No model is loaded. Choose one from the Model menu first.")
+            return
+        batch: list[Event] = []
+        last_flush = time.monotonic()
+        try:
+            for event in self._generate_fn(self._engine, request, self._stop):
+                batch.append(event)
+                now = time.monotonic()
+                if isinstance(event, Finished) or now - last_flush >= BATCH_SECONDS:
+                    self.events.emit(batch)
+                    batch, last_flush = [], now
+        except Exception as error:
+            if batch:
+                self.events.emit(batch)
+            self.generation_failed.emit(describe(error))
+            return
+        if batch:
+            self.events.emit(batch)
+        self.generation_done.emit()
+
+    def _was_cancelled(self, token: int) -> bool:
+        with self._lock:
+            return token in self._cancelled_loads
+
+
+def describe(error: BaseException) -> str:
+    return explain(error).text()
+
+
+class InferenceThread:
+    """Starts the worker in its own QThread and shuts both down cleanly."""
+
+    def __init__(self, worker: InferenceWorker):
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName("inference")
+        worker.moveToThread(self.thread)
+        self.thread.start()
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        self.worker.stop()
+        with self.worker._lock:
+            # A load in progress cannot be interrupted; whatever it returns is thrown away.
+            self.worker._cancelled_loads.add(self.worker._load_token)
+        self.thread.quit()
+        self.thread.wait(timeout_ms)

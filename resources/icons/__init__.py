@@ -1,0 +1,1 @@
+"""Hearth's icons (SVG), used for the window icon."""

@@ -1,0 +1,1 @@
+"""Hearth's Qt stylesheets (light.qss, dark.qss), loaded by desktop/theme.py."""

@@ -1,0 +1,55 @@
+"""Desktop fixtures: tiny real checkpoints (vocabulary large enough for harmony's special
+tokens), isolated settings / history / models folders, and a window factory that shuts every
+window's threads down after the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.model_store import ModelStore
+from core.testing import tiny_config, write_checkpoint
+from desktop.history import History
+from desktop.settings import Settings
+from tests.desktop.helpers import VOCAB
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    return write_checkpoint(tmp_path_factory.mktemp("tiny-a"), tiny_config(vocab_size=VOCAB), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_b(tmp_path_factory):
+    return write_checkpoint(tmp_path_factory.mktemp("tiny-b"), tiny_config(vocab_size=VOCAB), seed=1)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = Settings(tmp_path / "settings.ini")
+    s.max_new_tokens = 40
+    return s
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ModelStore(tmp_path / "models", offline=True)
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, settings, store):
+    from desktop.main_window import MainWindow
+
+    windows = []
+
+    def make(worker=None, store_=None, history_path=None):
+        history = History(history_path or tmp_path / "history.sqlite3")
+        window = MainWindow(settings, history, store_ or store, worker)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+        window.history.close()

@@ -1,0 +1,45 @@
+"""The conversation list: shows, selects, renames in place, reports search and delete."""
+
+from PySide6.QtCore import Qt
+
+from desktop.history import Conversation
+from desktop.widgets.conversation_list import ConversationList
+
+CONVERSATIONS = [Conversation(2, "Second", "", 2.0), Conversation(1, "First", "", 1.0)]
+
+
+def test_shows_and_selects(qtbot):
+    widget = ConversationList()
+    qtbot.addWidget(widget)
+    widget.set_conversations(CONVERSATIONS, current=1)
+    assert widget.titles() == ["Second", "First"] and widget.current_id() == 1
+    with qtbot.waitSignal(widget.selected) as selected:
+        widget.list.setCurrentRow(0)
+    assert selected.args == [2]
+
+
+def test_filling_the_list_does_not_emit_selection(qtbot):
+    widget = ConversationList()
+    qtbot.addWidget(widget)
+    with qtbot.assertNotEmitted(widget.selected), qtbot.assertNotEmitted(widget.renamed):
+        widget.set_conversations(CONVERSATIONS, current=2)
+
+
+def test_rename_in_place(qtbot):
+    widget = ConversationList()
+    qtbot.addWidget(widget)
+    widget.set_conversations(CONVERSATIONS)
+    with qtbot.waitSignal(widget.renamed) as renamed:
+        widget.list.item(1).setText("Renamed")
+    assert renamed.args == [1, "Renamed"]
+
+
+def test_search_and_new(qtbot):
+    widget = ConversationList()
+    qtbot.addWidget(widget)
+    seen = []
+    widget.search_changed.connect(seen.append)
+    qtbot.keyClicks(widget.search, "tax")
+    assert seen == ["t", "ta", "tax"]
+    with qtbot.waitSignal(widget.new_requested):
+        qtbot.mouseClick(widget.new_button, Qt.MouseButton.LeftButton)
