@@ -22,6 +22,7 @@ Offline mode raises `OfflineMode` before anything touches the network.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING
 import httpx2
 
 from core import catalogue
-from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, OfflineMode
+from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, NotEnoughMemory, OfflineMode
 from core.model_files import FileRecord, Manifest, inspect_checkpoint, sha256_file
 from core.model_progress import ProgressCallback, ProgressMeter
 from core.proc_lock import ProcessLock
@@ -294,7 +295,10 @@ class _Run:
         manifest.write(self.partial)
         load_check(self.store, self.partial)
         (self.partial / STATE_NAME).unlink(missing_ok=True)
+        (self.partial / PAUSE_NAME).unlink(missing_ok=True)
         target = self.store.model_dir(self.entry.id)
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()  # left by an interrupted registration; rename cannot replace it
         os.replace(self.partial, target)
         return target
 
@@ -444,14 +448,17 @@ class _Attempt:
 
 
 def load_check(store: ModelStore, folder: Path) -> None:
-    """Loads the model once on the CPU when the engine offers it; the structure check ran before."""
+    """Opens the model once with the engine on the CPU (weights stay memory-mapped).
+
+    NotEnoughMemory is not a fault of the files: the engine raises it only after reading every
+    tensor's name, shape and type, and a small machine may well fetch a model to export it.
+    """
     if not store.load_check:
         return
-    try:
-        from core import load_model
-    except ImportError:
-        return
-    load_model(folder, device="cpu")
+    import core
+
+    with contextlib.suppress(NotEnoughMemory):
+        core.load_model(folder, device="cpu")
 
 
 def _gb(n: int) -> str:

@@ -163,6 +163,12 @@ def copy_hashing(src: Path, dst: Path, meter: ProgressMeter, cancel: threading.E
             except OSError as e:
                 if e.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise DiskFull(f"The disk holding {dst.parent} is full; the copy was stopped.") from None
+                if e.errno == errno.EFBIG:
+                    # FAT32 USB sticks stop at 4 GB a file, and the published shards are larger.
+                    raise InvalidInput(
+                        f"The drive holding {dst.parent} cannot store files as large as {src.name} "
+                        "(FAT32 stops at 4 GB). Use a drive formatted as exFAT or NTFS."
+                    ) from None
                 raise
             meter.advance(len(chunk))
     return digest.hexdigest()

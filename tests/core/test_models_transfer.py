@@ -3,6 +3,7 @@ manifest round trip between two machines, and every way the source can be bad.""
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 from collections import namedtuple
@@ -11,7 +12,15 @@ import pytest
 
 import core.transfer
 from core import load_model
-from core.errors import Cancelled, CorruptCheckpoint, DiskFull, InvalidConfig, InvalidInput, ModelNotFound
+from core.errors import (
+    Cancelled,
+    CorruptCheckpoint,
+    DiskFull,
+    InvalidConfig,
+    InvalidInput,
+    ModelNotFound,
+    NotEnoughMemory,
+)
 from core.model_files import MANIFEST_NAME, sha256_file
 from core.model_store import ModelStore
 from tests.model_fixtures import repo_files, root_files, write_folder
@@ -147,3 +156,40 @@ def test_cancel_and_disk_full_leave_nothing_behind(store, hf_folder, monkeypatch
     with pytest.raises(DiskFull, match=r"only 0\.0 GB is free"):
         store.import_folder(hf_folder, model_id="gpt-oss-20b")
     assert store.info("gpt-oss-20b").status == "available"
+
+
+def test_a_machine_too_small_to_run_the_model_can_still_install_it(store, hf_folder, monkeypatch):
+    import core
+
+    def small_machine(path, device="cpu"):
+        raise NotEnoughMemory("This model needs 12.8 GiB but the computer has only 8.0 GiB.")
+
+    monkeypatch.setattr(core, "load_model", small_machine)
+    assert store.import_folder(hf_folder, model_id="gpt-oss-20b").status == "installed"
+
+
+def test_export_to_a_fat32_drive_says_why_it_fails(store, tmp_path, hf_folder, monkeypatch):
+    store.import_folder(hf_folder, model_id="gpt-oss-20b")
+    real_open = open
+
+    class Fat32:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, data):
+            raise OSError(errno.EFBIG, "File too large")
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return Fat32(f) if "w" in mode and "stick" in str(path) else f
+
+    monkeypatch.setattr(core.transfer, "open", fake_open, raising=False)
+    with pytest.raises(InvalidInput, match="FAT32"):
+        store.export("gpt-oss-20b", tmp_path / "stick")
+    assert list((tmp_path / "stick").iterdir()) == []
