@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.chat_events import Malformed, MessageEnded, MessageStarted, ParserEvent, TextDelta, ToolCall, TurnEnded
 from core.detokenizer import StreamingDetokenizer
@@ -79,22 +78,6 @@ class HarmonyStreamParser:
         if self._state == "header" and self._header:
             return [Malformed("The model's output stopped inside a message header.")]
         return []
-
-    def assistant_message(self) -> dict[str, Any]:
-        """The turn so far as a chat-completions assistant message, ready for the history."""
-        reasoning = "\n".join(m.text for m in self.messages if m.channel == "analysis")
-        content = "".join(m.text for m in self.messages if m.channel != "analysis" and m.recipient is None)
-        calls = [
-            {"id": f"call_{i}", "type": "function",
-             "function": {"name": m.recipient.removeprefix("functions."), "arguments": m.text}}
-            for i, m in enumerate(m for m in self.messages if m.recipient)
-        ]
-        message: dict[str, Any] = {"role": "assistant", "content": content}
-        if reasoning:
-            message["reasoning"] = reasoning
-        if calls:
-            message["tool_calls"] = calls
-        return message
 
     def _feed_header(self, token_id: int, stop: dict[int, str]) -> list[ParserEvent]:
         tok = self.tokenizer

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from core.chat_events import Malformed, MessageEnded, MessageStarted, TextDelta, ToolCall, TurnEnded
+from core.conversation import assistant_message
 from core.detokenizer import StreamingDetokenizer
 from core.harmony_parser import MAX_HEADER_TOKENS, HarmonyStreamParser
 from core.tokenizer import load_tokenizer, shipped_vocabulary
@@ -44,8 +45,8 @@ def test_reasoning_then_answer(tok):
     assert joined(events, "analysis") == "User greets."
     assert joined(events, "final") == "Hello there!"
     assert parser.turn_ended
-    assert parser.assistant_message() == {"role": "assistant", "content": "Hello there!",
-                                          "reasoning": "User greets."}
+    assert assistant_message(events) == {"role": "assistant", "content": "Hello there!",
+                                         "reasoning": "User greets."}
 
 
 @pytest.mark.parametrize("header", [
@@ -53,14 +54,14 @@ def test_reasoning_then_answer(tok):
     " to=functions.get_weather<|channel|>commentary <|constrain|>json",  # the reference renderer's order
 ])
 def test_tool_call(tok, header):
-    parser, events = parse(tok, "<|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant"
+    _, events = parse(tok, "<|channel|>analysis<|message|>Need weather.<|end|><|start|>assistant"
                                 f"{header}<|message|>{{\"city\": \"Oslo\"}}<|call|>")
     call = ToolCall("functions.get_weather", '{"city": "Oslo"}', "<|constrain|>json")
     assert call in events and call.name == "get_weather"
     assert MessageStarted("commentary", "functions.get_weather", "<|constrain|>json") in events
     assert events[-1] == TurnEnded("call")
     assert not any(isinstance(e, Malformed) for e in events)
-    assert parser.assistant_message()["tool_calls"] == [
+    assert assistant_message(events)["tool_calls"] == [
         {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
     ]
 
