@@ -1,0 +1,298 @@
+"""The machine-wide policy an administrator sets and a user cannot override: `load_policy()`.
+
+Owns reading and checking the policy file, what each setting means, and the reason shown
+beside every locked setting. The file is TOML, by default `/etc/hearth/policy.toml`
+(`%ProgramData%\\Hearth\\policy.toml` on Windows); `HEARTH_POLICY` names another file::
+
+    # Shown to the person beside every locked setting.
+    reason = "Set by ACME IT for the air-gapped lab (it-help@acme.example)."
+    offline = true                      # offline mode forced on: Hearth never reaches the network
+    downloads = false                   # model downloads disabled (import from a folder still works)
+    models_dir = "/srv/hearth/models"   # the models folder is fixed (may be read-only)
+    allowed_models = ["gpt-oss-20b"]    # only these models may be loaded
+    reasoning_display = "collapsed"     # "shown", "collapsed" or "hidden"
+    api_server = "loopback"             # "off", "loopback" (this machine only) or "network"
+
+Every key is optional; a key left out leaves that choice to the user. A file that cannot be
+read, is not valid TOML, has an unknown key or a value of the wrong kind is refused as a
+whole, with a sentence naming its line, and Hearth then runs in its most restrictive mode
+(`Policy.most_restrictive`) rather than ignoring the administrator's intent.
+
+A user controls their own environment, so `HEARTH_POLICY` cannot loosen the machine's file:
+when both exist, both apply and the stricter value of each setting wins.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from core.errors import HearthError
+
+ENV_VAR = "HEARTH_POLICY"
+REASONING_DISPLAYS = ("shown", "collapsed", "hidden")  # least to most restrictive
+API_SERVER_MODES = ("network", "loopback", "off")  # least to most restrictive
+SETTINGS = ("offline", "downloads", "models_dir", "allowed_models", "reasoning_display", "api_server")
+_KEYS = {"reason", *SETTINGS}
+
+
+class PolicyForbids(HearthError):
+    """The administrator's policy does not allow what was asked; `str()` says what and why."""
+
+
+def default_policy_path() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / "Hearth" / "policy.toml"
+    return Path("/etc/hearth/policy.toml")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the administrator has locked. `None` (or the permissive default) means "the user
+    chooses". Query it with the properties and `locked()` / `lock_reason()`; never mutate it.
+
+    `error` is set when a policy file was refused: the values are then the most restrictive
+    ones and every lock reason says so.
+    """
+
+    offline: bool | None = None
+    downloads: bool | None = None
+    models_dir: Path | None = None
+    allowed_models: frozenset[str] | None = None
+    reasoning_display: str | None = None
+    api_server: str | None = None
+    reason: str = ""  # the administrator's own words, shown with every lock
+    sources: tuple[Path, ...] = ()
+    error: str | None = None
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def most_restrictive(cls, error: str, sources: Iterable[Path] = ()) -> Policy:
+        """Offline, no downloads, no API server, no model allowed, reasoning hidden: what a
+        broken policy file means until an administrator fixes it."""
+        return cls(offline=True, downloads=False, allowed_models=frozenset(), reasoning_display="hidden",
+                   api_server="off", sources=tuple(sources), error=error)
+
+    # -- questions the rest of Hearth asks ------------------------------------------------
+    @property
+    def offline_forced(self) -> bool:
+        """True when offline mode is on and the user cannot turn it off."""
+        return self.offline is True
+
+    @property
+    def downloads_allowed(self) -> bool:
+        """False when downloads are disabled (or offline mode is forced, which implies it)."""
+        return self.downloads is not False and not self.offline_forced
+
+    @property
+    def api_server_allowed(self) -> bool:
+        return self.api_server != "off"
+
+    def effective_offline(self, user_choice: bool) -> bool:
+        """The offline mode to apply, given what the user picked in settings."""
+        return True if self.offline_forced else user_choice
+
+    def effective_models_dir(self, user_choice: Path | None) -> Path | None:
+        """The models folder to use, given the user's choice (None = the core's default)."""
+        return self.models_dir if self.models_dir is not None else user_choice
+
+    def effective_reasoning_display(self, user_choice: str) -> str:
+        return self.reasoning_display or user_choice
+
+    def allows_model(self, model_id: str) -> bool:
+        """Whether the model with this catalogue id (or folder name) may be loaded."""
+        return self.allowed_models is None or model_id in self.allowed_models
+
+    def check_model(self, model_id: str) -> None:
+        """Raises `PolicyForbids` when `model_id` may not be loaded."""
+        if self.allows_model(model_id):
+            return
+        if self.allowed_models:
+            allowed = ", ".join(sorted(self.allowed_models))
+            raise PolicyForbids(f"The model {model_id!r} is not allowed on this computer (allowed: {allowed}). "
+                                f"{self.lock_reason('allowed_models')}")
+        raise PolicyForbids(f"No model is allowed on this computer. {self.lock_reason('allowed_models')}")
+
+    def check_download(self) -> None:
+        """Raises `PolicyForbids` when downloads are disabled."""
+        if not self.downloads_allowed:
+            setting = "offline" if self.offline_forced else "downloads"
+            raise PolicyForbids(f"Downloading models is turned off on this computer. {self.lock_reason(setting)} "
+                                "Import the model from a folder instead.")
+
+    def check_api_server(self, host: str) -> None:
+        """Raises `PolicyForbids` when an API server may not listen on `host`."""
+        if self.api_server == "off":
+            raise PolicyForbids(f"The local API server is turned off on this computer. "
+                                f"{self.lock_reason('api_server')}")
+        if self.api_server == "loopback" and not is_loopback_host(host):
+            raise PolicyForbids(f"The API server may only listen on this computer (127.0.0.1), not on {host}. "
+                                f"{self.lock_reason('api_server')}")
+
+    # -- what the settings screen shows ---------------------------------------------------
+    def locked(self, setting: str) -> bool:
+        """Whether the user may not change `setting` (one of `SETTINGS`)."""
+        if setting not in SETTINGS:
+            raise KeyError(f"unknown policy setting {setting!r}")
+        value = getattr(self, setting)
+        if setting == "offline":
+            return self.offline_forced
+        if setting == "downloads":
+            return not self.downloads_allowed
+        return value is not None and value != "network"
+
+    def lock_reason(self, setting: str) -> str | None:
+        """"Locked because ..." for a locked setting, None for a free one."""
+        if not self.locked(setting):
+            return None
+        if self.error:
+            return (f"Locked because the organisation's policy file could not be used ({self.error}); "
+                    "Hearth runs in its most restrictive mode until an administrator fixes it.")
+        where = ", ".join(str(p) for p in self.sources) or "the policy"
+        because = f"Locked by your organisation's policy ({where})"
+        if setting == "downloads" and self.downloads is not False:
+            because += ", which forces offline mode"
+        return f"{because}. {self.reason}".strip() if self.reason else f"{because}."
+
+    def locks(self) -> dict[str, str]:
+        """Every locked setting and its reason, in `SETTINGS` order."""
+        return {s: reason for s in SETTINGS if (reason := self.lock_reason(s)) is not None}
+
+    def stricter(self, other: Policy) -> Policy:
+        """Both policies at once: the more restrictive value of each setting."""
+        if self.error or other.error:
+            error = "; ".join(e for e in (self.error, other.error) if e)
+            return Policy.most_restrictive(error, self.sources + other.sources)
+
+        def pick(a, b, order=None):
+            if a is None or b is None:
+                return b if a is None else a
+            return max(a, b, key=order.index) if order else a
+
+        allowed = (self.allowed_models & other.allowed_models
+                   if self.allowed_models is not None and other.allowed_models is not None
+                   else self.allowed_models if self.allowed_models is not None else other.allowed_models)
+        return Policy(
+            offline=True if True in (self.offline, other.offline) else pick(self.offline, other.offline),
+            downloads=False if False in (self.downloads, other.downloads) else pick(self.downloads, other.downloads),
+            # The machine's own folder (self, loaded first) wins: two fixed folders cannot both hold.
+            models_dir=pick(self.models_dir, other.models_dir),
+            allowed_models=allowed,
+            reasoning_display=pick(self.reasoning_display, other.reasoning_display, REASONING_DISPLAYS),
+            api_server=pick(self.api_server, other.api_server, API_SERVER_MODES),
+            reason=" ".join(r for r in (self.reason, other.reason) if r),
+            sources=self.sources + other.sources,
+        )
+
+
+NO_POLICY = Policy()
+
+
+def load_policy(environ: Mapping[str, str] | None = None, system_path: Path | None = None) -> Policy:
+    """The policy in force: the machine's file (if it exists) and the `HEARTH_POLICY` file
+    (which must exist when the variable is set), the stricter of the two. Never raises: a bad
+    file yields `Policy.most_restrictive` with `error` saying what is wrong and on which line."""
+    environ = os.environ if environ is None else environ
+    system_path = system_path or default_policy_path()
+    policy = NO_POLICY
+    if system_path.exists():
+        policy = read_policy(system_path)
+    if override := environ.get(ENV_VAR, "").strip():
+        path = Path(override).expanduser()
+        if path != system_path:
+            policy = policy.stricter(read_policy(path)) if policy is not NO_POLICY else read_policy(path)
+    return policy
+
+
+def read_policy(path: Path) -> Policy:
+    """One policy file; a refused file gives the most restrictive policy with `error` set."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as failure:
+        reason = failure.strerror if isinstance(failure, OSError) and failure.strerror else str(failure)
+        return Policy.most_restrictive(f"{path} cannot be read: {reason}", (Path(path),))
+    try:
+        return parse_policy(text, Path(path))
+    except PolicyFileError as failure:
+        return Policy.most_restrictive(str(failure), (Path(path),))
+
+
+class PolicyFileError(HearthError):
+    """A policy file is not valid; the message names the file and line."""
+
+
+def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
+    """The policy `text` describes; raises `PolicyFileError` naming the line of the problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as failure:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise PolicyFileError(f"{path} is not valid TOML: {failure}") from failure
+
+    def fail(key: str, problem: str) -> PolicyFileError:
+        return PolicyFileError(f"{path}, line {_line_of(text, key)}: {problem}")
+
+    for key in data:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, sorted(_KEYS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(_KEYS))})"
+            raise fail(key, f"unknown setting {key!r}{hint}")
+    values: dict[str, Any] = {}
+    for key in ("offline", "downloads"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise fail(key, f"{key} must be true or false, not {data[key]!r}")
+            values[key] = data[key]
+    if "reason" in data:
+        if not isinstance(data["reason"], str):
+            raise fail("reason", "reason must be text in quotes")
+        values["reason"] = data["reason"].strip()
+    if "models_dir" in data:
+        folder = data["models_dir"]
+        if not isinstance(folder, str) or not folder.strip():
+            raise fail("models_dir", "models_dir must be a folder path in quotes")
+        if not Path(folder).expanduser().is_absolute():
+            raise fail("models_dir", f"models_dir must be an absolute path, not {folder!r}")
+        values["models_dir"] = Path(folder).expanduser()
+    if "allowed_models" in data:
+        models = data["allowed_models"]
+        if not isinstance(models, list) or not all(isinstance(m, str) and m.strip() for m in models):
+            raise fail("allowed_models", 'allowed_models must be a list of model names, e.g. ["gpt-oss-20b"]')
+        values["allowed_models"] = frozenset(m.strip() for m in models)
+    for key, choices in (("reasoning_display", REASONING_DISPLAYS), ("api_server", API_SERVER_MODES)):
+        if key in data:
+            if data[key] not in choices:
+                raise fail(key, f"{key} must be one of {', '.join(repr(c) for c in choices)}, not {data[key]!r}")
+            values[key] = data[key]
+    return replace(Policy(**values), sources=(path,))
+
+
+def _line_of(text: str, key: str) -> int:
+    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return 1
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (a name or address to listen on or connect to) stays on this machine."""
+    host = host.strip().strip("[]").split("%", 1)[0].lower().rstrip(".")
+    if host in ("localhost", "ip6-localhost", "ip6-loopback") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
