@@ -1,0 +1,243 @@
+"""`hearth chat` (talk to a model in the terminal) and `hearth run` (one question, one answer).
+
+chat: answers stream as they are written; the model's reasoning is shown dimmed under a
+"thinking" label; Ctrl-C stops the answer (not the program); Ctrl-D or /exit quits, /reset
+starts over.
+
+run: the final answer goes to stdout and the reasoning to stderr, so `hearth run ... > file`
+keeps only the answer; `--json` prints every event as one JSON object per line instead.
+
+Exit codes: 0 answered, 1 failed (the reason is printed), 2 wrong usage, 130 stopped by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from core.chat_events import Event, Finished, Malformed, MessageStarted, Notice, TextDelta, ToolCall
+from core.errors import HearthError
+from core.generate import GenerationSettings
+from core.harmony import REASONING_EFFORTS
+from core.sampling import SamplingParams
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
+
+
+def register(subparsers) -> None:
+    chat = subparsers.add_parser("chat", help="chat with a model in the terminal")
+    _common_options(chat)
+    chat.add_argument("--system", help="instructions the model follows for the whole chat")
+    chat.set_defaults(func=_chat)
+    run = subparsers.add_parser("run", help="ask one question and print the answer")
+    _common_options(run)
+    run.add_argument("prompt", help="the question (use - to read it from standard input)")
+    run.add_argument("--system", help="instructions for the model")
+    run.add_argument("--json", action="store_true", help="print every event as a JSON line")
+    run.set_defaults(func=_run)
+
+
+def _common_options(parser) -> None:
+    parser.add_argument("--model", required=True,
+                        help="model folder (either published format), or the id of an installed model")
+    parser.add_argument("--reasoning", choices=REASONING_EFFORTS, default="medium",
+                        help="how long the model thinks before answering (default: medium)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="0 always picks the likeliest word")
+    parser.add_argument("--top-p", type=float, default=1.0, help="sample only from this much probability")
+    parser.add_argument("--seed", type=int, help="makes sampling repeatable")
+    parser.add_argument("--max-tokens", type=int, default=4096, help="longest answer, in tokens")
+    parser.add_argument("--context", type=int, help="tokens the chat may hold (default: the model's context)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (default: cpu)")
+
+
+def _chat(args) -> int:
+    loaded = _load(args)
+    if isinstance(loaded, int):
+        return loaded
+    conversation, model_name = loaded
+    style = _Style(sys.stdout)
+    print(style.dim(f"{model_name} is ready. Type a message; Ctrl-C stops an answer, "
+                    "/reset starts over, Ctrl-D or /exit quits."), flush=True)
+    while True:
+        try:
+            text = input("> ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        except KeyboardInterrupt:
+            print()
+            continue
+        if text.strip() in ("/exit", "/quit"):
+            return EXIT_OK
+        if text.strip() == "/reset":
+            conversation.messages = [m for m in conversation.messages if m["role"] == "system"]
+            print(style.dim("(new chat)"), flush=True)
+            continue
+        if not text.strip():
+            continue
+        with _ctrl_c_cancels() as cancel:
+            try:
+                _show_chat_turn(conversation.send(text, cancel=cancel), style)
+            except HearthError as error:
+                print(style.warn(str(error)), flush=True)
+
+
+def _run(args) -> int:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    loaded = _load(args)
+    if isinstance(loaded, int):
+        return loaded
+    conversation, _ = loaded
+    with _ctrl_c_cancels() as cancel:
+        try:
+            events = conversation.send(prompt, cancel=cancel)
+            done = _print_json(events) if args.json else _print_answer(events, _Style(sys.stderr))
+        except HearthError as error:
+            return _fail(error)
+    if done.reason == "error":
+        print(done.error, file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_STOPPED if done.reason == "cancelled" else EXIT_OK
+
+
+def _load(args):
+    """(Conversation, model name) for the options, or an exit code after printing why not."""
+    from core import load_model  # torch loads here, not for `hearth --help`
+    from core.conversation import Conversation
+    from core.tokenizer import load_tokenizer
+
+    try:
+        settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
+                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
+        path = _model_path(args.model)
+        started = time.perf_counter()
+        model = load_model(path, device=args.device)
+        tokenizer = load_tokenizer(path)
+    except HearthError as error:
+        return _fail(error)
+    print(f"Loaded {path.name} in {time.perf_counter() - started:.1f} s.", file=sys.stderr, flush=True)
+    session = model.new_session(args.context)
+    return Conversation(session, tokenizer, system=args.system, settings=settings), path.name
+
+
+def _model_path(name: str) -> Path:
+    path = Path(name).expanduser()
+    if path.exists():
+        return path
+    from core.models import CATALOGUE, ModelStore
+
+    if name in CATALOGUE:
+        return ModelStore().path(name)
+    return path  # load_model explains what is missing
+
+
+def _show_chat_turn(events: Iterator[Event], style: _Style) -> None:
+    channel = None
+    for event in events:
+        if isinstance(event, MessageStarted):
+            if event.recipient:
+                print(style.dim(f"\n[calling {event.recipient}] "), end="", flush=True)
+            elif event.channel == "analysis":
+                print(("\n" if channel else "") + style.label("thinking"), flush=True)
+            elif channel is not None:  # the answer gets a label only when something came before it
+                print("\n" + style.label("answer"), flush=True)
+            channel = event.channel
+        elif isinstance(event, TextDelta):
+            text = event.text if event.channel == "final" and not event.recipient else style.dim(event.text)
+            print(text, end="", flush=True)
+        elif isinstance(event, Notice | Malformed):
+            print(style.warn(f"\n({event.text if isinstance(event, Notice) else event.problem})"), flush=True)
+        elif isinstance(event, Finished):
+            print(flush=True)
+            if event.reason == "cancelled":
+                print(style.warn("(stopped)"), flush=True)
+            elif event.reason == "error":
+                print(style.warn(event.error or "The answer failed."), flush=True)
+            print(style.dim(_figures(event)), flush=True)
+
+
+def _print_answer(events: Iterator[Event], err: _Style) -> Finished:
+    """Final answer to stdout, everything else to stderr; returns the Finished event."""
+    for event in events:
+        if isinstance(event, TextDelta):
+            if event.channel == "final" and not event.recipient:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            else:
+                sys.stderr.write(err.dim(event.text))
+                sys.stderr.flush()
+        elif isinstance(event, MessageStarted) and event.channel == "analysis":
+            print(err.label("thinking"), file=sys.stderr, flush=True)
+        elif isinstance(event, ToolCall):
+            print(err.warn(f"\n(the model asked for the tool {event.name}; `hearth run` has no tools)"),
+                  file=sys.stderr)
+        elif isinstance(event, Notice | Malformed):
+            print(err.warn(f"\n({event.text if isinstance(event, Notice) else event.problem})"), file=sys.stderr)
+        elif isinstance(event, Finished):
+            print(flush=True)
+            print(err.dim(_figures(event)), file=sys.stderr, flush=True)
+            return event
+    raise AssertionError("generation ended without a Finished event")
+
+
+def _print_json(events: Iterator[Event]) -> Finished:
+    for event in events:
+        print(json.dumps({"type": type(event).__name__, **dataclasses.asdict(event)}, ensure_ascii=False),
+              flush=True)
+        if isinstance(event, Finished):
+            return event
+    raise AssertionError("generation ended without a Finished event")
+
+
+def _figures(done: Finished) -> str:
+    parts = [f"{done.generated_tokens} tokens", f"{done.decode_tokens_per_second:.1f} tokens/s",
+             f"first token after {done.time_to_first_token:.2f} s",
+             f"prompt {done.prompt_tokens} tokens ({done.reused_tokens} reused, "
+             f"{done.prompt_tokens_per_second:.0f} tokens/s)"]
+    return "(" + ", ".join(parts) + ")"
+
+
+@contextmanager
+def _ctrl_c_cancels():
+    """While generating, Ctrl-C asks the answer to stop instead of ending the program."""
+    cancel = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _fail(error: Exception) -> int:
+    print(str(error), file=sys.stderr)
+    return EXIT_FAILED
+
+
+class _Style:
+    """ANSI styling when writing to a terminal (and NO_COLOR is unset); plain text otherwise."""
+
+    def __init__(self, stream):
+        self.on = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.on and text else text
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def label(self, text: str) -> str:
+        return self._wrap("1;2", f"[{text}]")
+
+    def warn(self, text: str) -> str:
+        return self._wrap("33", text)

@@ -1,0 +1,157 @@
+"""`hearth chat` and `hearth run` end to end on tiny scripted checkpoints (full harmony
+vocabulary, real loader and engine): answers, JSON events, Ctrl-C, context overflow."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cli.chat import _print_answer, _Style
+from cli.main import main
+from core.chat_events import Finished, MessageEnded, MessageStarted, Notice, TextDelta, ToolCall
+from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
+from core.tokenizer import load_tokenizer, shipped_vocabulary
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _scripted(folder: Path, answer: str) -> Path:
+    tok = load_tokenizer(shipped_vocabulary())
+    script = [tok.start, *tok.encode("assistant"), *tok.encode(answer, allow_special=True)]
+    return write_scripted_checkpoint(folder, script_transitions(script), default=tok.encode(" blah")[0])
+
+
+@pytest.fixture(scope="module")
+def hello(tmp_path_factory) -> str:
+    """Answers everything with "Hello world!"."""
+    return str(_scripted(tmp_path_factory.mktemp("hello"), "<|channel|>final<|message|>Hello world!<|return|>"))
+
+
+@pytest.fixture(scope="module")
+def endless(tmp_path_factory) -> str:
+    """Answers " word word word ..." and never stops by itself."""
+    return str(_scripted(tmp_path_factory.mktemp("endless"), "<|channel|>final<|message|> word word"))
+
+
+GREEDY = ["--temperature", "0"]
+
+
+def test_run_prints_the_answer_on_stdout(hello, capsys):
+    assert main(["run", "--model", hello, "Hi there", *GREEDY]) == 0
+    out, err = capsys.readouterr()
+    assert out == "Hello world!\n"
+    assert "Loaded" in err and "7 tokens" in err
+
+
+def test_run_json_prints_every_event(hello, capsys):
+    assert main(["run", "--model", hello, "Hi", "--json", *GREEDY]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["type"] for e in events] == ["MessageStarted", "TextDelta", "TextDelta", "TextDelta",
+                                           "MessageEnded", "TurnEnded", "Finished"]
+    assert events[-1]["reason"] == "stop" and events[-1]["generated_tokens"] == 7
+    assert events[4]["text"] == "Hello world!"
+
+
+def test_run_reads_the_prompt_from_stdin(hello, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("A long question\nover two lines\n"))
+    assert main(["run", "--model", hello, "-", *GREEDY]) == 0
+    assert capsys.readouterr().out == "Hello world!\n"
+
+
+def test_run_stops_at_the_length_limit(endless, capsys):
+    assert main(["run", "--model", endless, "Talk", "--max-tokens", "8", *GREEDY]) == 0
+    assert capsys.readouterr().out == " word word word word word\n"
+
+
+def test_run_with_a_message_too_long_for_the_context(hello, capsys):
+    assert main(["run", "--model", hello, "word " * 400, "--context", "200", *GREEDY]) == 1
+    assert "The message is too long for this model" in capsys.readouterr().err
+
+
+def test_run_with_a_missing_model(tmp_path, capsys):
+    assert main(["run", "--model", str(tmp_path / "nothing"), "Hi"]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path / "nothing") in err and "Traceback" not in err
+
+
+def test_bad_option_is_a_usage_error(hello):
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--model", hello, "Hi", "--reasoning", "maximal"])
+    assert stop.value.code == 2
+
+
+def test_chat_turns_reset_and_overflow(hello, capsys, monkeypatch):
+    typed = "Hi\nAgain\n" + "word " * 400 + "\n/reset\nFresh start\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    assert main(["chat", "--model", hello, "--system", "Be brief.", "--context", "300", *GREEDY]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Hello world!") == 3
+    assert "The message is too long for this model" in out  # said, and the chat went on
+    assert "(new chat)" in out
+    figures = [line for line in out.splitlines() if line.startswith("(7 tokens")]
+    assert len(figures) == 3 and "(0 reused" not in figures[1]  # the second turn reused the cache
+
+
+def test_reasoning_goes_to_stderr_and_the_answer_to_stdout(capsys):
+    events = [MessageStarted("analysis"), TextDelta("analysis", "Let me think."), MessageEnded("analysis", "x"),
+              MessageStarted("final"), TextDelta("final", "42"), Notice("Old turns were left out."),
+              ToolCall("functions.search", "{}"),
+              Finished("stop", 10, 0, 5, 100.0, 10.0, 0.5)]
+    done = _print_answer(iter(events), _Style(io.StringIO()))
+    out, err = capsys.readouterr()
+    assert done.reason == "stop"
+    assert out == "42\n"
+    assert "[thinking]" in err and "Let me think." in err and "Old turns were left out." in err
+    assert "search" in err and "5 tokens" in err
+
+
+def _spawn(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _read_until(stream, marker: str, limit: float = 60.0) -> str:
+    seen, deadline = "", time.monotonic() + limit
+    while marker not in seen:
+        char = stream.read(1)
+        assert char and time.monotonic() < deadline, f"no {marker!r} in {seen!r}"
+        seen += char
+    return seen
+
+
+def test_ctrl_c_stops_the_answer_not_the_chat(endless):
+    chat = _spawn("chat", "--model", endless, *GREEDY)
+    try:
+        _read_until(chat.stdout, "> ")
+        chat.stdin.write("Talk to me\n")
+        chat.stdin.flush()
+        _read_until(chat.stdout, "word word")
+        chat.send_signal(signal.SIGINT)
+        _read_until(chat.stdout, "(stopped)")
+        figures = _read_until(chat.stdout, "> ")  # then asks for the next message
+        assert "tokens/s" in figures
+        chat.stdin.write("/exit\n")
+        chat.stdin.flush()
+        assert chat.wait(timeout=30) == 0
+    finally:
+        chat.kill()
+
+
+def test_ctrl_c_during_run_keeps_the_partial_answer(endless):
+    run = _spawn("run", "--model", endless, "Talk", *GREEDY)
+    try:
+        _read_until(run.stdout, "word word")
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=30) == 130
+        assert run.stdout.read().endswith("\n")
+    finally:
+        run.kill()
