@@ -23,7 +23,9 @@ CREATE TABLE IF NOT EXISTS conversations (
     updated REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id is never reused after regenerate deletes the last row, so a
+    -- transcript view can never be mistaken for a newer message.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
     role TEXT NOT NULL,
     content TEXT NOT NULL DEFAULT '',

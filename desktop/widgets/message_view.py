@@ -62,7 +62,8 @@ class MessageView(QFrame):
         self.refresh()
 
     def _action(self, text: str, accessible: str, slot) -> QPushButton:
-        button = QPushButton(text)
+        # Parented at once: showing a parentless button would open it as its own window.
+        button = QPushButton(text, self)
         button.setObjectName("messageAction")
         button.setFlat(True)
         button.setAccessibleName(accessible)

@@ -46,6 +46,9 @@ def make_window(qtbot, tmp_path, settings, store):
         window = MainWindow(settings, history, store_ or store, worker)
         qtbot.addWidget(window)
         window.show()
+        # Shortcuts (Esc, Ctrl+N, Ctrl+F) only fire in the active window.
+        window.activateWindow()
+        qtbot.waitActive(window)
         windows.append(window)
         return window
 

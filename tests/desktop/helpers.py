@@ -79,4 +79,4 @@ def scripted_loader(text: str = SCRIPT, step_seconds: float = 0.0, sessions: lis
 
 
 def wait_until(qtbot, predicate, timeout: float = 20.0) -> None:
-    qtbot.waitUntil(predicate, timeout=int(timeout * 1000))
+    qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))

@@ -1,0 +1,190 @@
+"""The chat in the real window, with a scripted session standing in for the transformer (see
+helpers.py): streamed Markdown answer, reasoning folded with its duration, stop within one
+decode step, regenerate, edit and resend, instructions, export, history after a restart."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from desktop.workers.inference import InferenceWorker
+from tests.desktop.helpers import ANSWER, REASONING, scripted_loader, wait_until
+
+
+@pytest.fixture
+def installed(store, tiny_checkpoint):
+    store.import_folder(tiny_checkpoint, model_id="gpt-oss-20b", copy=False)
+    return store
+
+
+def scripted_window(make_window, step_seconds=0.0, sessions=None):
+    window = make_window(InferenceWorker(load_fn=scripted_loader(step_seconds=step_seconds, sessions=sessions)))
+    return window
+
+
+def send(qtbot, window, text):
+    wait_until(qtbot, lambda: window.loaded is not None)
+    qtbot.keyClicks(window.composer.edit, text)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+
+
+def test_answer_streams_with_folded_reasoning(qtbot, make_window, installed, settings):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    assert window.current_page() is window.chat_page
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    user, answer = window.transcript.views
+    assert user.message.content == "Hello"
+    assert answer.message.content == ANSWER and answer.message.status == "complete"
+    assert answer.thinking.isVisible() and not answer.thinking.is_expanded()
+    assert answer.thinking.text() == REASONING
+    assert answer.thinking.title().startswith("Thought for")
+    assert len(answer.body.code_blocks()) == 1 and answer.body.code_blocks()[0].code() == "print('hi')"
+    assert "tokens/s" in window.status.speed_label.text()
+    assert "of 8,192 tokens" in window.status.context_label.text()
+    assert answer.regenerate_button.isVisible()
+    # Saved as it completed, with every channel.
+    (_saved_user, saved_answer) = window.history.messages(window.chat.conversation_id)
+    assert saved_answer.reasoning == REASONING and saved_answer.content == ANSWER
+    assert window.conversation_list.titles() == ["Hello"]
+
+
+def test_stop_takes_effect_within_one_decode_step(qtbot, make_window, installed, settings):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    sessions = []
+    window = scripted_window(make_window, step_seconds=0.05, sessions=sessions)
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: len(window.transcript.views) == 2 and window.transcript.views[1].message.reasoning)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    steps_at_stop = sessions[0].decode_steps
+    wait_until(qtbot, lambda: not window.chat.busy)
+    assert sessions[0].decode_steps - steps_at_stop <= 1
+    answer = window.transcript.views[1]
+    assert answer.message.status == "stopped" and answer.note.text() == "You stopped this answer."
+    assert window.history.messages(window.chat.conversation_id)[1].status == "stopped"
+    assert window.composer.send_button.text() == "Send"
+
+
+def test_regenerate_replaces_the_last_answer(qtbot, make_window, installed, settings):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    first_id = window.transcript.views[1].message.id
+    window.transcript.views[1].regenerate_button.click()
+    wait_until(qtbot, lambda: not window.chat.busy)
+    messages = window.history.messages(window.chat.conversation_id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].id != first_id and messages[1].content == ANSWER
+    assert len(window.transcript.views) == 2
+
+
+def test_edit_and_resend_replaces_the_rest(qtbot, make_window, installed, settings):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    window.transcript.views[0].edit_button.click()
+    assert window.composer.text() == "Hello"
+    window.composer.edit.clear()
+    qtbot.keyClicks(window.composer.edit, "Hi again")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    wait_until(qtbot, lambda: not window.chat.busy)
+    messages = window.history.messages(window.chat.conversation_id)
+    assert [(m.role, m.content) for m in messages] == [("user", "Hi again"), ("assistant", ANSWER)]
+
+
+def test_history_is_there_after_a_restart(qtbot, make_window, installed, settings, tmp_path):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "Remember me")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    window.close()
+    again = scripted_window(make_window)
+    assert again.conversation_list.titles() == ["Remember me"]
+    again.conversation_list.list.setCurrentRow(0)
+    assert [v.message.content for v in again.transcript.views] == ["Remember me", ANSWER]
+    assert again.transcript.views[1].thinking.text() == REASONING
+
+
+def test_keyboard_new_chat_and_search(qtbot, make_window, installed, settings):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "About bread")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.chat.conversation_id is None and window.transcript.views == []
+    send(qtbot, window, "About taxes")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    assert window.conversation_list.titles() == ["About taxes", "About bread"]
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.conversation_list.search.hasFocus()
+    qtbot.keyClicks(window.conversation_list.search, "bread")
+    assert window.conversation_list.titles() == ["About bread"]
+
+
+def test_instructions_reach_the_prompt_and_export_keeps_channels(qtbot, make_window, installed, settings,
+                                                                 tmp_path, monkeypatch):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    sessions = []
+    window = scripted_window(make_window, sessions=sessions)
+    wait_until(qtbot, lambda: window.loaded is not None)
+    cid = window.history.create_conversation("Pirate").id
+    window.history.set_instructions(cid, "Talk like a pirate")
+    window.refresh_conversations()
+    window.chat.open_conversation(cid)
+    send(qtbot, window, "Ahoy")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    prompt = window.inference.worker._engine.tokenizer.decode(sessions[0].tokens)
+    assert "Talk like a pirate" in prompt and "Ahoy" in prompt
+    target = tmp_path / "chat.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "JSON"))
+    window.export_button.click()
+    data = json.loads(target.read_text())
+    assert data["instructions"] == "Talk like a pirate"
+    assert data["messages"][1]["channels"] == {"final": ANSWER, "analysis": REASONING}
+    md = tmp_path / "chat.md"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(md), "Markdown (*.md)"))
+    window.export_button.click()
+    assert md.read_text().startswith("# Pirate") and "> **Thinking**" in md.read_text()
+
+
+def test_delete_conversation_asks_first(qtbot, make_window, installed, settings, monkeypatch):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "Delete me")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    cid = window.chat.conversation_id
+    answers = iter([False, True])
+    monkeypatch.setattr(window.models, "confirm", lambda *_: next(answers))
+    window.delete_conversation(cid)
+    assert window.history.conversation(cid) is not None  # said no
+    window.delete_conversation(cid)
+    assert window.history.conversation(cid) is None and window.conversation_list.titles() == []
+    assert window.transcript.views == []
+
+
+def test_every_control_has_an_accessible_name(qtbot, make_window, installed):
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QPlainTextEdit
+
+    window = scripted_window(make_window)
+    wait_until(qtbot, lambda: window.loaded is not None)
+    for page in ("Chat", "Models", "Hardware"):
+        window.show_page(page)
+        for kind in (QAbstractButton, QComboBox, QLineEdit, QPlainTextEdit):
+            for control in window.current_page().findChildren(kind):
+                if control.isVisibleTo(window) and not control.inherits("QScrollBar"):
+                    name = control.accessibleName() or (control.text() if hasattr(control, "text") else "")
+                    assert name, f"{type(control).__name__} {control.objectName()} on {page} has no name"
