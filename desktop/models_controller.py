@@ -5,11 +5,15 @@ Hardware and first-launch pages and the model switcher; tells the window which m
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from core import catalogue
+from core.errors import HearthError
 from core.hardware import FitPlan, Hardware, detect_hardware, plan_fit, recommend
+from core.model_files import MANIFEST_NAME, inspect_checkpoint
 from core.model_progress import Progress
 from core.model_store import ModelStore
 from desktop.errors import explain
@@ -117,9 +121,35 @@ class ModelsController(QObject):
     @Slot()
     def import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Choose the folder holding the model files")
-        if folder:
-            self.jobs.import_folder(folder)
-            self.info.emit(f"Importing the model from {folder}…")
+        if not folder:
+            return
+        model_id = None
+        if self._needs_naming(Path(folder)):
+            model_id = self.choose_model(folder)
+            if model_id is None:
+                return
+        self.jobs.import_folder(folder, model_id=model_id)
+        self.info.emit(f"Importing the model from {folder}…")
+
+    @staticmethod
+    def _needs_naming(folder: Path) -> bool:
+        """True when the folder holds a model whose config names no catalogue model (a fine-tune,
+        a resized test model) and no manifest says which it is. Other problems are left for the
+        import job, which reports them with their own sentence."""
+        if (folder / MANIFEST_NAME).is_file():
+            return False
+        try:
+            layout = inspect_checkpoint(folder)
+        except HearthError:
+            return False
+        return catalogue.entry_for_config(layout.config) is None
+
+    def choose_model(self, folder: str) -> str | None:
+        ids = list(catalogue.CATALOGUE)
+        choice, ok = QInputDialog.getItem(
+            self.dialog_parent, "Which model is this?",
+            f"Hearth cannot tell from its files which model {folder} holds. Which one is it?", ids, 0, False)
+        return choice if ok else None
 
     def export(self, model_id: str) -> None:
         folder = QFileDialog.getExistingDirectory(self.dialog_parent, f"Choose where to export {model_id}")

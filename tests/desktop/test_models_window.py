@@ -1,0 +1,140 @@
+"""The Models page in the real window: download from the fake hub with progress, pause and
+resume, import a folder, export, delete and cancel with confirmation, offline mode's sentence."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from core.downloads import RetryPolicy
+from core.model_store import ModelStore
+from tests.desktop.helpers import wait_until
+from tests.fakehub import FakeHub, FakeRepo
+from tests.model_fixtures import REPO_ID, repo_files
+
+FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, connect_timeout=2.0, stall_timeout=1.0)
+
+
+@pytest.fixture(scope="module")
+def files():
+    files = repo_files()
+    # Without tokenizer.json the shipped vocabulary is used, so the downloaded model loads for real.
+    del files["tokenizer.json"]
+    return files
+
+
+@pytest.fixture
+def hub(files):
+    with FakeHub([FakeRepo(REPO_ID, files)], throttle_bps=150_000) as hub:
+        yield hub
+
+
+@pytest.fixture
+def online_store(tmp_path, hub):
+    return ModelStore(tmp_path / "models", offline=False, endpoint=hub.url, retry=FAST_RETRY)
+
+
+def card_of(window, model_id="gpt-oss-20b"):
+    return window.models_panel.cards[model_id]
+
+
+@pytest.mark.slow
+def test_download_with_progress_pause_and_resume(qtbot, make_window, online_store, hub):
+    window = make_window(store_=online_store)
+    assert window.current_page() is window.first_launch
+    window.show_page("Models")
+    card = card_of(window)
+    assert card.state.text().startswith("Not downloaded")
+    assert card.badge.text() and card.badge.toolTip()  # the fit planner's verdict and its reason
+    fractions = []
+    phases = []
+    window.models.jobs.progress.connect(lambda p: (fractions.append(p.fraction), phases.append(p.phase)))
+    card.buttons["download"].click()
+    assert card.buttons["pause"].isVisible() and card.buttons["cancel"].isVisible()
+    wait_until(qtbot, lambda: fractions and 0.2 < fractions[-1] < 0.8, timeout=30)
+    assert card.bar.value() > 0 and "Downloading" in card.state.text()
+    card.buttons["pause"].click()
+    wait_until(qtbot, lambda: not window.models.jobs.is_running("gpt-oss-20b"), timeout=30)
+    assert online_store.info("gpt-oss-20b").status == "partial"
+    assert card.state.text().startswith("Paused") and card.buttons["resume"].isVisible()
+    assert "paused" in window.banner.text()
+    fetched_before_resume = hub.bytes_sent("model-00001-of-00002.safetensors")
+
+    resumed_at = len(fractions)
+    card.buttons["resume"].click()
+    wait_until(qtbot, lambda: online_store.is_installed("gpt-oss-20b") and not window.models.jobs._running, timeout=60)
+    assert fractions[-1] == 1.0
+    # The bar goes on from where it paused, once the resumed run has read its saved state.
+    assert min(f for f, p in zip(fractions[resumed_at:], phases[resumed_at:], strict=True) if p != "preparing") > 0.2
+    # Resumed, not restarted: the first shard was not sent again from byte 0.
+    assert hub.bytes_sent("model-00001-of-00002.safetensors") <= fetched_before_resume + len(
+        hub.repos[0].files["model-00001-of-00002.safetensors"])
+    assert card.state.text().startswith("Installed")
+    # The first installed model is loaded straight away, and the chat page replaces first launch.
+    wait_until(qtbot, lambda: window.loaded is not None, timeout=30)
+    window.show_page("Chat")
+    assert window.current_page() is window.chat_page
+
+
+@pytest.mark.slow
+def test_cancel_a_running_download_keeps_nothing(qtbot, make_window, online_store):
+    window = make_window(store_=online_store)
+    window.show_page("Models")
+    card = card_of(window)
+    card.buttons["download"].click()
+    wait_until(qtbot, lambda: card.bar.value() > 0, timeout=30)
+    card.buttons["cancel"].click()
+    wait_until(qtbot, lambda: not window.models.jobs._running, timeout=30)
+    assert online_store.info("gpt-oss-20b").status == "available"
+    assert card.buttons["download"].isVisible()
+
+
+def test_import_a_folder_export_and_delete(qtbot, make_window, store, tiny_checkpoint, tmp_path, monkeypatch):
+    window = make_window()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tiny_checkpoint))
+    # The tiny model's shape names no catalogue model, so the window asks which one it is.
+    asked = []
+    monkeypatch.setattr(window.models, "choose_model", lambda folder: asked.append(folder) or "gpt-oss-20b")
+    window.show_page("Models")
+    window.models_panel.import_button.click()
+    wait_until(qtbot, lambda: store.is_installed("gpt-oss-20b") and not window.models.jobs._running, timeout=60)
+    wait_until(qtbot, lambda: window.loaded is not None, timeout=30)
+    assert asked == [str(tiny_checkpoint)]
+    card = card_of(window)
+    assert card.state.text().startswith("Installed") and "in use" in card.state.text()
+    assert window.switcher.installed() == ["gpt-oss-20b"]
+
+    dest = tmp_path / "usb"
+    dest.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(dest))
+    card.buttons["export"].click()
+    wait_until(qtbot, lambda: (dest / "gpt-oss-20b" / "hearth-manifest.json").is_file(), timeout=60)
+    wait_until(qtbot, lambda: not window.models.jobs._running, timeout=10)
+
+    answers = iter([False, True])
+    monkeypatch.setattr(window.models, "confirm", lambda *_: next(answers))
+    card.buttons["delete"].click()
+    assert store.is_installed("gpt-oss-20b")  # said no
+    card.buttons["delete"].click()
+    assert not store.is_installed("gpt-oss-20b")
+    assert card.state.text().startswith("Not downloaded")
+    wait_until(qtbot, lambda: window.loaded is None)
+    assert window.status.model_label.text() == "No model loaded"
+
+
+def test_importing_a_folder_without_a_model_explains(qtbot, make_window, tmp_path, monkeypatch):
+    window = make_window()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(empty))
+    window.first_launch.import_button.click()
+    wait_until(qtbot, lambda: window.banner.property("kind") == "error" and window.banner.isVisible(), timeout=30)
+    assert str(empty) in window.banner.text() or "config" in window.banner.text().lower()
+
+
+def test_offline_mode_says_what_to_do(qtbot, make_window, store):
+    window = make_window()  # the default store fixture is offline
+    window.show_page("Models")
+    card_of(window).buttons["download"].click()
+    wait_until(qtbot, lambda: window.banner.isVisible() and window.banner.property("kind") == "error", timeout=30)
+    assert "Offline mode" in window.banner.text() and "Settings" in window.banner.text()
