@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.chat import _print_answer, _Style
+from cli.chat import _print_answer, _show_chat_turn, _Style
 from cli.main import main
 from core.chat_events import Finished, MessageEnded, MessageStarted, Notice, TextDelta, ToolCall
 from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
@@ -155,3 +155,15 @@ def test_ctrl_c_during_run_keeps_the_partial_answer(endless):
         assert run.stdout.read().endswith("\n")
     finally:
         run.kill()
+
+
+def test_chat_shows_reasoning_labelled_then_the_answer(capsys):
+    events = [MessageStarted("analysis"), TextDelta("analysis", "Hmm."), MessageEnded("analysis", "Hmm."),
+              MessageStarted("commentary", "functions.lookup"), TextDelta("commentary", "{}", "functions.lookup"),
+              MessageStarted("final"), TextDelta("final", "Yes."), Notice("Old turns were left out."),
+              Finished("cancelled", 10, 0, 5, 100.0, 10.0, 0.5)]
+    _show_chat_turn(iter(events), _Style(io.StringIO()))
+    out = capsys.readouterr().out
+    assert out.index("[thinking]") < out.index("Hmm.") < out.index("[calling functions.lookup]") \
+        < out.index("[answer]") < out.index("Yes.")
+    assert "(Old turns were left out.)" in out and "(stopped)" in out and "5 tokens" in out
