@@ -185,7 +185,7 @@ def _read_tokenizer_json(path: Path) -> tuple[dict[bytes, int], dict[str, int]]:
     to_byte = {char: byte for byte, char in _byte_level_alphabet().items()}
     ranks: dict[bytes, int] = {}
     for text, rank in vocab.items():
-        if text in added:
+        if text in added or rank >= N_RANKS:  # some files list the specials in the vocab as well
             continue
         try:
             ranks[bytes(to_byte[char] for char in text)] = rank

@@ -81,7 +81,8 @@ def write_tokenizer_json(vocab_file: Path, folder: Path) -> Path:
         "model": {
             "type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
             "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
-            "vocab": {text(t): r for t, r in by_rank},
+            # The specials appear in the vocab too, as in some published files.
+            "vocab": {text(t): r for t, r in by_rank} | {a["content"]: a["id"] for a in added},
             "merges": merges,
         },
     }
