@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Modules that register subcommands, in the order `hearth --help` lists them.
-COMMAND_MODULES: list[str] = ["cli.chat", "cli.models", "cli.hardware"]
+COMMAND_MODULES: list[str] = ["cli.chat", "cli.models", "cli.hardware", "cli.serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,143 @@
+"""`hearth serve`: the local OpenAI-compatible API for other tools on this machine (opt-in).
+
+    hearth serve --model PATH|ID [--host 127.0.0.1] [--port 8080] [--api-key KEY]
+
+Listens on loopback unless told otherwise; clients use `http://127.0.0.1:8080/v1` as their
+OpenAI base URL and the model id it prints. The organisation's policy is checked first: a
+policy that turns the API server off (or keeps it on loopback, or does not allow the model)
+stops it before anything is loaded. In offline mode the egress guard is on for the whole run
+and its count is printed when the server stops.
+
+Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 failed (the reason is printed), 2 wrong usage,
+3 refused by the organisation's policy.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY = 0, 1, 2, 3
+API_KEY_ENV = "HEARTH_API_KEY"
+
+
+def register(subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="serve a model over an OpenAI-compatible API on this machine")
+    serve.add_argument("--model", required=True,
+                       help="model folder (either published format), or the id of an installed model")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this computer only)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080; 0 picks a free one)")
+    serve.add_argument("--api-key", help=f"require this key from clients (also: {API_KEY_ENV}, which keeps it "
+                                         "out of the process list)")
+    serve.add_argument("--name", help="the model id clients send (default: the model's catalogue id or folder name)")
+    serve.add_argument("--queue", type=int, default=4,
+                       help="requests that may wait while one is answered; more get 429 (default: 4)")
+    serve.add_argument("--context", type=int, help="tokens a request may use, prompt and answer (default: the "
+                                                   "model's context)")
+    serve.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (default: cpu)")
+    serve.add_argument("--offline", action="store_true", default=False,
+                       help="refuse every connection off this machine (also: HEARTH_OFFLINE=1)")
+    serve.set_defaults(func=_serve)
+
+
+def _serve(args) -> int:
+    from core.errors import HearthError
+    from core.policy import PolicyForbids, is_loopback_host, load_policy
+
+    if args.queue < 0 or not 0 <= args.port <= 65535 or (args.context is not None and args.context < 16):
+        print("--queue must be 0 or more, --port 0 to 65535, --context at least 16.", file=sys.stderr)
+        return EXIT_USAGE
+    policy = load_policy()
+    if policy.error:
+        print(f"The organisation's policy could not be used: {policy.error}", file=sys.stderr)
+    guard = _install_egress_guard(args, policy)
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    try:
+        policy.check_api_server(args.host)
+        path, model_id = _model(args.model, policy.effective_models_dir(None))
+        model_id = args.name or model_id
+        policy.check_model(model_id)
+    except PolicyForbids as refusal:
+        print(f"Not serving: {refusal}", file=sys.stderr)
+        return EXIT_POLICY
+    except HearthError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_FAILED
+    if not is_loopback_host(args.host) and not api_key:
+        print(f"Warning: listening on {args.host} without --api-key: anyone who can reach this computer can use "
+              "the model.", file=sys.stderr)
+    try:
+        server = _start(args, path, model_id, api_key)
+    except HearthError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Serving {model_id} at {server.url} (one answer at a time, up to {args.queue} waiting). "
+          "Press Ctrl+C to stop.", flush=True)
+    _run_until_stopped(server)
+    print("Stopped." + (f" Offline mode: {guard.summary()}." if guard else ""), flush=True)
+    return EXIT_OK
+
+
+def _install_egress_guard(args, policy):
+    from core import egress
+    from core.model_store import offline_from_env
+
+    if not policy.effective_offline(args.offline or offline_from_env()):
+        return None
+    return egress.install(offline=True, locked_reason=policy.lock_reason("offline") if policy.offline_forced else None)
+
+
+def _model(name: str, models_dir: Path | None) -> tuple[Path, str]:
+    """The model's folder and the id clients use for it: an installed model's catalogue id
+    (from its manifest), else the folder's name."""
+    from core.model_files import MANIFEST_NAME, Manifest
+
+    path = Path(name).expanduser()
+    if not path.exists():
+        from core.models import CATALOGUE, ModelStore
+
+        if name in CATALOGUE:
+            return ModelStore(models_dir).path(name), name
+        return path, path.name  # loading explains what is missing
+    if (path / MANIFEST_NAME).is_file():
+        return path, Manifest.read(path).catalogue_id
+    return path, path.resolve().name
+
+
+def _start(args, path: Path, model_id: str, api_key: str | None):
+    from core import load_model  # torch loads here, not for `hearth --help`
+    from core.api_server import ApiServer, ServedModel
+    from core.tokenizer import load_tokenizer
+
+    model = load_model(path, device=args.device)
+    tokenizer = load_tokenizer(path)
+    served = ServedModel(model_id, tokenizer, model.new_session(args.context))
+    return ApiServer(served, args.host, args.port, api_key=api_key, max_queue=args.queue)
+
+
+def _run_until_stopped(server) -> None:
+    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
+    thread.start()
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if _main_thread() else None
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        thread.join(10)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
