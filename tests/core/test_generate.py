@@ -156,12 +156,20 @@ def test_cancel_takes_effect_before_the_next_decode_step(tok):
 
 def test_cancel_from_another_thread(tok):
     session = ScriptedSession(tok, "<|channel|>final<|message|>" + "word " * 500)
-    session.delay = 0.005
+    session.delay = 0.002
     cancel = threading.Event()
-    threading.Timer(0.1, cancel.set).start()
+    seen = []
+
+    def press_stop():
+        while session.decode_steps < 5:
+            time.sleep(0.0005)
+        seen.append(session.decode_steps)
+        cancel.set()
+
+    threading.Thread(target=press_stop, daemon=True).start()
     events = run(session, tok, HI, cancel=cancel)
     assert events[-1].reason == "cancelled"
-    assert 3 < events[-1].generated_tokens < 500
+    assert session.decode_steps <= seen[0] + 1  # at most the step already under way
 
 
 def test_cancel_during_prefill(tok):
