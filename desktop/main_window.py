@@ -64,13 +64,15 @@ class MainWindow(QMainWindow):
         theme.scale_fonts(self)
         if not settings.window_geometry.isEmpty():
             self.restoreGeometry(settings.window_geometry)
+        # The first model loads once the hardware is known: it decides the device.
+        self.models.hardware_ready.connect(self._load_initial_model, Qt.ConnectionType.SingleShotConnection)
+        self.models.refresh()
         self.models.detect()
         self.refresh_conversations()
         if history.recovered:
             self.banner.show_message(
                 f"Hearth was closed while writing {'an answer' if history.recovered == 1 else 'answers'}; "
                 "what had been written is kept and marked as cut short.", "info")
-        self._load_initial_model()
         self.show_page("Chat")
 
     # -- construction ----------------------------------------------------------------------
@@ -278,6 +280,7 @@ class MainWindow(QMainWindow):
             self.show_problem(f"The chat could not be saved to {path}: {error.strerror}.")
 
     # -- models ----------------------------------------------------------------------------
+    @Slot()
     def _load_initial_model(self) -> None:
         installed = self.models.installed()
         wanted = self.settings.current_model

@@ -21,6 +21,7 @@ from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.format import size_text
 from desktop.widgets.hardware_panel import HardwarePanel
 from desktop.widgets.models_panel import ModelsPanel
+from desktop.workers.background import BackgroundCall
 from desktop.workers.download import ModelJobs
 
 CONTEXT_FOR_PLANS = 8192  # the context length the fit verdicts assume
@@ -31,6 +32,7 @@ class ModelsController(QObject):
     installed_changed = Signal(list)  # installed model ids
     problem = Signal(str)
     info = Signal(str)
+    hardware_ready = Signal()  # the machine has been read and every model planned on it
 
     def __init__(self, store: ModelStore, panel: ModelsPanel, hardware_panel: HardwarePanel,
                  first_launch: FirstLaunch, dialog_parent: QWidget, parent=None):
@@ -44,6 +46,7 @@ class ModelsController(QObject):
         self.hardware: Hardware | None = None
         self.plans: dict[str, FitPlan] = {}
         self.current: str | None = None
+        self._probe: BackgroundCall | None = None
         panel.action.connect(self.on_action)
         panel.import_requested.connect(self.import_folder)
         hardware_panel.refresh_requested.connect(self.detect)
@@ -59,15 +62,28 @@ class ModelsController(QObject):
     def installed(self) -> list[str]:
         return [m.id for m in self.store.list() if m.status == "installed"]
 
+    @Slot()
     def detect(self) -> None:
-        """Reads the machine and plans every catalogue model on it (fast: no weights are read)."""
-        self.hardware = detect_hardware(self.store.models_dir if self.store.models_dir.exists() else None)
-        self.plans = {m: plan_fit(m, self.hardware, CONTEXT_FOR_PLANS) for m in catalogue.CATALOGUE}
-        self.hardware_panel.set_hardware(self.hardware, self.plans)
-        rec = recommend(self.hardware, CONTEXT_FOR_PLANS)
+        """Reads the machine in the background (GPU probing may touch torch and the driver, which
+        the GUI thread never does); `on_hardware` plans every catalogue model on the result."""
+        if self._probe is not None and self._probe.running():
+            return
+        folder = self.store.models_dir if self.store.models_dir.exists() else None
+        self._probe = BackgroundCall(lambda: detect_hardware(folder), self)
+        self._probe.done.connect(self.on_hardware)
+        self._probe.failed.connect(self.problem)
+        self._probe.start()
+
+    @Slot(object)
+    def on_hardware(self, hardware: Hardware) -> None:
+        self.hardware = hardware
+        self.plans = {m: plan_fit(m, hardware, CONTEXT_FOR_PLANS) for m in catalogue.CATALOGUE}
+        self.hardware_panel.set_hardware(hardware, self.plans)
+        rec = recommend(hardware, CONTEXT_FOR_PLANS)
         size = catalogue.entry(rec.model).download_bytes if rec.model else None
         self.first_launch.set_recommendation(rec, size)
         self.refresh()
+        self.hardware_ready.emit()
 
     def device_for(self, model_id: str) -> str:
         plan = self.plans.get(model_id)
@@ -208,3 +224,5 @@ class ModelsController(QObject):
 
     def shutdown(self) -> None:
         self.jobs.shutdown()
+        if self._probe is not None:
+            self._probe.wait()

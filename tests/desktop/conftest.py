@@ -50,6 +50,8 @@ def make_window(qtbot, tmp_path, settings, store):
         window.activateWindow()
         qtbot.waitActive(window)
         windows.append(window)
+        # The hardware is read in the background; the fit badges and first model wait for it.
+        qtbot.waitUntil(lambda: window.models.hardware is not None, timeout=30000)
         return window
 
     yield make

@@ -114,7 +114,8 @@ def test_cancelling_a_load_leaves_no_model(qtbot, make_window, two_models, setti
         return real(request)
 
     window = make_window(InferenceWorker(load_fn=slow_load))
-    assert window.loading == "gpt-oss-20b" and window.switcher.cancel_button.isVisible()
+    wait_until(qtbot, lambda: window.loading == "gpt-oss-20b")
+    assert window.switcher.cancel_button.isVisible()
     assert not window.composer.send_button.isEnabled()
     window.switcher.cancel_button.click()
     assert window.loading is None and not window.switcher.cancel_button.isVisible()
@@ -142,6 +143,7 @@ def test_a_load_failure_becomes_a_sentence_with_a_next_step(qtbot, make_window, 
 def test_first_launch_guides_to_download_or_import(qtbot, make_window):
     window = make_window()
     assert window.current_page() is window.first_launch
+    wait_until(qtbot, lambda: window.first_launch.download_button.isEnabled())
     rec = window.first_launch.recommendation.text()
     assert "gpt-oss" in rec
     assert window.first_launch.import_button.isVisible()
