@@ -8,6 +8,7 @@ The answer being written is saved as "streaming" at once and re-saved at most ev
 
 from __future__ import annotations
 
+import re
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -25,7 +26,8 @@ TITLE_CHARS = 48
 
 
 def title_from(text: str) -> str:
-    line = " ".join(text.split())
+    """A conversation's title from its first message: one line, no Markdown marks, short."""
+    line = " ".join(re.sub(r"[*_`#>~]+", "", text).split()) or "New chat"
     return line if len(line) <= TITLE_CHARS else line[:TITLE_CHARS - 1].rstrip() + "…"
 
 

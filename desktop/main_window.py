@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -83,7 +83,11 @@ class MainWindow(QMainWindow):
         self.navigation.setObjectName("navigationList")
         self.navigation.setAccessibleName("Pages")
         self.navigation.addItems(PAGES)
-        self.navigation.setFixedWidth(self.navigation.fontMetrics().horizontalAdvance("Hardware") + 48)
+        metrics = self.navigation.fontMetrics()
+        for i in range(self.navigation.count()):
+            # Row height from the font, so the list grows with the system font size.
+            self.navigation.item(i).setSizeHint(QSize(0, metrics.height() * 2 + 4))
+        self.navigation.setFixedWidth(metrics.horizontalAdvance("Hardware") + 56)
         self.navigation.currentRowChanged.connect(self._navigated)
         nav = QWidget()
         nav.setObjectName("navigation")

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.settings import THEMES
 
-TITLE_SCALES = {"pageTitle": 1.5, "welcomeTitle": 2.0, "modelName": 1.2, "recommendation": 1.1}
+# objectName -> (size as a multiple of the system font, bold)
+TITLE_SCALES = {"pageTitle": (1.5, True), "welcomeTitle": (2.0, True), "modelName": (1.25, True),
+                "recommendation": (1.1, False)}
 
 _PALETTES = {
     "light": {"Window": "#f6f5f3", "WindowText": "#1f1f1f", "Base": "#ffffff", "AlternateBase": "#efeeec",
@@ -46,9 +48,12 @@ def apply_theme(app: QApplication, name: str) -> None:
 def scale_fonts(root: QWidget) -> None:
     """Titles are a multiple of the system font, bold; everything else is the system font."""
     base = QApplication.font().pointSizeF()
-    for name, factor in TITLE_SCALES.items():
-        for widget in root.findChildren(QWidget, name):
+    for name, (factor, bold) in TITLE_SCALES.items():
+        widgets = root.findChildren(QWidget, name)
+        if root.objectName() == name:
+            widgets.append(root)
+        for widget in widgets:
             font = QFont(widget.font())
             font.setPointSizeF(base * factor)
-            font.setBold(True)
+            font.setBold(bold)
             widget.setFont(font)

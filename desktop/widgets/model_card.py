@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgres
 from core.hardware import FitPlan
 from core.model_progress import Progress
 from core.model_store import ModelInfo
+from desktop.theme import scale_fonts
 from desktop.widgets.format import FIT_BADGES, eta_text, size_text
 
 PHASES = {"preparing": "Getting ready", "downloading": "Downloading", "retrying": "Retrying",
@@ -61,6 +62,7 @@ class ModelCard(QFrame):
         self.job: str | None = None
         self.current = False
         self.update_info(info, None, None, False)
+        scale_fonts(self)  # cards are made after the window scaled its titles
 
     def update_info(self, info: ModelInfo, plan: FitPlan | None, job: str | None, current: bool) -> None:
         self.info, self.job, self.current = info, job, current
