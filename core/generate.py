@@ -133,7 +133,13 @@ def stream(
                               f"{session.max_tokens - 1} plus the answer in mind. Shorten the conversation.")
     figures = _Figures(prompt_tokens=len(prompt), started=started)
     reused = figures.reused = reuse_cache(session, prompt)
-    logits = prefill(session, prompt[reused:], cancel)
+    try:
+        logits = prefill(session, prompt[reused:], cancel)
+    except HearthError:
+        raise  # nothing streamed yet: the caller shows the sentence
+    except Exception as failure:  # an engine bug must not take the app down with it
+        yield figures.finish("error", clock(), _internal_error(failure))
+        return
     figures.prefilled_at = clock()
     if logits is None:
         yield figures.finish("cancelled", clock())
@@ -167,11 +173,15 @@ def stream(
             logits = decode_one_token(session, token)
     except HearthError as failure:
         reason, error = "error", str(failure)
-    except Exception as failure:  # an engine bug must not take the app down with it
-        reason, error = "error", f"The model stopped with an internal error: {failure}"
+    except Exception as failure:
+        reason, error = "error", _internal_error(failure)
     if reason != "stop":
         yield from parser.finish()
     yield figures.finish(reason, clock(), error)
+
+
+def _internal_error(failure: Exception) -> str:
+    return f"The model stopped with an internal error ({type(failure).__name__}: {failure})."
 
 
 def reuse_cache(session: Session, prompt: Sequence[int]) -> int:

@@ -259,6 +259,18 @@ def test_an_engine_failure_ends_the_turn_with_an_error(tok):
     assert text(events, "final")  # what was shown stays
 
 
+def test_an_engine_failure_during_prefill(tok):
+    session = ScriptedSession(tok, ANSWER)
+
+    def broken(ids):
+        raise RuntimeError("out of workspace")
+
+    session.feed = broken
+    events = run(session, tok, HI)
+    assert [type(e) for e in events] == [Finished]
+    assert events[0].reason == "error" and "RuntimeError: out of workspace" in events[0].error
+
+
 def test_seeded_sampling_is_reproducible(tok):
     def once():
         session = ScriptedSession(tok, "<|channel|>final<|message|>" + "word " * 50)
