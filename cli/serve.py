@@ -71,7 +71,7 @@ def _serve(args) -> int:
         print(f"Warning: listening on {args.host} without --api-key: anyone who can reach this computer can use "
               "the model.", file=sys.stderr)
     try:
-        server = _start(args, path, model_id, api_key)
+        server = _start(args, path, model_id, api_key, policy)
     except HearthError as error:
         print(str(error), file=sys.stderr)
         return EXIT_FAILED
@@ -111,20 +111,18 @@ def _model(name: str, models_dir: Path | None) -> tuple[Path, str]:
     return path, path.resolve().name
 
 
-def _start(args, path: Path, model_id: str, api_key: str | None):
+def _start(args, path: Path, model_id: str, api_key: str | None, policy):
     from core import load_model  # torch loads here, not for `hearth --help`
-    from core.api_server import ApiServer, ServedModel
+    from core.api_server import serve_in_background
     from core.tokenizer import load_tokenizer
 
     model = load_model(path, device=args.device)
     tokenizer = load_tokenizer(path)
-    served = ServedModel(model_id, tokenizer, model.new_session(args.context))
-    return ApiServer(served, args.host, args.port, api_key=api_key, max_queue=args.queue)
+    return serve_in_background(model, tokenizer, model_id, args.host, args.port, policy=policy, context=args.context,
+                               api_key=api_key, max_queue=args.queue)
 
 
 def _run_until_stopped(server) -> None:
-    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
-    thread.start()
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if _main_thread() else None
     try:
@@ -134,7 +132,6 @@ def _run_until_stopped(server) -> None:
         pass
     finally:
         server.stop()
-        thread.join(10)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

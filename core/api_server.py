@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import api_server_openai as openai_api
 from core.api_server_openai import Answer, ApiError, TurnRequest
@@ -34,8 +34,11 @@ from core.chat_events import Event
 from core.errors import HearthError
 from core.generate import GenerationSettings, Session, stream
 from core.harmony import render_chat
-from core.policy import is_loopback_host
+from core.policy import Policy, is_loopback_host, load_policy
 from core.tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    from core.engine import Model
 
 MAX_BODY_BYTES = 8 * 2**20  # far above any prompt that fits the context, far below a memory problem
 _log = logging.getLogger("hearth.api")
@@ -69,8 +72,9 @@ class ApiServer(ThreadingHTTPServer):
 
     def __init__(self, served: ServedModel, host: str = "127.0.0.1", port: int = 8080, *,
                  api_key: str | None = None, max_queue: int = 4, max_body: int = MAX_BODY_BYTES,
-                 current_date: str | datetime.date | None = None):
+                 current_date: str | datetime.date | None = None, include_reasoning: bool = True):
         self.served = served
+        self.include_reasoning = include_reasoning
         self.api_key = api_key or None
         self.max_body = max_body
         self.current_date = current_date
@@ -98,6 +102,24 @@ class ApiServer(ThreadingHTTPServer):
         self.stopping.set()
         self.shutdown()
         self.server_close()
+
+
+def serve_in_background(model: Model, tokenizer: Tokenizer, model_id: str, host: str = "127.0.0.1",
+                        port: int = 8080, *, policy: Policy | None = None, context: int | None = None,
+                        **options: Any) -> ApiServer:
+    """Starts a server for `model` (a loaded `core.engine.Model`) on its own thread, with a
+    session of its own, and returns it (`url`, `stop()`). For the desktop app, which must not
+    touch the engine itself. The organisation's policy (`load_policy()` unless given) is
+    checked first: raises `PolicyForbids` when it turns the API off, keeps it on loopback, or
+    does not allow the model; where it hides reasoning, answers leave it out."""
+    policy = policy if policy is not None else load_policy()
+    policy.check_api_server(host)
+    policy.check_model(model_id)
+    options.setdefault("include_reasoning", policy.effective_reasoning_display("shown") != "hidden")
+    served = ServedModel(model_id, tokenizer, model.new_session(context))
+    server = ApiServer(served, host, port, **options)
+    threading.Thread(target=server.serve_forever, name="api-server", daemon=True).start()
+    return server
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -227,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if request.stream:
                     self._stream(events, request, request_id, cancel)
                     return
-                answer = _collect(events)
+                answer = _collect(events, Answer(include_reasoning=self.server.include_reasoning))
                 if answer.finished is not None and answer.finished.reason == "error":
                     raise ApiError(500, answer.finished.error or "The model stopped with an error.",
                                    kind="server_error")
@@ -259,7 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.responded = True
         writer = _EventWriter(self.wfile, cancel)
         writer.send(openai_api.chat_chunk(model_id, request_id, {"role": "assistant", "content": ""}))
-        answer = Answer()
+        answer = Answer(include_reasoning=self.server.include_reasoning)
         for event in events:  # read to the end even once the client is gone: the turn ends cleanly
             for delta in answer.add(event):
                 writer.send(openai_api.chat_chunk(model_id, request_id, delta))
@@ -317,8 +339,7 @@ def _host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
-def _collect(events: Iterator[Event]) -> Answer:
-    answer = Answer()
+def _collect(events: Iterator[Event], answer: Answer) -> Answer:
     for event in events:
         answer.add(event)
     return answer

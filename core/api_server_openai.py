@@ -265,20 +265,24 @@ class Answer:
     content: list[str] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     finished: Finished | None = None
+    include_reasoning: bool = True  # False where the organisation's policy hides reasoning
     _streaming_call: bool = False
 
     def add(self, event: Event) -> list[dict[str, Any]]:
         if isinstance(event, MessageStarted) and event.recipient:
             self._streaming_call = True
-            self.calls.append({"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
-                               "function": {"name": event.recipient.removeprefix("functions."), "arguments": ""}})
-            index = len(self.calls) - 1
-            return [{"tool_calls": [{"index": index, **self.calls[index]}]}]
+            call_id, name = f"call_{uuid.uuid4().hex[:24]}", event.recipient.removeprefix("functions.")
+            self.calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}})
+            start = {"index": len(self.calls) - 1, "id": call_id, "type": "function",
+                     "function": {"name": name, "arguments": ""}}
+            return [{"tool_calls": [start]}]
         if isinstance(event, TextDelta) and event.text:
             if event.recipient and self._streaming_call:
                 self.calls[-1]["function"]["arguments"] += event.text
                 return [{"tool_calls": [{"index": len(self.calls) - 1, "function": {"arguments": event.text}}]}]
             if event.channel == "analysis":
+                if not self.include_reasoning:
+                    return []
                 self.reasoning.append(event.text)
                 return [{"reasoning_content": event.text}]
             self.content.append(event.text)

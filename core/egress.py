@@ -75,6 +75,7 @@ class EgressGuard:
         self.outbound = 0  # non-local attempts let through because offline mode was off
         self.attempts: deque[BlockedAttempt] = deque(maxlen=LOG_LIMIT)
         self._listeners: list[Callable[[BlockedAttempt], None]] = []
+        self._reporting = threading.local()
 
     @property
     def offline(self) -> bool:
@@ -124,12 +125,19 @@ class EgressGuard:
             self.blocked += 1
             self.attempts.append(attempt)
             listeners = list(self._listeners)
-        _log.warning("Offline mode: %s", attempt)
-        for listener in listeners:
+        # A log handler or listener that itself reaches for the network (remote syslog ...) would
+        # come back here; its attempt is refused and counted, but not reported again.
+        if not getattr(self._reporting, "active", False):
+            self._reporting.active = True
             try:
-                listener(attempt)
-            except Exception:  # a broken listener must not turn a refusal into a crash
-                _log.exception("egress listener failed")
+                _log.warning("Offline mode: %s", attempt)
+                for listener in listeners:
+                    try:
+                        listener(attempt)
+                    except Exception:  # a broken listener must not turn a refusal into a crash
+                        _log.exception("egress listener failed")
+            finally:
+                self._reporting.active = False
         raise EgressBlocked(1, f"Offline mode is on: Hearth refused to connect to {target}.")
 
     @staticmethod

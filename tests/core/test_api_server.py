@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from core import load_model
-from core.api_server import ServedModel
+from core.api_server import ServedModel, serve_in_background
+from core.policy import Policy, PolicyForbids
 from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 from core.tokenizer import load_tokenizer, shipped_vocabulary
 from tests.core.api_fixtures import ScriptedSession, call, running
@@ -137,6 +138,22 @@ def test_a_failing_engine_gives_an_error_and_the_server_goes_on(tok):
             list(api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, stream=True))
         session.fail_at = None
         assert api.chat.completions.create(model="gpt-oss-20b", messages=CHAT).choices[0].message.content
+
+
+def test_serve_in_background_obeys_the_policy(hello, tok):
+    with pytest.raises(PolicyForbids, match="turned off"):
+        serve_in_background(hello, tok, "gpt-oss-20b", policy=Policy(api_server="off"))
+    with pytest.raises(PolicyForbids, match="only listen on this computer"):
+        serve_in_background(hello, tok, "gpt-oss-20b", "0.0.0.0", policy=Policy(api_server="loopback"))
+    with pytest.raises(PolicyForbids, match="not allowed"):
+        serve_in_background(hello, tok, "gpt-oss-20b", policy=Policy(allowed_models=frozenset({"gpt-oss-120b"})))
+    server = serve_in_background(hello, tok, "gpt-oss-20b", port=0, policy=Policy(reasoning_display="hidden"))
+    try:
+        assert not server.include_reasoning
+        answer = client(server).chat.completions.create(model="gpt-oss-20b", messages=CHAT, temperature=0)
+        assert answer.choices[0].message.content == "Hello world!"
+    finally:
+        server.stop()
 
 
 # -- malformed requests: proper errors, and the server keeps answering ----------------------

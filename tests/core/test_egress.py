@@ -109,6 +109,23 @@ def test_loopback_and_unix_sockets_stay_allowed(tmp_path):
     assert result["local"] >= 2  # the lookup of localhost and the connect
 
 
+def test_a_listener_that_reaches_out_itself_is_refused_without_looping(tmp_path):
+    result = run_isolated("""
+        import json, socket
+        def noisy(attempt):  # e.g. a remote syslog handler
+            socket.socket().connect(("192.0.2.9", 514))
+        guard.subscribe(noisy)
+        try:
+            socket.socket().connect(("192.0.2.1", 80))
+        except OSError as e:
+            error = str(e)
+        print(json.dumps({"error": error, "blocked": guard.blocked, "leaks": len(LEAKS),
+                          "log": [a.target for a in guard.log()]}))
+    """, tmp_path)
+    assert "192.0.2.1:80" in result["error"] and result["leaks"] == 0
+    assert result["blocked"] == 2 and result["log"] == ["192.0.2.1:80", "192.0.2.9:514"]
+
+
 def test_the_download_path_is_stopped_even_if_offline_mode_were_forgotten(tmp_path):
     # The store believes it is online (a bug elsewhere), the guard still stops the hub request.
     result = run_isolated("""
