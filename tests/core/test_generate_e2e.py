@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from core import load_model
-from core.chat_events import Finished, Notice, TextDelta
+from core.chat_events import Finished, Notice, TextDelta, ToolCall
 from core.conversation import Conversation
 from core.errors import ContextOverflow
 from core.generate import GenerationSettings, generate
@@ -107,3 +107,24 @@ def test_reused_cache_gives_the_same_tokens_as_a_fresh_prefill(tmp_path):
     assert computed[-1].reused_tokens == 0
     assert kept.tokens == fresh.tokens
     assert reused[-1].generated_tokens == computed[-1].generated_tokens == 6
+
+
+def test_tool_call_and_result_round_trip(tmp_path):
+    tok = load_tokenizer(tmp_path)
+    call = "<|channel|>commentary to=functions.lookup <|constrain|>json<|message|>{\"city\":\"Oslo\"}<|call|>"
+    script = [tok.start, *tok.encode("assistant"), *tok.encode(call, allow_special=True)]
+    write_scripted_checkpoint(tmp_path, script_transitions(script), default=tok.encode(" blah")[0])
+    model = load_model(tmp_path, dtype=torch.float32)
+    lookup = {"type": "function", "function": {"name": "lookup", "description": "Weather by city.",
+                                               "parameters": {"type": "object",
+                                                              "properties": {"city": {"type": "string"}}}}}
+    chat = Conversation(model.new_session(), tok, settings=GREEDY, tools=[lookup], current_date=DATE)
+    first = list(chat.send("Weather in Oslo?"))
+    assert ToolCall("functions.lookup", '{"city":"Oslo"}', "<|constrain|>json") in first
+    assert first[-1].reason == "stop"
+    assert chat.messages[-1]["tool_calls"][0]["function"] == {"name": "lookup", "arguments": '{"city":"Oslo"}'}
+    second = list(chat.add_tool_result("call_0", '{"temp": 3}'))
+    assert second[-1].reused_tokens > 0
+    prompt = tok.decode(chat.session.tokens)
+    assert "<|start|>functions.lookup to=assistant<|channel|>commentary<|message|>{\"temp\": 3}<|end|>" in prompt
+    assert "Calls to these tools must go to the commentary channel: 'functions'." in prompt
