@@ -23,7 +23,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.chat_events import Event, Finished, Malformed, MessageStarted, Notice, TextDelta, ToolCall
+from core.chat_events import (
+    Event,
+    Finished,
+    Malformed,
+    MessageStarted,
+    Notice,
+    PromptProgress,
+    TextDelta,
+    ToolCall,
+)
 from core.errors import HearthError
 from core.generate import GenerationSettings
 from core.harmony import REASONING_EFFORTS
@@ -150,6 +159,8 @@ def _show_chat_turn(events: Iterator[Event], style: _Style) -> None:
             elif channel is not None:  # the answer gets a label only when something came before it
                 print("\n" + style.label("answer"), flush=True)
             channel = event.channel
+        elif isinstance(event, PromptProgress):
+            _progress(event, style, sys.stdout)
         elif isinstance(event, TextDelta):
             text = event.text if event.channel == "final" and not event.recipient else style.dim(event.text)
             print(text, end="", flush=True)
@@ -174,6 +185,8 @@ def _print_answer(events: Iterator[Event], err: _Style) -> Finished:
             else:
                 sys.stderr.write(err.dim(event.text))
                 sys.stderr.flush()
+        elif isinstance(event, PromptProgress):
+            _progress(event, err, sys.stderr)
         elif isinstance(event, MessageStarted) and event.channel == "analysis":
             print(err.label("thinking"), file=sys.stderr, flush=True)
         elif isinstance(event, ToolCall):
@@ -195,6 +208,17 @@ def _print_json(events: Iterator[Event]) -> Finished:
         if isinstance(event, Finished):
             return event
     raise AssertionError("generation ended without a Finished event")
+
+
+def _progress(event: PromptProgress, style: _Style, stream) -> None:
+    """A self-erasing "reading" line while a long prompt is processed (terminals only)."""
+    if not style.on:
+        return
+    if event.done < event.total:
+        stream.write("\r" + style.dim(f"(reading the conversation: {100 * event.done // event.total}%)"))
+    else:
+        stream.write("\r\x1b[K")
+    stream.flush()
 
 
 def _figures(done: Finished) -> str:

@@ -69,6 +69,15 @@ class Malformed:
 
 
 @dataclass(frozen=True)
+class PromptProgress:
+    """Reading a long prompt: `done` of the `total` new prompt tokens are processed (the part
+    already in the cache is not counted). Sent only when the prompt takes several steps."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something the person should know about this turn (e.g. old turns were dropped)."""
 
@@ -91,4 +100,4 @@ class Finished:
 
 
 ParserEvent = MessageStarted | TextDelta | MessageEnded | ToolCall | TurnEnded | Malformed
-Event = ParserEvent | Notice | Finished
+Event = ParserEvent | PromptProgress | Notice | Finished

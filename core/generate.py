@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
 
-from core.chat_events import Event, Finished, FinishReason, Notice, TurnEnded
+from core.chat_events import Event, Finished, FinishReason, Notice, PromptProgress, TurnEnded
 from core.errors import ContextOverflow, HearthError, InvalidInput
 from core.harmony import drop_oldest_turn, render_chat
 from core.harmony_parser import HarmonyStreamParser
@@ -134,7 +134,7 @@ def stream(
     figures = _Figures(prompt_tokens=len(prompt), started=started)
     reused = figures.reused = reuse_cache(session, prompt)
     try:
-        logits = prefill(session, prompt[reused:], cancel)
+        logits = yield from prefill(session, prompt[reused:], cancel)
     except HearthError:
         raise  # nothing streamed yet: the caller shows the sentence
     except Exception as failure:  # an engine bug must not take the app down with it
@@ -195,19 +195,26 @@ def reuse_cache(session: Session, prompt: Sequence[int]) -> int:
     return session.rewind(min(common, len(prompt) - 1))
 
 
-def prefill(session: Session, tokens: Sequence[int], cancel: threading.Event) -> torch.Tensor | None:
-    """Feeds the uncached prompt tokens; the logits after the last, or None if cancelled."""
-    body = tokens[:-1]
+def prefill(session: Session, tokens: Sequence[int],
+            cancel: threading.Event) -> Generator[PromptProgress, None, torch.Tensor | None]:
+    """Feeds the uncached prompt tokens, reporting progress when that takes more than one step;
+    returns the logits after the last token, or None if cancelled."""
+    body, report = tokens[:-1], len(tokens) > PREFILL_STEP
     for start in range(0, len(body), PREFILL_STEP):
         if cancel.is_set():
             return None
         session.feed(list(body[start:start + PREFILL_STEP]))
+        if report:
+            yield PromptProgress(min(start + PREFILL_STEP, len(body)), len(tokens))
     if cancel.is_set():
         return None
     # A restore point just before the prompt's last token: the next turn's prompt extends this
     # one, and asking the same prompt again (regenerate) needs to recompute only one token.
     session.mark()
-    return session.feed(list(tokens[-1:]))
+    logits = session.feed(list(tokens[-1:]))
+    if report:
+        yield PromptProgress(len(tokens), len(tokens))
+    return logits
 
 
 def decode_one_token(session: Session, token: int) -> torch.Tensor:

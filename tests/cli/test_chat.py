@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.chat import _print_answer, _show_chat_turn, _Style
+from cli.chat import _print_answer, _progress, _show_chat_turn, _Style
 from cli.main import main
-from core.chat_events import Finished, MessageEnded, MessageStarted, Notice, TextDelta, ToolCall
+from core.chat_events import Finished, MessageEnded, MessageStarted, Notice, PromptProgress, TextDelta, ToolCall
 from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 from core.tokenizer import load_tokenizer, shipped_vocabulary
 
@@ -167,3 +167,20 @@ def test_chat_shows_reasoning_labelled_then_the_answer(capsys):
     assert out.index("[thinking]") < out.index("Hmm.") < out.index("[calling functions.lookup]") \
         < out.index("[answer]") < out.index("Yes.")
     assert "(Old turns were left out.)" in out and "(stopped)" in out and "5 tokens" in out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_on_a_terminal_only(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _progress(PromptProgress(256, 1024), _Style(terminal), terminal)
+    _progress(PromptProgress(1024, 1024), _Style(terminal), terminal)
+    assert "(reading the conversation: 25%)" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\x1b[K")  # erased once done
+    piped = io.StringIO()
+    _progress(PromptProgress(256, 1024), _Style(piped), piped)
+    assert piped.getvalue() == ""

@@ -14,6 +14,7 @@ from core.chat_events import (
     Finished,
     MessageEnded,
     Notice,
+    PromptProgress,
     TextDelta,
     ToolCall,
     TurnEnded,
@@ -183,11 +184,21 @@ def test_cancel_during_prefill(tok):
     assert session.fed == []
 
 
-def test_long_prompt_is_fed_in_steps(tok):
+def test_long_prompt_is_fed_in_steps_with_progress(tok):
     session = ScriptedSession(tok, ANSWER)
     events = run(session, tok, [{"role": "user", "content": "word " * (3 * PREFILL_STEP)}])
-    prompt_tokens = events[-1].prompt_tokens
-    assert session.fed[:5] == [PREFILL_STEP] * 3 + [prompt_tokens - 3 * PREFILL_STEP - 1, 1]
+    total = events[-1].prompt_tokens
+    assert session.fed[:5] == [PREFILL_STEP] * 3 + [total - 3 * PREFILL_STEP - 1, 1]
+    progress = [e for e in events if isinstance(e, PromptProgress)]
+    assert progress == [PromptProgress(PREFILL_STEP, total), PromptProgress(2 * PREFILL_STEP, total),
+                        PromptProgress(3 * PREFILL_STEP, total), PromptProgress(total - 1, total),
+                        PromptProgress(total, total)]
+    assert events.index(progress[-1]) < min(events.index(e) for e in events if isinstance(e, TextDelta))
+
+
+def test_short_prompt_reports_no_progress(tok):
+    events = run(ScriptedSession(tok, ANSWER), tok, HI)
+    assert not any(isinstance(e, PromptProgress) for e in events)
 
 
 def test_second_turn_reuses_the_cached_prompt(tok):
