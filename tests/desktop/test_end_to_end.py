@@ -195,9 +195,12 @@ def test_a_killed_app_keeps_the_partial_answer_marked_interrupted(qtbot, tmp_pat
             time.sleep(0.2)
             if not db.exists():
                 continue
-            with sqlite3.connect(db) as con:
-                row = con.execute("SELECT content FROM messages WHERE role = 'assistant' "
-                                  "AND status = 'streaming'").fetchone()
+            try:
+                with sqlite3.connect(db) as con:
+                    row = con.execute("SELECT content FROM messages WHERE role = 'assistant' "
+                                      "AND status = 'streaming'").fetchone()
+            except sqlite3.OperationalError:  # the app is still creating its tables
+                continue
             if row and row[0]:
                 break
     finally:
