@@ -28,8 +28,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from core import api_server_openai as openai_api
-from core.api_server_openai import Answer, ApiError, TurnRequest
+from core.api_server_openai import Answer, ApiError, ChatFrames, TurnRequest
 from core.api_server_queue import Admission, ClientWatch, QueueFull, ShuttingDown
+from core.api_server_responses import ResponseFrames
 from core.chat_events import Event
 from core.errors import HearthError
 from core.generate import GenerationSettings, Session, stream
@@ -155,10 +156,12 @@ class _Handler(BaseHTTPRequestHandler):
         model_id = self.server.served.model_id
         if path == "/v1/chat/completions":
             request = openai_api.chat_request(self._body(), model_id)
-            self._answer(request, whole=lambda answer, rid: openai_api.chat_completion(answer, model_id, rid))
+            self._answer(request, whole=lambda answer, rid: openai_api.chat_completion(answer, model_id, rid),
+                         frames=lambda answer, rid: ChatFrames(answer, model_id, rid, request.include_usage))
         elif path == "/v1/responses":
             request = openai_api.responses_request(self._body(), model_id)
-            self._answer(request, whole=lambda answer, rid: openai_api.response_object(answer, model_id))
+            self._answer(request, whole=lambda answer, rid: openai_api.response_object(answer, model_id),
+                         frames=lambda answer, rid: ResponseFrames(answer, model_id))
         elif path == "/v1/models":
             raise ApiError(405, "/v1/models takes GET.", headers={"Allow": "GET"})
         else:
@@ -217,7 +220,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(400, f"The request body is not valid JSON: {error}.") from None
 
     # -- one generation ------------------------------------------------------------------
-    def _answer(self, request: TurnRequest, whole) -> None:
+    def _answer(self, request: TurnRequest, whole, frames) -> None:
+        """Admits, generates and answers one request: `whole(answer, request_id)` gives the
+        JSON body, `frames(answer, request_id)` the stream frames when streaming."""
         served = self.server.served
         prompt = self._prompt(request)
         room = served.context - len(prompt)
@@ -246,10 +251,11 @@ class _Handler(BaseHTTPRequestHandler):
                     raise ApiError(500, str(problem), kind="server_error") from None
                 events = itertools.chain([first], events)
                 request_id = openai_api.completion_id()
+                answer = Answer(include_reasoning=self.server.include_reasoning)
                 if request.stream:
-                    self._stream(events, request, request_id, cancel)
+                    self._stream(events, frames(answer, request_id), cancel)
                     return
-                answer = _collect(events, Answer(include_reasoning=self.server.include_reasoning))
+                answer = _collect(events, answer)
                 if answer.finished is not None and answer.finished.reason == "error":
                     raise ApiError(500, answer.finished.error or "The model stopped with an error.",
                                    kind="server_error")
@@ -270,29 +276,25 @@ class _Handler(BaseHTTPRequestHandler):
         except HearthError as problem:
             raise ApiError(400, str(problem), param="messages") from None
 
-    def _stream(self, events: Iterator[Event], request: TurnRequest, request_id: str,
-                cancel: threading.Event) -> None:
-        model_id = self.server.served.model_id
+    def _stream(self, events: Iterator[Event], frames, cancel: threading.Event) -> None:
+        """Writes `frames` (`ChatFrames` or `ResponseFrames`) for `events` as server-sent events."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.responded = True
-        writer = _EventWriter(self.wfile, cancel)
-        writer.send(openai_api.chat_chunk(model_id, request_id, {"role": "assistant", "content": ""}))
-        answer = Answer(include_reasoning=self.server.include_reasoning)
+        writer = _EventWriter(self.wfile, cancel, event_lines=frames.event_lines)
+        writer.send_all(frames.opening())
         for event in events:  # read to the end even once the client is gone: the turn ends cleanly
-            for delta in answer.add(event):
-                writer.send(openai_api.chat_chunk(model_id, request_id, delta))
-        finished = answer.finished
+            writer.send_all(frames.on_event(event))
+        finished = frames.answer.finished
         if finished is not None and finished.reason == "error":
-            writer.send({"error": {"message": finished.error, "type": "server_error", "param": None, "code": None}})
+            writer.send_all(frames.failure(finished.error or "The model stopped with an error."))
         else:
-            writer.send(openai_api.chat_chunk(model_id, request_id, {}, answer.finish_reason))
-            if request.include_usage:
-                writer.send(openai_api.chat_chunk(model_id, request_id, None, usage=answer.usage()))
-            writer.done()
+            writer.send_all(frames.closing())
+            if frames.done_marker:
+                writer.done()
         writer.close()
         if writer.broken:
             self.close_connection = True
@@ -349,11 +351,14 @@ class _EventWriter:
     """Server-sent events over HTTP/1.1 chunked encoding; a failed write (client gone) sets
     `cancel` and turns later writes into no-ops."""
 
-    def __init__(self, wfile, cancel: threading.Event):
+    def __init__(self, wfile, cancel: threading.Event, event_lines: bool = False):
         self.wfile, self.cancel, self.broken = wfile, cancel, False
+        self.event_lines = event_lines  # also name each frame's `type` on an `event:` line
 
-    def send(self, payload: dict[str, Any]) -> None:
-        self._chunk(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
+    def send_all(self, payloads: list[dict[str, Any]]) -> None:
+        for payload in payloads:
+            head = f"event: {payload['type']}\n" if self.event_lines else ""
+            self._chunk(f"{head}data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
 
     def done(self) -> None:
         self._chunk(b"data: [DONE]\n\n")

@@ -107,9 +107,6 @@ def responses_request(body: Any, model_id: str) -> TurnRequest:
     for name in ("previous_response_id", "conversation", "prompt", "background"):
         if body.get(name):
             raise bad_request(f"'{name}' is not supported: this server keeps no state between requests.", name)
-    if _flag(body, "stream"):
-        raise bad_request("Streaming is not supported on /v1/responses yet; use /v1/chat/completions "
-                          "with stream=true.", "stream")
     messages: list[dict[str, Any]] = []
     if body.get("instructions"):
         if not isinstance(body["instructions"], str):
@@ -131,7 +128,7 @@ def responses_request(body: Any, model_id: str) -> TurnRequest:
     return TurnRequest(
         messages=messages, tools=_tools(body.get("tools"), body.get("tool_choice")), sampling=_sampling(body),
         reasoning_effort=_effort(reasoning.get("effort"), "reasoning.effort"),
-        max_tokens=_positive(body.get("max_output_tokens"), "max_output_tokens"),
+        max_tokens=_positive(body.get("max_output_tokens"), "max_output_tokens"), stream=_flag(body, "stream"),
     )
 
 
@@ -337,6 +334,32 @@ def chat_chunk(model_id: str, request_id: str, delta: dict[str, Any] | None, fin
     if usage is not None:
         chunk["usage"] = usage
     return chunk
+
+
+class ChatFrames:
+    """Stream frames (`chat.completion.chunk`s) for one chat completion; `opening()`, then
+    `on_event()` per event, then `closing()` (or `failure()` when the model broke)."""
+
+    done_marker = True  # chat streams end with `data: [DONE]`
+    event_lines = False  # frames are bare `data:` lines
+
+    def __init__(self, answer: Answer, model_id: str, request_id: str, include_usage: bool):
+        self.answer, self.model_id, self.request_id, self.include_usage = answer, model_id, request_id, include_usage
+
+    def opening(self) -> list[dict[str, Any]]:
+        return [chat_chunk(self.model_id, self.request_id, {"role": "assistant", "content": ""})]
+
+    def on_event(self, event: Event) -> list[dict[str, Any]]:
+        return [chat_chunk(self.model_id, self.request_id, delta) for delta in self.answer.add(event)]
+
+    def closing(self) -> list[dict[str, Any]]:
+        frames = [chat_chunk(self.model_id, self.request_id, {}, self.answer.finish_reason)]
+        if self.include_usage:
+            frames.append(chat_chunk(self.model_id, self.request_id, None, usage=self.answer.usage()))
+        return frames
+
+    def failure(self, message: str) -> list[dict[str, Any]]:
+        return [{"error": {"message": message, "type": "server_error", "param": None, "code": None}}]
 
 
 def response_object(answer: Answer, model_id: str) -> dict[str, Any]:

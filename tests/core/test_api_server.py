@@ -128,6 +128,29 @@ def test_responses_basic_text(tok):
     assert "Be brief." in prompt and "Reasoning: low" in prompt
 
 
+def stream_response(tok, reply: str, **request):
+    """(every event, the final response) of a streamed /v1/responses request, through the
+    official client's own stream helper, which checks the events' order as it assembles them."""
+    with running(ServedModel("gpt-oss-20b", tok, ScriptedSession(tok, reply))) as server, \
+            client(server).responses.stream(model="gpt-oss-20b", **request) as stream:
+        return list(stream), stream.get_final_response()
+
+
+def test_responses_streamed(tok):
+    events, final = stream_response(tok, THOUGHTFUL, input="Hi")
+    kinds = [event.type for event in events]
+    assert kinds[:2] == ["response.created", "response.in_progress"] and kinds[-1] == "response.completed"
+    assert "response.reasoning_text.delta" in kinds and "response.output_text.delta" in kinds
+    assert final.output_text == "Hello!" and [item.type for item in final.output] == ["reasoning", "message"]
+    assert final.output[0].content[0].text == "The user greets me."
+    tool = {"type": "function", "name": "get_weather", "parameters": WEATHER_TOOL["function"]["parameters"]}
+    events, final = stream_response(tok, WEATHER_CALL, input="Weather?", tools=[tool])
+    arguments = "".join(e.delta for e in events if e.type == "response.function_call_arguments.delta")
+    (call_,) = final.output
+    assert call_.type == "function_call" and call_.name == "get_weather" and call_.call_id.startswith("call_")
+    assert json.loads(arguments) == json.loads(call_.arguments) == {"city": "Paris"}
+
+
 def test_a_failing_engine_gives_an_error_and_the_server_goes_on(tok):
     session = ScriptedSession(tok, "<|channel|>final<|message|>One two three four<|return|>", fail_at=3)
     with running(ServedModel("gpt-oss-20b", tok, session)) as server:
@@ -136,6 +159,8 @@ def test_a_failing_engine_gives_an_error_and_the_server_goes_on(tok):
             api.chat.completions.create(model="gpt-oss-20b", messages=CHAT)
         with pytest.raises(openai.APIError, match="internal error"):
             list(api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, stream=True))
+        events = list(api.responses.create(model="gpt-oss-20b", input="Hi", stream=True))
+        assert events[-1].type == "error" and "internal error" in events[-1].message
         session.fail_at = None
         assert api.chat.completions.create(model="gpt-oss-20b", messages=CHAT).choices[0].message.content
 
@@ -206,7 +231,7 @@ def test_malformed_requests_get_proper_errors(tok):
         assert call(server, "GET", "/v1/chat/completions")[0] == 405
         assert call(server, "GET", "/v1/nothing")[0] == 404
         assert call(server, "GET", "/v1/models/gpt-5")[0] == 404
-        assert call(server, "POST", "/v1/responses", {"model": "gpt-oss-20b", "input": "x", "stream": True})[0] == 400
+        assert call(server, "POST", "/v1/responses", {"model": "gpt-oss-20b", "input": "x", "stream": 1})[0] == 400
         assert call(server, "POST", "/v1/responses", {"model": "gpt-oss-20b", "input": 5})[0] == 400
         # After all that, a good request is still answered.
         status, answer, _ = call(server, "POST", "/v1/chat/completions", {"model": "gpt-oss-20b", "messages": CHAT})
