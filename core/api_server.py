@@ -169,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _guarded(self, work) -> None:
         """Runs a route; every failure becomes an HTTP error, never a dead server thread."""
-        self.responded = False
+        self.responded = self.body_read = False
         try:
             self._check_access()
             work()
@@ -210,6 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body is not read, so the connection cannot be reused
             raise ApiError(413, f"The request is {length} bytes; this server takes at most {self.server.max_body}.")
         raw = self.rfile.read(length)
+        self.body_read = True
         kind = self.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
         if kind != "application/json":
             # Browsers send forms and text/plain across sites without asking; JSON they do not.
@@ -259,7 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if answer.finished is not None and answer.finished.reason == "error":
                     raise ApiError(500, answer.finished.error or "The model stopped with an error.",
                                    kind="server_error")
-                if cancel.is_set():  # the client left (or the server is stopping): nobody to answer
+                if self.server.stopping.is_set():
+                    raise _refusal(ShuttingDown(), self.server.admission.max_waiting)
+                if cancel.is_set():  # the client left: nobody to answer
                     self.close_connection = True
                     return
                 self._json(200, whole(answer, request_id))
@@ -314,9 +317,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _error(self, error: ApiError) -> None:
-        if getattr(self, "responded", False):
+        if self.responded:
             self.close_connection = True  # headers already went out: nothing sensible can follow
             return
+        if self.command == "POST" and not self.body_read:
+            # Refused before its body was read: the unread bytes would be taken for the next request.
+            self.close_connection = True
         try:
             self._json(error.status, error.body(), error.headers)
         except OSError:
