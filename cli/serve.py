@@ -91,7 +91,7 @@ def _install_egress_guard(args, policy):
 
     if not policy.effective_offline(args.offline or offline_from_env()):
         return None
-    return egress.install(offline=True, locked_reason=policy.lock_reason("offline") if policy.offline_forced else None)
+    return egress.install_for(policy, offline=True)
 
 
 def _model(name: str, models_dir: Path | None) -> tuple[Path, str]:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import OfflineMode
-from core.policy import is_loopback_host
+from core.policy import Policy, is_loopback_host
 
 LOG_LIMIT = 200  # attempts kept in memory for the log view; the counters keep counting past it
 _log = logging.getLogger("hearth.egress")
@@ -203,6 +203,13 @@ def install(offline: bool = True, locked_reason: str | None = None) -> EgressGua
     # A lock set earlier stays: only the organisation's policy sets it, and it does not change.
     _guard.set_offline(offline or _guard.locked_reason is not None)
     return _guard
+
+
+def install_for(policy: Policy, offline: bool) -> EgressGuard:
+    """`install()` with the offline mode that `policy` and the person's own choice (`offline`)
+    give, locked on where the policy forces it. What an entry point calls first thing."""
+    locked = policy.lock_reason("offline") if policy.offline_forced else None
+    return install(policy.effective_offline(offline), locked)
 
 
 def guard() -> EgressGuard | None:

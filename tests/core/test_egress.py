@@ -221,6 +221,24 @@ def test_decisions_without_installing():
             tcp6.close()
 
 
+def test_installed_from_the_policy(tmp_path):
+    result = run_isolated("""
+        import json
+        from core import egress
+        from core.errors import OfflineMode
+        from core.policy import Policy
+        again = egress.install_for(Policy(offline=True, reason="IT says so."), offline=False)
+        try:
+            again.set_offline(False)
+            refused = None
+        except OfflineMode as e:
+            refused = str(e)
+        print(json.dumps({"same": again is guard, "offline": again.offline, "refused": refused}))
+    """, tmp_path)
+    assert result["same"] and result["offline"]
+    assert "cannot be turned off" in result["refused"] and "IT says so." in result["refused"]
+
+
 def test_a_policy_lock_keeps_offline_mode_on():
     guard = EgressGuard(offline=False, locked_reason="Locked by your organisation's policy.")
     assert guard.offline
