@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from desktop.errors import explain
 
@@ -47,7 +47,9 @@ class BackgroundCall(QObject):
         self._thread.started.connect(self._call.run)
         self._call.done.connect(self.done)
         self._call.failed.connect(self.failed)
-        self._call.ended.connect(self._thread.quit)
+        # Direct: the QThread object lives in the GUI thread, so a queued quit would wait for the
+        # GUI's event loop, and `wait()` from the GUI thread would never see the thread end.
+        self._call.ended.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
         self._thread.start()

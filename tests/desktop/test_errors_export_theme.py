@@ -1,0 +1,86 @@
+"""Error sentences with next steps, conversation export, themes and font scaling."""
+
+import json
+
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from core import errors
+from desktop import theme
+from desktop.chat_controller import prompt_messages, title_from
+from desktop.errors import explain
+from desktop.export import to_json, to_markdown
+from desktop.history import Conversation, Message
+
+
+def test_typed_errors_get_their_next_step():
+    problem = explain(errors.DownloadFailed("The connection dropped 8 times."))
+    assert problem.what == "The connection dropped 8 times." and "Resume" in problem.next_step
+    assert "Settings" in explain(errors.OfflineMode("Offline mode is on.")).text()
+    assert "Free some disk space" in explain(errors.DiskFull("The disk is full.")).text()
+    assert explain(errors.Cancelled("Stopped.")).cancelled
+
+
+def test_unexpected_errors_still_read_as_sentences():
+    assert "ran out of memory" in explain(MemoryError()).text()
+    assert "ran out of memory" in explain(RuntimeError("CUDA out of memory. Tried to allocate")).text()
+    assert "may write" in explain(PermissionError(13, "Permission denied")).text()
+    generic = explain(KeyError("x")).text()
+    assert "KeyError" in generic and "saved" in generic
+
+
+CONVERSATION = Conversation(1, "Bread", "Be brief", 0.0)
+MESSAGES = [Message(1, 1, "user", "How long to knead?"),
+            Message(2, 1, "assistant", "About **10 minutes**.", reasoning="Typical dough.", reasoning_seconds=1.0),
+            Message(3, 1, "user", "And rise?"),
+            Message(4, 1, "assistant", "An hour", status="stopped")]
+
+
+def test_markdown_export():
+    text = to_markdown(CONVERSATION, MESSAGES)
+    assert text.startswith("# Bread\n")
+    assert "*Instructions:* Be brief" in text and "> Typical dough." in text
+    assert "About **10 minutes**." in text and "*(stopped)*" in text
+
+
+def test_json_export_keeps_every_channel():
+    data = json.loads(to_json(CONVERSATION, MESSAGES))
+    assert data["messages"][1]["channels"] == {"final": "About **10 minutes**.", "analysis": "Typical dough."}
+    assert data["messages"][3]["status"] == "stopped" and data["instructions"] == "Be brief"
+
+
+def test_prompt_messages_and_titles():
+    failed = Message(5, 1, "assistant", "", status="error", stats={"error": "boom"})
+    chat = prompt_messages("Be brief", [*MESSAGES, failed])
+    assert chat[0] == {"role": "system", "content": "Be brief"}
+    assert [m["role"] for m in chat] == ["system", "user", "assistant", "user", "assistant"]
+    assert chat[2]["reasoning"] == "Typical dough."
+    assert title_from("  **Hello**   `world`\nagain ") == "Hello world again"
+    assert len(title_from("word " * 40)) <= 48 and title_from("word " * 40).endswith("…")
+
+
+def test_themes_switch_palette_and_stylesheet(qapp):
+    theme.apply_theme(qapp, "dark")
+    dark = qapp.palette().color(QPalette.ColorRole.Window).lightness()
+    assert "dark theme" in qapp.styleSheet()
+    theme.apply_theme(qapp, "light")
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > dark
+    assert "light theme" in qapp.styleSheet()
+    for name in ("light", "dark"):
+        assert "font-size" not in theme.stylesheet(name)  # text follows the system font
+
+
+def test_titles_scale_with_the_system_font(qapp):
+    original = QApplication.font()
+    try:
+        for size in (10.0, 20.0):
+            font = QFont(original)
+            font.setPointSizeF(size)
+            QApplication.setFont(font)
+            root = QWidget()
+            title = QLabel("Models", root)
+            title.setObjectName("pageTitle")
+            theme.scale_fonts(root)
+            assert title.font().pointSizeF() == size * 1.5 and title.font().bold()
+    finally:
+        QApplication.setFont(original)

@@ -1,0 +1,88 @@
+"""MessageView and Transcript: notes for unfinished answers, actions, copy, follow-the-bottom."""
+
+from PySide6.QtGui import QGuiApplication
+
+from desktop.history import Message
+from desktop.widgets.message_view import MessageView
+from desktop.widgets.transcript import Transcript
+
+
+def answer(**fields) -> Message:
+    values = dict(id=2, conversation_id=1, role="assistant", content="Hi **there**")
+    return Message(**(values | fields))
+
+
+def test_interrupted_and_stopped_answers_say_so(qtbot):
+    view = MessageView(answer(status="interrupted"))
+    qtbot.addWidget(view)
+    assert "cut short" in view.note.text() and not view.note.isHidden()
+    view.message.status = "stopped"
+    view.refresh()
+    assert view.note.text() == "You stopped this answer."
+    view.message.status = "error"
+    view.message.stats = {"error": "The model ran out of memory."}
+    view.refresh()
+    assert view.note.text() == "The model ran out of memory."
+    view.message.status = "complete"
+    view.refresh()
+    assert view.note.isHidden()
+
+
+def test_reasoning_shows_only_when_there_is_some(qtbot):
+    view = MessageView(answer())
+    qtbot.addWidget(view)
+    assert view.thinking.isHidden()
+    view.message.reasoning, view.message.reasoning_seconds = "hmm", 2.0
+    view.refresh()
+    assert not view.thinking.isHidden() and view.thinking.title() == "Thought for 2 seconds"
+
+
+def test_actions_by_role(qtbot):
+    user = MessageView(Message(1, 1, "user", "question"))
+    qtbot.addWidget(user)
+    assert not user.edit_button.isHidden() and user.regenerate_button.isHidden()
+    with qtbot.waitSignal(user.edit_requested) as edit:
+        user.edit_button.click()
+    assert edit.args == [1]
+    reply = MessageView(answer())
+    qtbot.addWidget(reply)
+    reply.set_can_regenerate(True)
+    with qtbot.waitSignal(reply.regenerate_requested) as regenerate:
+        reply.regenerate_button.click()
+    assert regenerate.args == [2]
+    reply.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "Hi **there**"
+
+
+def test_transcript_lists_messages_and_offers_regenerate_on_the_last_only(qtbot):
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    assert not transcript.placeholder.isHidden()
+    transcript.show_messages([Message(1, 1, "user", "q"), answer(id=2), Message(3, 1, "user", "q2"), answer(id=4)])
+    assert transcript.placeholder.isHidden()
+    assert [v.message.id for v in transcript.views] == [1, 2, 3, 4]
+    assert [not v.regenerate_button.isHidden() for v in transcript.views] == [False, False, False, True]
+    transcript.update_actions(busy=True)
+    assert all(v.regenerate_button.isHidden() for v in transcript.views)
+    assert transcript.view_for(3).message.content == "q2"
+    transcript.clear()
+    assert transcript.views == [] and not transcript.placeholder.isHidden()
+
+
+def test_transcript_follows_a_growing_answer(qtbot):
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(400, 300)
+    transcript.show()
+    view = transcript.add_message(answer(content=""))
+    for n in range(1, 40):
+        view.message.content = "\n\n".join(f"line {i}" for i in range(n))
+        view.refresh(running=True)
+        qtbot.wait(1)
+    bar = transcript.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
+    bar.setValue(0)  # the person scrolls up to read: stop following
+    view.message.content += "\n\nmore"
+    view.refresh(running=True)
+    qtbot.wait(20)
+    assert bar.value() == 0

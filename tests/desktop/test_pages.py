@@ -1,0 +1,137 @@
+"""Hardware panel, first-launch screen, status bar, banner, model switcher, dialogs."""
+
+from PySide6.QtWidgets import QLabel
+
+from core.chat_events import Finished
+from core.hardware import CPU, GPU, Hardware, Recommendation, plan_fit
+from desktop.settings import Settings
+from desktop.widgets.error_banner import ErrorBanner
+from desktop.widgets.first_launch import FirstLaunch
+from desktop.widgets.hardware_panel import HardwarePanel
+from desktop.widgets.instructions_dialog import InstructionsDialog
+from desktop.widgets.model_switcher import ModelSwitcher
+from desktop.widgets.settings_dialog import SettingsDialog
+from desktop.widgets.status_bar import StatusBar
+
+GIB = 1024**3
+CARD = GPU(0, "NVIDIA RTX 4090", 24 * GIB, 23 * GIB, (8, 9), "550.54")
+MACHINE = Hardware(gpus=(CARD,), cpu=CPU("Ryzen 9", 16, 32, ("avx2", "fma")), ram_total_bytes=64 * GIB,
+                   ram_available_bytes=48 * GIB, disk_free_bytes=500 * GIB)
+
+
+def texts(widget) -> str:
+    return "\n".join(label.text() for label in widget.findChildren(QLabel))
+
+
+def test_hardware_panel_shows_the_machine_and_the_verdicts(qtbot):
+    panel = HardwarePanel()
+    qtbot.addWidget(panel)
+    plans = {m: plan_fit(m, MACHINE) for m in ("gpt-oss-20b", "gpt-oss-120b")}
+    panel.set_hardware(MACHINE, plans)
+    shown = texts(panel)
+    assert "NVIDIA RTX 4090" in shown and "driver 550.54" in shown
+    assert "Ryzen 9, 16 cores (32 threads)" in shown and "avx2" in shown
+    assert "68.7 GB in all" in shown and "536.9 GB free" in shown
+    assert "Runs on your graphics card" in shown  # 20b on a 24 GB card
+    assert plans["gpt-oss-120b"].reason in shown and "Too big for this computer" in shown
+    # Refreshing replaces, never duplicates.
+    qtbot.wait(1)
+    before = len(panel.findChildren(QLabel))
+    panel.set_hardware(MACHINE, plans)
+    qtbot.wait(1)
+    assert len(panel.findChildren(QLabel)) == before
+
+
+def test_hardware_panel_without_a_gpu(qtbot):
+    panel = HardwarePanel()
+    qtbot.addWidget(panel)
+    panel.set_hardware(Hardware((), MACHINE.cpu, 8 * GIB, 6 * GIB, None), {})
+    assert "No NVIDIA graphics card" in texts(panel) and "unknown" in texts(panel)
+
+
+def test_first_launch_offers_the_recommended_model(qtbot):
+    screen = FirstLaunch()
+    qtbot.addWidget(screen)
+    assert not screen.download_button.isEnabled()  # until the machine has been read
+    screen.set_recommendation(Recommendation("gpt-oss-20b", None, "gpt-oss-20b on the graphics card."), 13_762_000_000)
+    assert screen.download_button.text() == "Download gpt-oss-20b (13.8 GB)"
+    assert screen.recommendation.text() == "gpt-oss-20b on the graphics card."
+    with qtbot.waitSignal(screen.download_requested) as requested:
+        screen.download_button.click()
+    assert requested.args == ["gpt-oss-20b"]
+    screen.set_recommendation(Recommendation(None, None, "This computer is too small for gpt-oss."))
+    assert not screen.download_button.isEnabled() and not screen.import_button.isHidden()
+
+
+def test_status_bar(qtbot):
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    assert bar.model_label.text() == "No model loaded"
+    bar.set_loading("gpt-oss-20b")
+    assert bar.model_label.text() == "Loading gpt-oss-20b…"
+    bar.set_model("gpt-oss-20b", "cuda:0", 131072)
+    assert bar.device_label.text() == "on the graphics card"
+    bar.show_finished(Finished("stop", 1000, 0, 310, 500.0, 12.34, 0.5))
+    assert bar.speed_label.text() == "12.3 tokens/s"
+    assert bar.context_label.text() == "Context: 1,310 of 131,072 tokens (1%)"
+
+
+def test_banner_action_and_dismiss(qtbot):
+    banner = ErrorBanner()
+    qtbot.addWidget(banner)
+    assert banner.isHidden()  # nothing to say yet
+    banner.show_message("The file is damaged.", "error", ("Open Models", "models"))
+    assert banner.isVisible() and banner.property("kind") == "error"
+    with qtbot.waitSignal(banner.action_triggered) as triggered:
+        banner.action_button.click()
+    assert triggered.args == ["models"] and banner.isHidden()
+    banner.show_message("Loaded.", "info")
+    assert banner.action_button.isHidden()
+    banner.close_button.click()
+    assert banner.isHidden()  # nothing to say yet
+
+
+def test_model_switcher(qtbot):
+    switcher = ModelSwitcher()
+    qtbot.addWidget(switcher)
+    switcher.show()
+    assert switcher.button.text() == "No model installed"
+    switcher.set_models(["gpt-oss-20b", "gpt-oss-120b"], "gpt-oss-20b")
+    checked = [a.text() for a in switcher.menu.actions() if a.isChecked()]
+    assert checked == ["gpt-oss-20b"] and switcher.button.text() == "gpt-oss-20b"
+    with qtbot.waitSignal(switcher.model_chosen) as chosen:
+        next(a for a in switcher.menu.actions() if a.text() == "gpt-oss-120b").trigger()
+    assert chosen.args == ["gpt-oss-120b"]
+    switcher.set_loading("gpt-oss-120b")
+    assert switcher.cancel_button.isVisible() and not switcher.button.isEnabled()
+    with qtbot.waitSignal(switcher.cancel_requested):
+        switcher.cancel_button.click()
+    switcher.set_loading(None)
+    assert not switcher.cancel_button.isVisible() and switcher.button.isEnabled()
+
+
+def test_settings_dialog_saves_every_field(qtbot, tmp_path):
+    settings = Settings(tmp_path / "s.ini")
+    dialog = SettingsDialog(settings, "/default/models")
+    qtbot.addWidget(dialog)
+    assert dialog.models_dir.placeholderText() == "/default/models"
+    dialog.models_dir.setText(str(tmp_path / "m"))
+    dialog.offline.setChecked(True)
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.effort.setCurrentIndex(dialog.effort.findData("low"))
+    dialog.temperature.setValue(0.7)
+    dialog.top_p.setValue(0.9)
+    dialog.max_tokens.setValue(1000)
+    dialog.save()
+    again = Settings(tmp_path / "s.ini")
+    assert (again.models_dir, again.offline, again.theme, again.reasoning_effort) == (
+        str(tmp_path / "m"), True, "dark", "low")
+    assert (round(again.temperature, 2), round(again.top_p, 2), again.max_new_tokens) == (0.7, 0.9, 1000)
+
+
+def test_instructions_dialog(qtbot):
+    dialog = InstructionsDialog("Be brief")
+    qtbot.addWidget(dialog)
+    assert dialog.edit.toPlainText() == "Be brief"
+    dialog.edit.setPlainText("  Answer in French \n")
+    assert dialog.instructions() == "Answer in French"

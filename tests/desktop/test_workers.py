@@ -1,0 +1,166 @@
+"""The workers on their own threads: inference (batched events, failures as sentences, stop,
+cancelled loads), model jobs (import, verify of a damaged model) and the background call."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.chat_events import Finished, TextDelta
+from core.errors import CorruptCheckpoint, NotEnoughMemory
+from desktop.workers.background import BackgroundCall
+from desktop.workers.download import ModelJobs
+from desktop.workers.inference import ChatRequest, InferenceThread, InferenceWorker, LoadRequest
+from tests.desktop.helpers import scripted_loader, wait_until
+
+
+class Receiver(QObject):
+    """GUI-thread slots for the worker's signals, as the window has (never lambdas)."""
+
+    load = Signal(object, int)
+    generate = Signal(object)
+
+    def __init__(self):
+        super().__init__()
+        self.batches, self.loaded, self.failures, self.cancelled, self.done = [], [], [], 0, 0
+        self.threads: set[QThread] = set()
+
+    @Slot(list)
+    def on_events(self, batch):
+        self.threads.add(QThread.currentThread())
+        self.batches.append(batch)
+
+    @Slot(object)
+    def on_loaded(self, loaded):
+        self.loaded.append(loaded)
+
+    @Slot(str)
+    def on_failure(self, sentence):
+        self.failures.append(sentence)
+
+    @Slot()
+    def on_cancelled(self):
+        self.cancelled += 1
+
+    @Slot()
+    def on_done(self):
+        self.done += 1
+
+
+def start(worker: InferenceWorker):
+    receiver = Receiver()
+    thread = InferenceThread(worker)
+    receiver.load.connect(worker.load)
+    receiver.generate.connect(worker.generate)
+    worker.events.connect(receiver.on_events)
+    worker.loaded.connect(receiver.on_loaded)
+    worker.load_failed.connect(receiver.on_failure)
+    worker.generation_failed.connect(receiver.on_failure)
+    worker.load_cancelled.connect(receiver.on_cancelled)
+    worker.generation_done.connect(receiver.on_done)
+    return receiver, thread
+
+
+REQUEST = ChatRequest([{"role": "user", "content": "Hi"}], temperature=0.0, max_new_tokens=400)
+
+
+def test_events_arrive_in_order_on_the_gui_thread(qtbot):
+    receiver, thread = start(InferenceWorker(load_fn=scripted_loader()))
+    try:
+        receiver.load.emit(LoadRequest("m", Path("/nowhere")), thread.worker.next_load_token())
+        wait_until(qtbot, lambda: receiver.loaded)
+        receiver.generate.emit(REQUEST)
+        wait_until(qtbot, lambda: receiver.done)
+        events = [e for batch in receiver.batches for e in batch]
+        assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
+        assert "".join(e.text for e in events if isinstance(e, TextDelta) and e.channel == "final").startswith(
+            "Hello!")
+        assert receiver.threads == {QThread.currentThread()}
+        assert len(receiver.batches) < len(events)  # batched, not one signal per token
+    finally:
+        thread.shutdown()
+
+
+def test_generating_without_a_model_says_what_to_do(qtbot):
+    receiver, thread = start(InferenceWorker(load_fn=scripted_loader()))
+    try:
+        receiver.generate.emit(REQUEST)
+        wait_until(qtbot, lambda: receiver.failures)
+        assert receiver.failures == ["No model is loaded. Choose one from the Model menu first."]
+    finally:
+        thread.shutdown()
+
+
+def test_load_errors_become_sentences_with_a_next_step(qtbot):
+    def too_big(_request):
+        raise NotEnoughMemory("This model needs 80.0 GiB but the computer has only 16.0 GiB of memory (RAM).")
+
+    receiver, thread = start(InferenceWorker(load_fn=too_big))
+    try:
+        receiver.load.emit(LoadRequest("m", Path("/x")), thread.worker.next_load_token())
+        wait_until(qtbot, lambda: receiver.failures)
+        assert receiver.failures[0].startswith("This model needs 80.0 GiB")
+        assert "Choose a smaller model" in receiver.failures[0]
+    finally:
+        thread.shutdown()
+
+
+def test_a_cancelled_load_is_dropped_when_it_arrives(qtbot):
+    release = threading.Event()
+    real = scripted_loader()
+
+    def slow(request):
+        release.wait(10)
+        return real(request)
+
+    receiver, thread = start(InferenceWorker(load_fn=slow))
+    try:
+        token = thread.worker.next_load_token()
+        receiver.load.emit(LoadRequest("m", Path("/x")), token)
+        thread.worker.cancel_load(token)
+        release.set()
+        wait_until(qtbot, lambda: receiver.cancelled)
+        assert receiver.loaded == [] and thread.worker._engine is None
+    finally:
+        thread.shutdown()
+
+
+def test_model_jobs_import_and_report_a_damaged_model(qtbot, store, tiny_checkpoint, tmp_path):
+    import shutil
+
+    copy = shutil.copytree(tiny_checkpoint, tmp_path / "copy")
+    jobs = ModelJobs(store)
+    succeeded, failed, progress = [], [], []
+    jobs.succeeded.connect(lambda m, o: succeeded.append((m, o)))
+    jobs.failed.connect(lambda m, s: failed.append((m, s)))
+    jobs.progress.connect(progress.append)
+    jobs.import_folder(str(copy), model_id="gpt-oss-20b")
+    wait_until(qtbot, lambda: succeeded and not jobs._running, timeout=60)
+    assert succeeded == [("gpt-oss-20b", "imported")]
+    assert progress and progress[-1].phase == "done"
+    shard = next(store.path("gpt-oss-20b").glob("model-*.safetensors"))
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    jobs.verify("gpt-oss-20b")
+    wait_until(qtbot, lambda: failed and not jobs._running, timeout=60)
+    assert "damaged" in failed[0][1] and "delete this model and download or import it again" in failed[0][1]
+
+
+def test_background_call(qtbot):
+    call = BackgroundCall(lambda: QThread.currentThread())
+    with qtbot.waitSignal(call.done) as done:
+        call.start()
+    assert done.args[0] is not QThread.currentThread()
+    call.wait()
+
+    def broken():
+        raise CorruptCheckpoint("model-00001.safetensors is truncated.")
+
+    failing = BackgroundCall(broken)
+    with qtbot.waitSignal(failing.failed) as failed:
+        failing.start()
+    assert failed.args[0].startswith("model-00001.safetensors is truncated.")
+    failing.wait()
