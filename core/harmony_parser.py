@@ -9,7 +9,7 @@ content streamed as UTF-8-safe text deltas, message ends (`<|end|>`), and turn e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core.chat_events import Malformed, MessageEnded, MessageStarted, ParserEvent, TextDelta, ToolCall, TurnEnded
 from core.detokenizer import StreamingDetokenizer
@@ -31,22 +31,21 @@ class ParsedMessage:
     text: str = ""
 
 
-@dataclass
 class HarmonyStreamParser:
     """Feed it the generated ids one at a time. It starts inside the header of an assistant
     message, since a harmony prompt ends with `<|start|>assistant`."""
 
-    tokenizer: Tokenizer
-    messages: list[ParsedMessage] = field(default_factory=list)
-    turn_ended: bool = False
-    _state: str = "header"  # header | content | between | ended
-    _header: list[int] = field(default_factory=list)
-    _first_header: bool = True
-    _current: ParsedMessage | None = None
-    _text: StreamingDetokenizer | None = None
-
-    def __post_init__(self) -> None:
-        self._text = StreamingDetokenizer(self.tokenizer)
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+        self.messages: list[ParsedMessage] = []  # completed messages, in order
+        self.turn_ended = False
+        # header -> content -> between -> header ...; a stop token leads to ended (then
+        # ended-reported once text after the end has been reported).
+        self._state = "header"
+        self._header: list[int] = []
+        self._first_header = True
+        self._current: ParsedMessage | None = None
+        self._text = StreamingDetokenizer(tokenizer)
 
     def feed(self, token_id: int) -> list[ParserEvent]:
         tok = self.tokenizer
