@@ -4,7 +4,7 @@ Shapes: T tokens, D hidden, E experts, K active per token, I intermediate,
 P = T*K (token, slot) pairs, BM rows of one expert per program.
 
 The expert kernels read the packed MXFP4 bytes and scales of the routed experts only and
-decode them in registers (`mxfp4_values`); every product accumulates in float32 and the
+decode them in registers (`e2m1_values`, `e8m0_factors`); every product accumulates in float32 and the
 inputs of `tl.dot` are cast to the activations' dtype (bf16 on a GPU: exact for e2m1
 values). Low nibbles hold the even input features and high nibbles the odd ones, so each
 weight tile meets the even and the odd columns of x in two dots: no interleave in registers.
@@ -21,7 +21,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernels._mxfp4_triton import mxfp4_values
+from kernels._mxfp4_triton import e2m1_values, e8m0_factors
 from kernels.target import run
 
 
@@ -72,8 +72,9 @@ def _expert_tile(x_even, x_odd, blocks_ptr, scales_ptr, rows, rows_ok,
     row = rows[:, None].to(tl.int64)
     byte = tl.load(blocks_ptr + row * stride_row + kb[None, :], mask=mask, other=0).to(tl.int32)    # [BN, BK/2]
     scale = tl.load(scales_ptr + row * groups + (kb // 16)[None, :], mask=mask, other=127).to(tl.int32)
-    even = mxfp4_values(byte & 15, scale).to(x_even.dtype)
-    odd = mxfp4_values(byte >> 4, scale).to(x_even.dtype)
+    f1, f2 = e8m0_factors(scale)                                # one scale decode for both nibbles
+    even = (e2m1_values(byte & 15) * f1 * f2).to(x_even.dtype)
+    odd = (e2m1_values(byte >> 4) * f1 * f2).to(x_even.dtype)
     acc = tl.dot(x_even, tl.trans(even), acc, input_precision=PRECISION)
     acc = tl.dot(x_odd, tl.trans(odd), acc, input_precision=PRECISION)
     return acc
@@ -202,22 +203,28 @@ def group_by_expert(experts: torch.Tensor, num_experts: int, block_m: int):
     return sorted_pair, block_expert
 
 
-def moe_config(T: int, top_k: int, num_experts: int) -> dict:
-    """Tile sizes pinned per shape (no autotuning): decode-sized groups get 16 rows (the
-    smallest tl.dot), prefill groups 64."""
+def moe_config(T: int, top_k: int, num_experts: int, device: torch.device) -> dict:
+    """Tile sizes pinned per shape (no autotuning). On a GPU, decode-sized groups get 16
+    rows (the smallest tl.dot) and prefill groups 64. The interpreter (CPU tensors) has no
+    registers to spill and pays per operation, so it gets wide tiles: the same code in
+    fewer, larger numpy steps."""
     rows_per_expert = T * top_k / min(num_experts, T * top_k)
     block_m = 16 if rows_per_expert <= 16 else 64
+    if torch.device(device).type == "cpu":
+        return dict(BLOCK_M=block_m, BLOCK_N=256, BLOCK_K=512)
     return dict(BLOCK_M=block_m, BLOCK_N=64, BLOCK_K=64 if block_m == 16 else 128)
 
 
-def moe(x, router_weight, router_bias, experts, top_k: int, swiglu_limit: float, alpha: float, launch=run):
-    """x [T, D] -> [T, D]: route, then gate_up + SwiGLU and down + weighted sum per expert group."""
+def moe(x, router_weight, router_bias, experts, top_k: int, swiglu_limit: float, alpha: float, launch=run,
+        config: dict | None = None):
+    """x [T, D] -> [T, D]: route, then gate_up + SwiGLU and down + weighted sum per expert
+    group. `config` overrides the pinned tiles (tests run the GPU tiles in the interpreter)."""
     T, D = x.shape
     E, two_i = experts.gate_up_bias.shape
     I = two_i // 2
     x = x.contiguous()
     weights, chosen = route(x, router_weight, router_bias, top_k, launch)   # [T, K]
-    cfg = moe_config(T, top_k, E)
+    cfg = config or moe_config(T, top_k, E, x.device)
     sorted_pair, block_expert = group_by_expert(chosen, E, cfg["BLOCK_M"])
     blocks_m = block_expert.numel()
     a = torch.empty(sorted_pair.numel(), I, dtype=x.dtype, device=x.device)  # [P_pad, I] SwiGLU output

@@ -16,31 +16,35 @@ from kernels.target import run
 
 
 @triton.jit
-def _pow2(exponent):
-    """2^exponent as float32, for integer exponents in the normal range [-126, 127], built
-    from its bits: exact, with no exp2 (whose GPU version flushes and approximates)."""
-    return ((exponent + 127) << 23).to(tl.float32, bitcast=True)
+def e2m1_values(codes):
+    """e2m1 codes (int32, 0..15) -> float32: 0, 0.5, 1, 1.5, 2, 3, 4, 6, then the same
+    negated. Float arithmetic on the 3-bit magnitude, no table; the sign comes from a
+    multiply by -1 (Triton's unary minus is 0 - x, which would lose -0.0)."""
+    magnitude = codes & 7
+    m = magnitude.to(tl.float32)
+    value = tl.where(magnitude < 4, 0.5 * m, tl.where(magnitude < 7, m - 2.0, 6.0))
+    return tl.where(codes >= 8, value * -1.0, value)
+
+
+@triton.jit
+def e8m0_factors(scales):
+    """E8M0 scales (int32, 0..255) -> two normal float32 factors whose product is
+    2^(scale - 127), built from their exponent bits (no exp2: the GPU's flushes subnormals).
+
+    One factor cannot hold 2^-127 or 2^128, and value * 2^-127 must round like the float64
+    reference: value * f1 is exact, value * f1 * f2 rounds once, into a subnormal or to inf."""
+    half = scales >> 1
+    f1 = ((half + 63) << 23).to(tl.float32, bitcast=True)            # 2^(half - 64)
+    f2 = ((scales - half + 64) << 23).to(tl.float32, bitcast=True)   # 2^(scale - half - 63)
+    return f1, f2
 
 
 @triton.jit
 def mxfp4_values(codes, scales):
-    """e2m1 codes (int32, 0..15) and E8M0 scales (int32, 0..255) -> float32 values,
-    code * 2^(scale - 127), exact wherever float32 can hold the result.
-
-    The power 2^(e - 1 + scale - 127) spans [-128, 129], wider than one normal float32
-    exponent, so it is applied as two normal factors: the second multiply rounds once,
-    into a subnormal or to inf, the same as the float64 reference rounded to float32.
-    """
-    magnitude = codes & 7
-    exponent = magnitude >> 1
-    mantissa = (magnitude & 1).to(tl.float32)
-    normal = exponent > 0
-    significand = tl.where(normal, 1.0 + 0.5 * mantissa, mantissa)          # 0, 1 or 1.5
-    power = tl.where(normal, exponent - 1, -1) + scales - 127
-    low = power >> 1                                                        # floor(power / 2)
-    value = significand * _pow2(low) * _pow2(power - low)
-    sign = (codes & 8) << 28                                                # bit 3 -> bit 31: keeps -0.0
-    return (value.to(tl.int32, bitcast=True) | sign).to(tl.float32, bitcast=True)
+    """codes (int32, 0..15) and scales (int32, 0..255) -> float32 code * 2^(scale - 127),
+    exact wherever float32 can hold the result."""
+    f1, f2 = e8m0_factors(scales)
+    return e2m1_values(codes) * f1 * f2
 
 
 @triton.jit
