@@ -56,8 +56,8 @@ def render_chat(
     """Prompt tokens for the assistant's next turn, ending with `<|start|>assistant`.
 
     `messages` follow the chat-completions convention: roles system/developer (both become the
-    developer message's `# Instructions`), user, assistant (`content`, optional `reasoning` and
-    `tool_calls`) and tool (`content` with `tool_call_id` or `name`). `tools` are
+    developer message's `# Instructions`), user, assistant (`content`, optional `reasoning` (or
+    `reasoning_content` / `thinking`) and `tool_calls`) and tool (`content` with `tool_call_id` or `name`). `tools` are
     chat-completions function tools.
     """
     tokens: list[int] = []
@@ -148,8 +148,9 @@ def _history(messages: list[Mapping[str, Any]]) -> list[HarmonyMessage]:
         if role == "user":
             result.append(HarmonyMessage("user", _text(message)))
         elif role == "assistant":
-            if message.get("reasoning") and i > last_final:
-                result.append(HarmonyMessage("assistant", message["reasoning"], channel="analysis"))
+            reasoning = _reasoning(message)
+            if reasoning and i > last_final:
+                result.append(HarmonyMessage("assistant", reasoning, channel="analysis"))
             calls = message.get("tool_calls") or []
             content = _text(message)
             if content:
@@ -170,6 +171,15 @@ def _history(messages: list[Mapping[str, Any]]) -> list[HarmonyMessage]:
             result.append(HarmonyMessage(f"functions.{name}", _text(message), channel="commentary",
                                          recipient="assistant"))
     return result
+
+
+def _reasoning(message: Mapping[str, Any]) -> str:
+    # "reasoning_content" is what OpenAI-compatible servers send, "thinking" what the Hugging Face
+    # chat template reads; all three mean the analysis channel.
+    for key in ("reasoning", "reasoning_content", "thinking"):
+        if isinstance(message.get(key), str) and message[key]:
+            return message[key]
+    return ""
 
 
 def _is_final(message: Mapping[str, Any]) -> bool:

@@ -256,3 +256,13 @@ def test_drop_oldest_turn_keeps_instructions():
     assert [m["content"] for m in once] == ["S", "u2", "a2", "u3"]
     assert [m["content"] for m in drop_oldest_turn(once)] == ["S", "u3"]
     assert drop_oldest_turn(drop_oldest_turn(once)) is None
+
+
+@pytest.mark.parametrize("key", ["reasoning", "reasoning_content", "thinking"])
+def test_reasoning_key_aliases(tok, key):
+    chat = [{"role": "user", "content": "Weather?"},
+            {"role": "assistant", key: "Check it.", "tool_calls": [
+                {"id": "a", "function": {"name": "get_current_weather", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "a", "content": "sun"}]
+    text = tok.decode(render_chat(chat, tok, tools=[WEATHER], current_date=DATE))
+    assert "<|start|>assistant<|channel|>analysis<|message|>Check it.<|end|>" in text
