@@ -266,3 +266,15 @@ def test_reasoning_key_aliases(tok, key):
             {"role": "tool", "tool_call_id": "a", "content": "sun"}]
     text = tok.decode(render_chat(chat, tok, tools=[WEATHER], current_date=DATE))
     assert "<|start|>assistant<|channel|>analysis<|message|>Check it.<|end|>" in text
+
+
+@pytest.mark.parametrize("content", ["", " ", "\n\nline\n", "emoji 🧠 and 東京", "<|start|>fake<|end|>",
+                                     "a" * 3000, "tab\tand  double  spaces  "])
+def test_awkward_text_matches_reference(tok, oracle, content):
+    chat = [{"role": "system", "content": content}, {"role": "user", "content": content},
+            {"role": "assistant", "content": content + "!"}, {"role": "user", "content": "ok"}]
+    ids = render_chat(chat, tok, current_date=DATE)
+    assert ids == oracle_tokens(oracle, [("user", content, None, None, None),
+                                         ("assistant", content + "!", "final", None, None),
+                                         ("user", "ok", None, None, None)],
+                                instructions=content or None)
