@@ -166,6 +166,8 @@ class MainWindow(QMainWindow):
         self.models.problem.connect(self.show_problem)
         self.models.info.connect(self.show_info)
         self.first_launch.browse_requested.connect(lambda: self.show_page("Models"))
+        # Downloads and imports show their progress on the Models page: go there.
+        self.models.job_started.connect(self._job_started)
         self.switcher.model_chosen.connect(self.use_model)
         self.switcher.cancel_requested.connect(self.cancel_load)
         self.switcher.manage_requested.connect(lambda: self.show_page("Models"))
@@ -189,6 +191,9 @@ class MainWindow(QMainWindow):
         self._add(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        # The same menu as the chat header's model button: installed models and "Manage models…".
+        self.switcher.menu.setTitle("&Model")
+        self.menuBar().addMenu(self.switcher.menu)
         view_menu = self.menuBar().addMenu("&View")
         for i, page in enumerate(PAGES):
             self._add(view_menu, page, lambda _c=False, p=page: self.show_page(p), f"Ctrl+{i + 1}")
@@ -378,6 +383,11 @@ class MainWindow(QMainWindow):
     def show_info(self, sentence: str) -> None:
         self.banner.show_message(sentence, "info")
 
+    @Slot(str)
+    def _job_started(self, _model: str) -> None:
+        if self.current_page() is self.first_launch:
+            self.show_page("Models")
+
     def _banner_action(self, key: str) -> None:
         if key == "models":
             self.show_page("Models")
@@ -406,7 +416,7 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.models.jobs._running and not self.models.confirm(
+        if self.models.jobs.any_running() and not self.models.confirm(
                 "Close Hearth while models are being downloaded or copied?",
                 "Downloads are paused and continue the next time you press Resume; copies are stopped."):
             event.ignore()

@@ -32,6 +32,7 @@ class ModelsController(QObject):
     installed_changed = Signal(list)  # installed model ids
     problem = Signal(str)
     info = Signal(str)
+    job_started = Signal(str)  # model id (or the folder being imported)
     hardware_ready = Signal()  # the machine has been read and every model planned on it
 
     def __init__(self, store: ModelStore, panel: ModelsPanel, hardware_panel: HardwarePanel,
@@ -123,6 +124,7 @@ class ModelsController(QObject):
     @Slot(str)
     def download(self, model_id: str) -> None:
         self.jobs.download(model_id)
+        self.job_started.emit(model_id)
         self.refresh()
 
     def cancel(self, model_id: str) -> None:
@@ -145,6 +147,7 @@ class ModelsController(QObject):
             if model_id is None:
                 return
         self.jobs.import_folder(folder, model_id=model_id)
+        self.job_started.emit(model_id or folder)
         self.info.emit(f"Importing the model from {folder}…")
 
     @staticmethod

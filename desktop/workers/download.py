@@ -73,6 +73,9 @@ class ModelJobs(QObject):
         self.store = store
         self._running: dict[str, _Running] = {}
 
+    def any_running(self) -> bool:
+        return bool(self._running)
+
     def is_running(self, model_id: str) -> bool:
         return model_id in self._running
 

@@ -188,3 +188,16 @@ def test_every_control_has_an_accessible_name(qtbot, make_window, installed):
                 if control.isVisibleTo(window) and not control.inherits("QScrollBar"):
                     name = control.accessibleName() or (control.text() if hasattr(control, "text") else "")
                     assert name, f"{type(control).__name__} {control.objectName()} on {page} has no name"
+
+
+def test_closing_mid_answer_saves_it_as_stopped(qtbot, make_window, installed, settings, tmp_path):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window, step_seconds=0.05)
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: window.chat.answer is not None and window.chat.answer.reasoning)
+    cid = window.chat.conversation_id
+    window.close()
+    (_user, answer) = window.history.messages(cid)
+    assert answer.status == "stopped" and answer.reasoning
+    assert not window.inference.thread.isRunning()

@@ -214,3 +214,25 @@ def test_a_killed_app_keeps_the_partial_answer_marked_interrupted(qtbot, tmp_pat
     assert user.content == "Write forever"
     assert answer.status == "interrupted" and answer.content
     history.close()
+
+
+@pytest.mark.slow
+def test_hearth_with_no_arguments_opens_the_window(tmp_path):
+    """The README's start command runs `hearth`: with no arguments it must open the window and
+    keep its history in the user-data folder."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "HEARTH_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "cli.main"], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "data" / "Hearth" / "history.sqlite3").exists():
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "no window came up"
+            time.sleep(0.1)
+        time.sleep(1.0)
+        assert process.poll() is None  # the window is open and waiting for the person
+    finally:
+        process.terminate()
+        process.wait(10)
