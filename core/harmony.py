@@ -202,6 +202,8 @@ def _text(message: Mapping[str, Any]) -> str:
         return ""
     if isinstance(content, str):
         return content
+    if isinstance(content, Mapping):  # a tool result given as a JSON object
+        return json.dumps(content, ensure_ascii=False)
     parts = []
     for part in content:
         if not isinstance(part, Mapping) or part.get("type") != "text":

@@ -184,7 +184,7 @@ def test_finished_turns_lose_their_reasoning(tok, oracle):
         {"role": "user", "content": "Weather in Oslo?"},
         {"role": "assistant", "reasoning": "Call the tool.", "tool_calls": [
             {"id": "a", "function": {"name": "get_current_weather", "arguments": {"location": "Oslo"}}}]},
-        {"role": "tool", "name": "get_current_weather", "content": "rain"},
+        {"role": "tool", "name": "get_current_weather", "content": {"sky": "rain"}},
         {"role": "assistant", "reasoning": "It rains.", "content": "Rain, bring a coat."},
         {"role": "user", "content": "Thanks"},
     ]
@@ -194,7 +194,7 @@ def test_finished_turns_lose_their_reasoning(tok, oracle):
         ("assistant", "4", "final", None, None),
         ("user", "Weather in Oslo?", None, None, None),
         ("assistant", '{"location": "Oslo"}', "commentary", "functions.get_current_weather", "<|constrain|>json"),
-        ("functions.get_current_weather", "rain", "commentary", "assistant", None),
+        ("functions.get_current_weather", '{"sky": "rain"}', "commentary", "assistant", None),
         ("assistant", "Rain, bring a coat.", "final", None, None),
         ("user", "Thanks", None, None, None),
     ], tools=[WEATHER])
