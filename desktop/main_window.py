@@ -314,6 +314,8 @@ class MainWindow(QMainWindow):
 
             self.show_problem(explain(error).text())
             return
+        if self.loading is not None:  # a newer choice replaces a load still running
+            self.inference.worker.cancel_load(self._load_token)
         self._load_token = self.inference.worker.next_load_token()
         self.loading = model_id
         self.loaded = None
@@ -331,19 +333,25 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_loaded(self, loaded: LoadedModel) -> None:
+        if loaded.token != self._load_token:
+            return
         self.loading, self.loaded = None, loaded
         self.settings.current_model = loaded.model_id
         self.chat.model_id = loaded.model_id
         self._model_state_changed()
 
-    @Slot(str)
-    def on_load_failed(self, sentence: str) -> None:
+    @Slot(str, int)
+    def on_load_failed(self, sentence: str, token: int) -> None:
+        if token != self._load_token:
+            return
         self.loading = None
         self._model_state_changed()
         self.show_problem(sentence, action=("Open Models", "models"))
 
-    @Slot()
-    def on_load_cancelled(self) -> None:
+    @Slot(int)
+    def on_load_cancelled(self, token: int) -> None:
+        if token != self._load_token:
+            return
         self.loading = None
         self._model_state_changed()
 
@@ -416,7 +424,7 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.models.jobs.any_running() and not self.models.confirm(
+        if not self._shut_down and self.models.jobs.any_running() and not self.models.confirm(
                 "Close Hearth while models are being downloaded or copied?",
                 "Downloads are paused and continue the next time you press Resume; copies are stopped."):
             event.ignore()

@@ -136,6 +136,7 @@ class ModelJobs(QObject):
         for running in list(self._running.values()):
             running.thread.quit()
             running.thread.wait(timeout_ms)
+        self._running.clear()
 
     def _start(self, kind: str, model_id: str, work: Callable[[ModelJob], str]) -> ModelJob:
         if model_id in self._running:

@@ -39,6 +39,7 @@ class LoadedModel:
     path: Path
     device: str
     context_length: int
+    token: int = 0  # which load request this answers
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,10 @@ LoadFn = Callable[[LoadRequest], object]
 
 class InferenceWorker(QObject):
     load_started = Signal(str)  # model id
+    # Load results carry the request's token: the GUI ignores answers to loads it has since replaced.
     loaded = Signal(object)  # LoadedModel
-    load_failed = Signal(str)  # a sentence for the person
-    load_cancelled = Signal()
+    load_failed = Signal(str, int)  # a sentence for the person, token
+    load_cancelled = Signal(int)
     unloaded = Signal()
     events = Signal(list)  # a batch of core.chat_events events, in order
     generation_failed = Signal(str)
@@ -102,16 +104,16 @@ class InferenceWorker(QObject):
             engine = self._load_fn(request)
         except Exception as error:  # every failure becomes a sentence for the person
             if self._was_cancelled(token):
-                self.load_cancelled.emit()
+                self.load_cancelled.emit(token)
             else:
-                self.load_failed.emit(describe(error))
+                self.load_failed.emit(describe(error), token)
             return
         if self._was_cancelled(token):
-            self.load_cancelled.emit()
+            self.load_cancelled.emit(token)
             return
         self._engine = engine
         self.loaded.emit(LoadedModel(request.model_id, request.path, request.device,
-                                     getattr(engine, "context_length", 0)))
+                                     getattr(engine, "context_length", 0), token))
 
     @Slot()
     def unload(self) -> None:

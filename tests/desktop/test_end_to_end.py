@@ -236,3 +236,29 @@ def test_hearth_with_no_arguments_opens_the_window(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_choosing_another_model_while_one_loads_ends_with_the_last_choice(qtbot, make_window, two_models, settings):
+    import threading
+
+    from desktop.workers.inference import InferenceWorker
+    from tests.desktop.helpers import scripted_loader
+
+    release = threading.Event()
+    real = scripted_loader()
+    asked = []
+
+    def slow_load(request):
+        asked.append(request.model_id)
+        release.wait(10)
+        return real(request)
+
+    settings.current_model = "gpt-oss-20b"
+    window = make_window(InferenceWorker(load_fn=slow_load))
+    wait_until(qtbot, lambda: window.loading == "gpt-oss-20b")
+    window.use_model("gpt-oss-120b")
+    assert window.switcher.loading_label.text() == "Loading gpt-oss-120b…"
+    release.set()
+    wait_until(qtbot, lambda: window.loaded is not None)
+    assert window.loaded.model_id == "gpt-oss-120b" and window.loading is None
+    assert window.settings.current_model == "gpt-oss-120b"
