@@ -13,11 +13,12 @@ from pathlib import Path
 import psutil
 import torch
 
-from core.backends import BACKENDS, torch_ops
+from core.backends import BACKENDS, default_backend, make_ops
 from core.checkpoint import Weights, read_checkpoint
 from core.config import ModelConfig
 from core.errors import ContextOverflow, InvalidInput, NotEnoughMemory
 from core.kv_cache import KVCache, Snapshot
+from core.memory_plan import device_context
 from core.model import Transformer
 
 PREFILL_CHUNK = 512     # tokens per forward during prefill: bounds activations, amortizes expert decoding
@@ -25,21 +26,26 @@ _LOGITS_ROWS = 1024     # lm_head rows per step in `Model.logits`
 
 
 def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | None = None,
-               backend: str | None = None) -> Model:
+               backend: str | None = None, context_length: int | None = None) -> Model:
     """Opens the model folder at `path` (either published format) on `device`.
 
     CPU weights stay memory-mapped from the files; the MXFP4 experts are never unpacked
     as a whole. `dtype` is the compute dtype (bfloat16 by default, as the model was trained).
+    `backend`: "torch" or "triton" (the default on a CUDA GPU). On a GPU the memory plan
+    (core.memory_plan) grants `context_length` tokens (default: as many as fit, up to the
+    model's) or refuses with NotEnoughMemory before allocating; `config.context_length`
+    then says what was granted.
     """
     device = torch.device(device)
-    backend = backend or "torch"
+    backend = backend or default_backend(device)
     if backend not in BACKENDS:
         raise InvalidInput(f"Unknown compute backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
     config, weights = read_checkpoint(path)
     _check_memory(weights, device)
     dtype = dtype or torch.bfloat16
+    config = config.replace(max_position_embeddings=device_context(config, device, dtype, backend, context_length))
+    ops = make_ops(backend, weights.layers[0].moe.experts, dtype, device)
     weights = _to_device(weights, device, dtype)
-    ops = torch_ops(weights.layers[0].moe.experts, dtype, device)
     return Model(Transformer(config, weights, ops, dtype, device), Path(path))
 
 
