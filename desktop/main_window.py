@@ -200,6 +200,8 @@ class MainWindow(QMainWindow):
         self.dark_action = self._add(view_menu, "&Dark theme", self.toggle_theme)
         self.dark_action.setCheckable(True)
         self.dark_action.setChecked(self.settings.theme == "dark")
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = self._add(help_menu, "&About Hearth", self.open_about)
         self.search_shortcut = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
         # Esc stops an answer wherever the focus is in the window.
         self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.chat.stop)
@@ -408,6 +410,11 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             dialog.save()
             self.apply_settings()
+
+    def open_about(self) -> None:
+        from desktop.widgets.about_dialog import AboutDialog
+
+        AboutDialog(self).exec()
 
     def apply_settings(self) -> None:
         theme.apply_theme(QApplication.instance(), self.settings.theme)

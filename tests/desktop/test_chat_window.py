@@ -201,3 +201,24 @@ def test_closing_mid_answer_saves_it_as_stopped(qtbot, make_window, installed, s
     (_user, answer) = window.history.messages(cid)
     assert answer.status == "stopped" and answer.reasoning
     assert not window.inference.thread.isRunning()
+
+
+def test_about_and_settings_open_from_the_menus(qtbot, make_window, monkeypatch):
+    from desktop.widgets.about_dialog import AboutDialog
+    from desktop.widgets.settings_dialog import SettingsDialog
+
+    window = make_window()
+    opened = []
+    monkeypatch.setattr(AboutDialog, "exec", lambda self: opened.append(self.windowTitle()) or 0)
+    monkeypatch.setattr(SettingsDialog, "exec", lambda self: opened.append(self.windowTitle()) or 0)
+    window.about_action.trigger()
+    next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&Settings…").trigger()
+    assert len(opened) == 2 and opened[1] == "Hearth settings"
+
+
+def test_dark_theme_from_the_view_menu_is_remembered(qtbot, make_window, settings):
+    window = make_window()
+    window.dark_action.trigger()
+    assert settings.theme == "dark" and window.dark_action.isChecked()
+    window.dark_action.trigger()
+    assert settings.theme == "light"
