@@ -4,6 +4,8 @@ uses, serving tiny repositories from memory, with faults on demand. Core-indepen
 Endpoints (as on the real hub):
 - GET  /api/models/{repo}[/revision/{rev}]  model info; with `?blobs=true` each sibling has size,
   blobId and, for LFS files, lfs {sha256, size, pointerSize}.
+- GET  /api/models/{repo}/tree/{rev}[/{folder}][?recursive=true] and
+  POST /api/models/{repo}/paths-info/{rev} (form `paths=`): entries with oid, size, lfs {oid=sha256}.
 - HEAD/GET /{repo}/resolve/{rev}/{path}  small files: 200 with ETag = git blob id; LFS files:
   302 to /cdn/... with X-Linked-Etag (sha256) and X-Linked-Size. Both carry X-Repo-Commit.
 - GET  /cdn/{repo}/{path}  the LFS bytes; honours `Range: bytes=N-` with 206 + Content-Range.
@@ -26,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 BODY_CHUNK = 16 * 1024
 
@@ -177,6 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._route("GET")
 
+    def do_POST(self) -> None:
+        self._route("POST")
+
     def _route(self, method: str) -> None:
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.strip("/").split("/")]
@@ -206,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if method == "GET":
+        if method != "HEAD":
             self.wfile.write(body)
             record.sent = len(body)
 
@@ -220,12 +225,42 @@ class _Handler(BaseHTTPRequestHandler):
             # The hub answers an unknown repo with 401 and this error code header.
             return self._reply(method, "api/" + repo_id, 401, b'{"error": "Repository not found"}',
                                {"X-Error-Code": "RepoNotFound"})
+        if len(parts) >= 4 and parts[2] in ("tree", "paths-info"):
+            return self._listing(method, repo, parts[2], "/".join(parts[4:]))
         with_blobs = "blobs=true" in (urlsplit(self.path).query or "")
         siblings = [repo.sibling(p) if with_blobs else {"rfilename": p} for p in sorted(repo.files)]
         info = {"_id": "fake", "id": repo_id, "modelId": repo_id, "sha": repo.commit, "private": False,
                 "siblings": siblings}
         self._reply(method, "api/" + repo_id, 200, json.dumps(info).encode(),
                     {"Content-Type": "application/json"})
+
+    def _listing(self, method: str, repo: FakeRepo, kind: str, folder: str) -> None:
+        """`tree/{rev}/{folder}` (GET, `recursive=`) and `paths-info/{rev}` (POST, form `paths=`)."""
+        if kind == "paths-info":
+            length = int(self.headers.get("Content-Length") or 0)
+            wanted = parse_qs(self.rfile.read(length).decode()).get("paths", [])
+        else:
+            recursive = "recursive=true" in (urlsplit(self.path).query or "").lower()
+            prefix = folder + "/" if folder else ""
+            below = {p[len(prefix):] for p in repo.files if p.startswith(prefix)}
+            wanted = sorted({prefix + (p if recursive else p.split("/")[0]) for p in below})
+            if recursive:  # the folders themselves are listed too
+                wanted = sorted(set(wanted) | {prefix + "/".join(p.split("/")[: i + 1])
+                                                for p in below for i in range(p.count("/"))})
+        entries = [self._entry(repo, p) for p in wanted]
+        self._reply(method, f"api/{repo.repo_id}/{kind}", 200, json.dumps([e for e in entries if e]).encode(),
+                    {"Content-Type": "application/json"})
+
+    @staticmethod
+    def _entry(repo: FakeRepo, path: str) -> dict | None:
+        if path in repo.files:
+            entry = {"type": "file", "oid": repo.git_oid(path), "size": len(repo.files[path]), "path": path}
+            if path in repo.lfs:
+                entry["lfs"] = {"oid": repo.sha256(path), "size": len(repo.files[path]), "pointerSize": 134}
+            return entry
+        if any(p.startswith(path + "/") for p in repo.files):
+            return {"type": "directory", "oid": hashlib.sha1(path.encode()).hexdigest(), "path": path}
+        return None
 
     def _resolve(self, method: str, repo_id: str, rev: str, path: str) -> None:
         repo = self.hub.repo(repo_id)

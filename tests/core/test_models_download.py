@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections import namedtuple
+from pathlib import Path
 
 import pytest
 
@@ -294,3 +295,19 @@ def test_a_second_download_of_the_same_model_is_refused(store, hub):
         store.request_pause("gpt-oss-20b")
         worker.join(timeout=10)
     shutil.rmtree(store.models_dir)
+
+
+def test_the_fake_hub_speaks_the_protocol_huggingface_hub_expects(hub, files, tmp_path):
+    """The fake hub is reusable by other tests only if the library itself accepts it."""
+    from huggingface_hub import HfApi, hf_hub_download
+
+    api = HfApi(endpoint=hub.url)
+    tree = {e.path: e for e in api.list_repo_tree(REPO_ID, recursive=True)}
+    assert tree[SHARD].lfs.sha256 == hub.repo(REPO_ID).sha256(SHARD)
+    assert "original/model.safetensors" in tree and "metal" in tree
+    top = {e.path for e in api.list_repo_tree(REPO_ID)}
+    assert "original" in top and "original/model.safetensors" not in top
+    (info,) = api.get_paths_info(REPO_ID, [SHARD])
+    assert info.size == len(files[SHARD]) and info.lfs.sha256 == tree[SHARD].lfs.sha256
+    path = hf_hub_download(REPO_ID, SHARD, endpoint=hub.url, cache_dir=tmp_path / "cache")
+    assert Path(path).read_bytes() == files[SHARD]
