@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QMainWindow,
-    QPushButton,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -27,17 +25,14 @@ from desktop.chat_controller import ChatController
 from desktop.history import History
 from desktop.models_controller import ModelsController
 from desktop.settings import Settings
-from desktop.widgets.composer import Composer
-from desktop.widgets.conversation_list import ConversationList
+from desktop.widgets.chat_page import ChatPage
 from desktop.widgets.error_banner import ErrorBanner
 from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.hardware_panel import HardwarePanel
 from desktop.widgets.instructions_dialog import InstructionsDialog
-from desktop.widgets.model_switcher import ModelSwitcher
 from desktop.widgets.models_panel import ModelsPanel
 from desktop.widgets.settings_dialog import SettingsDialog
 from desktop.widgets.status_bar import StatusBar
-from desktop.widgets.transcript import Transcript
 from desktop.workers.inference import InferenceThread, InferenceWorker, LoadedModel, LoadRequest
 
 PAGES = ("Chat", "Models", "Hardware")
@@ -93,35 +88,17 @@ class MainWindow(QMainWindow):
         nav.setObjectName("navigation")
         QVBoxLayout(nav).addWidget(self.navigation)
 
-        self.conversation_list = ConversationList()
-        self.transcript = Transcript()
-        self.composer = Composer()
+        self.chat_page = ChatPage()
+        # Short names for the parts the window wires (and tests reach).
+        self.conversation_list = self.chat_page.conversation_list
+        self.transcript = self.chat_page.transcript
+        self.composer = self.chat_page.composer
+        self.switcher = self.chat_page.switcher
+        self.instructions_button = self.chat_page.instructions_button
+        self.export_button = self.chat_page.export_button
         self.composer.effort.set_effort(self.settings.reasoning_effort)
-        self.switcher = ModelSwitcher()
-        self.instructions_button = QPushButton("Instructions…")
-        self.instructions_button.setAccessibleName("Instructions for this chat")
-        self.instructions_button.setToolTip("Tell the model how to behave in this chat")
-        self.instructions_button.clicked.connect(self.edit_instructions)
-        self.export_button = QPushButton("Export…")
-        self.export_button.setAccessibleName("Export this chat")
-        self.export_button.clicked.connect(lambda: self.export_conversation(self.chat.conversation_id))
-        header = QHBoxLayout()
-        header.setContentsMargins(12, 8, 12, 0)
-        header.addWidget(self.switcher)
-        header.addStretch(1)
-        header.addWidget(self.instructions_button)
-        header.addWidget(self.export_button)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addLayout(header)
-        right_layout.addWidget(self.transcript, 1)
-        right_layout.addWidget(self.composer)
-        self.chat_page = QSplitter()
-        self.chat_page.addWidget(self.conversation_list)
-        self.chat_page.addWidget(right)
-        self.chat_page.setStretchFactor(1, 1)
-        self.chat_page.setSizes([240, 860])
+        self.chat_page.instructions_requested.connect(self.edit_instructions)
+        self.chat_page.export_requested.connect(self.export_current)
 
         self.first_launch = FirstLaunch()
         self.models_panel = ModelsPanel()
@@ -187,7 +164,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.new_chat_action = self._add(file_menu, "&New chat", self.new_chat, QKeySequence.StandardKey.New)
-        self._add(file_menu, "&Export chat…", lambda: self.export_conversation(self.chat.conversation_id))
+        self._add(file_menu, "&Export chat…", self.export_current)
         self._add(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -273,6 +250,10 @@ class MainWindow(QMainWindow):
         dialog = InstructionsDialog(self.history.conversation(cid).instructions, self)
         if dialog.exec():
             self.history.set_instructions(cid, dialog.instructions())
+
+    @Slot()
+    def export_current(self) -> None:
+        self.export_conversation(self.chat.conversation_id)
 
     def export_conversation(self, conversation_id: int | None) -> None:
         conversation = self.history.conversation(conversation_id) if conversation_id else None
