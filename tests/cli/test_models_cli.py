@@ -162,7 +162,8 @@ def test_killed_download_resumes_in_a_new_process_without_refetching(env, hub, f
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "pause-command"])
 def test_interrupted_download_pauses_with_exit_code_4(env, hub, files, how):
-    hub.throttle_bps = 50_000
+    # Slow enough that the whole download (~11 s) cannot finish while `pause` starts up.
+    hub.throttle_bps = 30_000
     downloader = hearth(env, hub, "models", "download", "gpt-oss-20b")
     wait_for_bytes(hub, downloader, 20_000)
     if how == "ctrl-c":
