@@ -43,6 +43,11 @@ class CodeBlock(QFrame):
         layout.addWidget(self.editor)
         self.set_code(code)
 
+    def set_language(self, language: str) -> None:
+        """The fence's language can arrive a token after the fence itself."""
+        self.language_label.setText(language or "code")
+        self.setAccessibleName(f"Code block{f' ({language})' if language else ''}")
+
     def code(self) -> str:
         return self.editor.toPlainText()
 

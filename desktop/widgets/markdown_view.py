@@ -74,6 +74,7 @@ class MarkdownView(QWidget):
 
     def _update(self, widget: QWidget, block: Block) -> None:
         if isinstance(widget, CodeBlock):
+            widget.set_language(block.language)
             widget.set_code(block.text)
         else:
             widget.setText(block.text)

@@ -20,6 +20,15 @@ def test_streaming_text_keeps_finished_blocks(qtbot):
     assert [w.text() for w in view.prose_labels()] == ["Intro", "Done"]
 
 
+def test_the_language_arriving_after_the_fence_is_shown(qtbot):
+    view = MarkdownView("```")
+    qtbot.addWidget(view)
+    (code,) = view.code_blocks()
+    assert code.language_label.text() == "code"
+    view.set_text("```python\nx")
+    assert view.code_blocks()[0] is code and code.language_label.text() == "python"
+
+
 def test_tables_and_lists_render_as_rich_text(qtbot):
     view = MarkdownView("| a | b |\n|---|---|\n| 1 | 2 |\n\n- first\n- second")
     qtbot.addWidget(view)
