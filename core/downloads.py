@@ -12,8 +12,9 @@ in any process, continues at the size of the `.part` file; the commit is pinned 
 so the pieces always belong to the same revision.
 
 Control:
-- `pause` (threading.Event) or a pause-request file (`request_pause`, used by `hearth models
-  pause` from another process) stops at the next chunk, keeps everything, returns "paused".
+- `pause` (threading.Event) or a pause-request file (`download_state.request_pause`, used by
+  `hearth models pause` from another process) stops at the next chunk, keeps everything and
+  returns "paused".
 - `cancel` (threading.Event) stops and removes the partial download, then raises `Cancelled`.
 - Network errors, 408/429/5xx and stalls (no byte for `stall_timeout` s) are retried with
   exponential backoff; the progress callback gets a "retrying" event with a sentence.
@@ -22,32 +23,36 @@ Offline mode raises `OfflineMode` before anything touches the network.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
-import json
 import os
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx2
 
 from core import catalogue
-from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, NotEnoughMemory, OfflineMode
-from core.model_files import FileRecord, Manifest, inspect_checkpoint, sha256_file
+from core.download_state import (
+    PAUSE_NAME,
+    STATE_NAME,
+    DownloadState,
+    RemoteFile,
+    download_lock,
+    read_state,
+    write_state,
+)
+from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, OfflineMode
+from core.model_files import FileRecord, Manifest, inspect_checkpoint, load_check, sha256_file
 from core.model_progress import ProgressCallback, ProgressMeter
-from core.proc_lock import ProcessLock
 
 if TYPE_CHECKING:
     from core.model_store import ModelStore
 
 CHUNK = 1024 * 1024
-STATE_NAME = "state.json"
-PAUSE_NAME = "pause-request"
 # Kept free beyond the download itself, so the system does not run out of disk when we finish.
 DISK_MARGIN_BYTES = 256 * 1024**2
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
@@ -60,22 +65,6 @@ class RetryPolicy:
     max_delay: float = 60.0
     connect_timeout: float = 20.0
     stall_timeout: float = 60.0  # a connection that sends nothing for this long is dropped
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    path: str
-    size: int
-    sha256: str | None  # published for LFS files
-    git_oid: str | None  # the git blob id, for the others
-
-
-@dataclass(frozen=True)
-class DownloadState:
-    catalogue_id: str
-    repo: str
-    commit: str
-    files: tuple[RemoteFile, ...]
 
 
 @dataclass(frozen=True)
@@ -110,37 +99,6 @@ def _hub():
     return huggingface_hub
 
 
-def read_state(partial: Path) -> DownloadState | None:
-    try:
-        data = json.loads((partial / STATE_NAME).read_text())
-        files = tuple(RemoteFile(**f) for f in data.pop("files"))
-        return DownloadState(files=files, **data)
-    except (FileNotFoundError, ValueError, TypeError, KeyError):
-        return None
-
-
-def _write_state(partial: Path, state: DownloadState) -> None:
-    tmp = partial / (STATE_NAME + ".tmp")
-    tmp.write_text(json.dumps(asdict(state), indent=2))
-    os.replace(tmp, partial / STATE_NAME)
-
-
-def _lock(store: ModelStore, model_id: str) -> ProcessLock:
-    return ProcessLock(store.models_dir / ".downloads" / f"{model_id}.lock")
-
-
-def is_downloading(store: ModelStore, model_id: str) -> bool:
-    lock_path = store.models_dir / ".downloads" / f"{model_id}.lock"
-    return lock_path.exists() and _lock(store, model_id).is_held_elsewhere()
-
-
-def request_pause(store: ModelStore, model_id: str) -> bool:
-    if not is_downloading(store, model_id):
-        return False
-    (store.partial_dir(model_id) / PAUSE_NAME).touch()
-    return True
-
-
 def download(
     store: ModelStore,
     model_id: str,
@@ -163,7 +121,7 @@ def download(
         return DownloadOutcome(model_id, "installed", store.path(model_id), 0)
     partial = store.partial_dir(model_id)
     partial.mkdir(parents=True, exist_ok=True)
-    lock = _lock(store, model_id)
+    lock = download_lock(store.models_dir, model_id)
     if not lock.acquire():
         raise DownloadFailed(f"{model_id} is already being downloaded by another Hearth window or terminal.")
     try:
@@ -248,7 +206,7 @@ class _Run:
         if not any(f.path.endswith(".safetensors") for f in files) or any(f.size is None for f in files):
             raise DownloadFailed(f"The hub's file list for {repo} is incomplete, so nothing was downloaded.")
         state = DownloadState(self.entry.id, repo, info.sha, files)
-        _write_state(self.partial, state)
+        write_state(self.partial, state)
         return state
 
     def _bytes_on_disk(self, f: RemoteFile) -> int:
@@ -293,7 +251,8 @@ class _Run:
         layout = inspect_checkpoint(self.partial)
         manifest = Manifest(state.catalogue_id, state.repo, state.commit, layout.format, tuple(records))
         manifest.write(self.partial)
-        load_check(self.store, self.partial)
+        if self.store.load_check:
+            load_check(self.partial)
         (self.partial / STATE_NAME).unlink(missing_ok=True)
         (self.partial / PAUSE_NAME).unlink(missing_ok=True)
         target = self.store.model_dir(self.entry.id)
@@ -445,20 +404,6 @@ class _Attempt:
         else:
             return False
         return True
-
-
-def load_check(store: ModelStore, folder: Path) -> None:
-    """Opens the model once with the engine on the CPU (weights stay memory-mapped).
-
-    NotEnoughMemory is not a fault of the files: the engine raises it only after reading every
-    tensor's name, shape and type, and a small machine may well fetch a model to export it.
-    """
-    if not store.load_check:
-        return
-    import core
-
-    with contextlib.suppress(NotEnoughMemory):
-        core.load_model(folder, device="cpu")
 
 
 def _gb(n: int) -> str:

@@ -8,10 +8,12 @@
 - `inspect_checkpoint(folder)`: finds which published format a folder holds (`hf` = the
   repository root, `original` = OpenAI's own `original/` layout) and checks config.json, the
   shard index and every safetensors header against the file sizes, without loading weights.
+- `load_check(folder)`: then opens the model with the engine, as the app will.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound
+from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound, NotEnoughMemory
 
 MANIFEST_NAME = "hearth-manifest.json"
 CHUNK = 1024 * 1024
@@ -214,3 +216,15 @@ def inspect_checkpoint(folder: Path) -> CheckpointLayout:
         extras = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.startswith("tokenizer"))
         return CheckpointLayout("original", config, tuple([*extras, *files]))
     raise ModelNotFound(f"{folder} holds no config.json, so it holds no model in a format Hearth reads.")
+
+
+def load_check(folder: Path) -> None:
+    """Opens the model once with the engine on the CPU (weights stay memory-mapped).
+
+    NotEnoughMemory is not a fault of the files: the engine raises it only after reading every
+    tensor's name, shape and type, and a small machine may well fetch a model to export it.
+    """
+    import core
+
+    with contextlib.suppress(NotEnoughMemory):
+        core.load_model(folder, device="cpu")

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import catalogue, downloads, transfer
+from core import catalogue, download_state, downloads, transfer
 from core.downloads import DownloadOutcome, RetryPolicy
 from core.errors import ModelNotFound
 from core.model_files import MANIFEST_NAME, Manifest, sha256_file
@@ -113,7 +113,7 @@ class ModelStore:
         return self.models_dir / catalogue.entry(model_id).id
 
     def partial_dir(self, model_id: str) -> Path:
-        return self.models_dir / ".downloads" / catalogue.entry(model_id).id
+        return download_state.partial_dir(self.models_dir, catalogue.entry(model_id).id)
 
     def is_installed(self, model_id: str) -> bool:
         return (self.model_dir(model_id) / MANIFEST_NAME).is_file()
@@ -132,7 +132,7 @@ class ModelStore:
     def info(self, model_id: str) -> ModelInfo:
         e = catalogue.entry(model_id)
         common = dict(id=e.id, repo=e.repo, description=e.description)
-        running = downloads.is_downloading(self, model_id)
+        running = download_state.is_downloading(self.models_dir, model_id)
         if self.is_installed(model_id):
             m = Manifest.read(self.model_dir(model_id))
             return ModelInfo(
@@ -141,7 +141,7 @@ class ModelStore:
             )
         partial = self.partial_dir(model_id)
         if partial.is_dir():
-            state = downloads.read_state(partial)
+            state = download_state.read_state(partial)
             total = sum(f.size for f in state.files) if state else e.download_bytes
             return ModelInfo(
                 status="partial", path=None, bytes_on_disk=folder_bytes(partial), total_bytes=total,
@@ -207,10 +207,10 @@ class ModelStore:
 
     def request_pause(self, model_id: str) -> bool:
         """Asks a download running in any process to pause; False if none is running."""
-        return downloads.request_pause(self, model_id)
+        return download_state.request_pause(self.models_dir, model_id)
 
     def is_downloading(self, model_id: str) -> bool:
-        return downloads.is_downloading(self, model_id)
+        return download_state.is_downloading(self.models_dir, model_id)
 
     def import_folder(self, src, model_id=None, progress=None, copy=True, cancel=None) -> ModelInfo:
         """Installs a model from a folder. See `core.transfer.import_folder`."""

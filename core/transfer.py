@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import catalogue
-from core.downloads import load_check
 from core.errors import Cancelled, CorruptCheckpoint, DiskFull, InvalidInput, ModelNotFound
-from core.model_files import MANIFEST_NAME, FileRecord, Manifest, inspect_checkpoint, sha256_file
+from core.model_files import MANIFEST_NAME, FileRecord, Manifest, inspect_checkpoint, load_check, sha256_file
 from core.model_progress import ProgressCallback, ProgressMeter
 
 if TYPE_CHECKING:
@@ -71,7 +70,8 @@ def import_folder(
 
     if not copy:
         records = [_hash_checked(src / p, p, expected.get(p), meter, cancel) for p in paths]
-        load_check(store, src)
+        if store.load_check:
+            load_check(src)
         folder = store.model_dir(model_id)
         folder.mkdir(parents=True, exist_ok=True)
         Manifest(model_id, repo, commit, layout.format, tuple(records), location=str(src)).write(folder)
@@ -92,7 +92,8 @@ def import_folder(
         meter.emit(force=True, phase="verifying")
         inspect_checkpoint(staging)
         Manifest(model_id, repo, commit, layout.format, tuple(records)).write(staging)
-        load_check(store, staging)
+        if store.load_check:
+            load_check(staging)
         os.replace(staging, store.model_dir(model_id))
     except BaseException:
         # The source folder is untouched; only our own half-made copy goes.
