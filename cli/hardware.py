@@ -1,13 +1,16 @@
 """`hearth hardware`: what this machine has and which gpt-oss model fits it, with the numbers.
 
-Exit code 0 when some model fits, 1 when the machine is too small for any.
+Exit code 0 when some model fits, 1 when the machine is too small for any, 2 for a context
+length the models do not support.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 
+from core.errors import InvalidInput
 from core.hardware import GIB, detect_hardware, plan_fit, recommend
 from core.models import CATALOGUE, default_models_dir
 
@@ -23,7 +26,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     hw = detect_hardware(args.models_dir or default_models_dir())
-    plans = [plan_fit(model_id, hw, args.context) for model_id in CATALOGUE]
+    try:
+        plans = [plan_fit(model_id, hw, args.context) for model_id in CATALOGUE]
+    except InvalidInput as e:
+        print(f"hearth: {e}", file=sys.stderr)
+        return 2
     rec = recommend(hw, args.context)
     if args.json:
         print(json.dumps({"hardware": asdict(hw), "plans": [asdict(p) for p in plans],

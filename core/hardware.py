@@ -11,8 +11,10 @@ rather than probing, so tests and the GUI's "what if" views can describe any mac
 Memory needed = weights (MXFP4 experts stay packed: 4.25 bits a weight; everything else bf16)
 + KV cache (bf16 k and v, 8 kv heads x 64 dims; sliding layers keep only the last 128
 positions, full layers keep the whole context) + overhead (runtime, activations, allocator).
-NVIDIA GPUs are read through NVML (`nvidia-ml-py`), falling back to torch.cuda; a machine with
-no GPU, no driver or a failing NVML is a normal machine with no GPU.
+The engine runs a model on one device, so plans consider the GPU with the most free memory
+(not the sum of several cards). NVIDIA GPUs are read through NVML (`nvidia-ml-py`), falling
+back to torch.cuda; a machine with no GPU, no driver or a failing NVML is a normal machine
+with no GPU.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import catalogue
+from core.errors import InvalidInput
 
 GIB = 1024**3
 MXFP4_BYTES_PER_WEIGHT = 4.25 / 8
@@ -229,7 +232,7 @@ def _describe(model) -> tuple[str, dict]:
     shape = {k: _get(model, k, *alts) for k, *alts in (
         ("num_hidden_layers",), ("num_local_experts", "num_experts"), ("hidden_size",),
         ("intermediate_size",), ("num_attention_heads",), ("num_key_value_heads",), ("head_dim",),
-        ("vocab_size",), ("sliding_window",), ("layer_types",),
+        ("vocab_size",), ("sliding_window",), ("layer_types",), ("max_position_embeddings",),
     )}
     found = catalogue.entry_for_config(shape)
     return name or (found.id if found else "this model"), shape
@@ -271,6 +274,9 @@ def kv_cache_bytes(shape: dict, context_length: int) -> int:
 def plan_fit(model, hardware: Hardware, context_length: int = 8192) -> FitPlan:
     """Where `model` can run on `hardware` with `context_length` tokens, and why."""
     name, shape = _describe(model)
+    longest = shape.get("max_position_embeddings") or 131072
+    if not 1 <= context_length <= longest:
+        raise InvalidInput(f"The context length must be between 1 and {longest} tokens, not {context_length}.")
     weights = weights_bytes(shape)
     cache = kv_cache_bytes(shape, context_length)
     common = dict(model=name, context_length=context_length, weights_bytes=weights, kv_cache_bytes=cache)

@@ -115,6 +115,8 @@ def test_hardware_report(env, capsys):
     assert run("hardware", "--json") in (0, 1)
     report = json.loads(capsys.readouterr().out)
     assert {p["model"] for p in report["plans"]} == {"gpt-oss-20b", "gpt-oss-120b"}
+    assert run("hardware", "--context", "200000") == 2
+    assert "between 1 and 131072 tokens" in capsys.readouterr().err
 
 
 # -- real processes ----------------------------------------------------------------------------

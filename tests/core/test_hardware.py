@@ -9,6 +9,7 @@ import pytest
 
 from core import hardware
 from core.config import ModelConfig
+from core.errors import InvalidInput
 from core.hardware import CPU, GIB, GPU, Hardware, detect_hardware, kv_cache_bytes, plan_fit, recommend
 from core.testing import tiny_config
 
@@ -152,3 +153,9 @@ def test_nvml_failures_mean_no_gpu_not_a_crash(monkeypatch, tmp_path, error, not
     hw = detect_hardware(tmp_path)
     assert hw.gpus == ()  # and torch.cuda, asked next, has none on this machine either
     assert any("driver did not answer" in n for n in hw.notes) is noted
+
+
+@pytest.mark.parametrize("context", [0, 131073])
+def test_context_length_outside_what_the_model_supports(context):
+    with pytest.raises(InvalidInput, match="between 1 and 131072 tokens"):
+        plan_fit("gpt-oss-20b", machine(), context)
