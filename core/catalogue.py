@@ -24,6 +24,9 @@ class CatalogueEntry:
     description: str
     # Bytes of the root-format files; the hub's own numbers replace it once a download starts.
     download_bytes: int
+    # The graphics-card class it needs, as cards are sold; `core.hardware.plan_fit` gives the
+    # exact bytes for a context length.
+    gpu_memory_gb: int
     # The shape numbers the fit planner needs (config.json keys of the published checkpoints).
     num_hidden_layers: int
     num_local_experts: int
@@ -45,6 +48,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             repo="openai/gpt-oss-20b",
             description="The smaller gpt-oss: runs on a 16 GB graphics card, or slowly on the processor.",
             download_bytes=13_762_000_000,
+            gpu_memory_gb=16,
             num_hidden_layers=24,
             num_local_experts=32,
         ),
@@ -53,6 +57,7 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             repo="openai/gpt-oss-120b",
             description="The larger gpt-oss: needs a graphics card with 80 GB of memory.",
             download_bytes=65_290_000_000,
+            gpu_memory_gb=80,
             num_hidden_layers=36,
             num_local_experts=128,
         ),

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from core import catalogue, download_state, downloads, transfer
 from core.downloads import DownloadOutcome, RetryPolicy
-from core.errors import ModelNotFound
+from core.errors import InvalidInput, ModelNotFound
 from core.model_files import MANIFEST_NAME, Manifest, sha256_file
 from core.model_progress import ProgressCallback, ProgressMeter
 
@@ -161,6 +161,8 @@ class ModelStore:
         A model registered in place keeps its files where they are (they were never ours):
         only the registration goes, and 0 bytes are reported.
         """
+        if self.is_downloading(model_id):
+            raise InvalidInput(f"{model_id} is being downloaded right now. Pause or cancel the download first.")
         freed = 0
         partial = self.partial_dir(model_id)
         found = partial.is_dir() or self.model_dir(model_id).is_dir()

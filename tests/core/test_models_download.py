@@ -19,7 +19,7 @@ import pytest
 
 import core.downloads
 from core.downloads import RetryPolicy
-from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, OfflineMode
+from core.errors import Cancelled, DiskFull, DownloadFailed, InvalidInput, ModelNotFound, OfflineMode
 from core.model_store import ModelStore
 from tests.fakehub import FakeHub, FakeRepo
 from tests.model_fixtures import REPO_ID, repo_files, root_files
@@ -291,6 +291,8 @@ def test_a_second_download_of_the_same_model_is_refused(store, hub):
         wait_until(lambda: hub.bytes_sent(SHARD) > 0)
         with pytest.raises(DownloadFailed, match="already being downloaded"):
             ModelStore(store.models_dir, offline=False, endpoint=hub.url).download("gpt-oss-20b")
+        with pytest.raises(InvalidInput, match="Pause or cancel the download first"):
+            store.delete("gpt-oss-20b")
     finally:
         store.request_pause("gpt-oss-20b")
         worker.join(timeout=10)
