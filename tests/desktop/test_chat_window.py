@@ -222,3 +222,45 @@ def test_dark_theme_from_the_view_menu_is_remembered(qtbot, make_window, setting
     assert settings.theme == "dark" and window.dark_action.isChecked()
     window.dark_action.trigger()
     assert settings.theme == "light"
+
+
+def test_an_error_mid_answer_keeps_the_text_and_says_what_happened(qtbot, make_window, installed, settings):
+    from core.errors import NotEnoughMemory
+    from tests.desktop.helpers import ScriptedSession
+
+    class FailingSession(ScriptedSession):
+        def feed(self, token_ids):
+            if self.decode_steps >= 20:
+                raise NotEnoughMemory("The graphics card ran out of memory.")
+            return super().feed(token_ids)
+
+    real = scripted_loader()
+
+    def load(request):
+        engine = real(request)
+        engine.session = FailingSession(engine.session.script)
+        return engine
+
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = make_window(InferenceWorker(load_fn=load))
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    (_user, answer) = window.history.messages(window.chat.conversation_id)
+    assert answer.status == "error" and answer.reasoning  # what was written is kept
+    assert window.banner.isVisible() and "ran out of memory" in window.banner.text()
+    assert window.transcript.views[1].note.text() == "The graphics card ran out of memory."
+
+
+def test_a_message_too_long_for_the_context_explains_what_to_do(qtbot, make_window, installed, settings):
+    def tiny_context(request):
+        engine = scripted_loader()(request)
+        engine.session.max_tokens = 80
+        return engine
+
+    window = make_window(InferenceWorker(load_fn=tiny_context))
+    send(qtbot, window, "word " * 200)
+    wait_until(qtbot, lambda: not window.chat.busy)
+    assert "too long" in window.banner.text() and "new chat" in window.banner.text().lower()
+    (_user, answer) = window.history.messages(window.chat.conversation_id)
+    assert answer.status == "error"
