@@ -5,7 +5,6 @@ shipped vocabulary)."""
 from __future__ import annotations
 
 import datetime
-import os
 
 import pytest
 
@@ -80,11 +79,12 @@ def tok():
 
 @pytest.fixture(scope="module")
 def oracle():
-    # The reference renderer reads o200k_base.tiktoken from this folder instead of downloading.
-    os.environ["TIKTOKEN_ENCODINGS_BASE"] = str(shipped_vocabulary().parent)
     import openai_harmony as h
 
-    return h, h.load_harmony_encoding(h.HarmonyEncodingName.HARMONY_GPT_OSS)
+    # The reference renderer reads o200k_base.tiktoken from this folder instead of downloading.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TIKTOKEN_ENCODINGS_BASE", str(shipped_vocabulary().parent))
+        return h, h.load_harmony_encoding(h.HarmonyEncodingName.HARMONY_GPT_OSS)
 
 
 def oracle_tokens(oracle, messages, *, effort="medium", instructions=None, tools=()):

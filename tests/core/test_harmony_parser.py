@@ -3,8 +3,6 @@ parser), UTF-8 safety, and malformed output reported without crashing."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from core.chat_events import Malformed, MessageEnded, MessageStarted, TextDelta, ToolCall, TurnEnded
@@ -71,10 +69,10 @@ def test_bare_content_type_word(tok):
     assert ToolCall("functions.f", "{}", "json") in events
 
 
-def test_matches_reference_parser(tok):
-    os.environ["TIKTOKEN_ENCODINGS_BASE"] = str(shipped_vocabulary().parent)
+def test_matches_reference_parser(tok, monkeypatch):
     import openai_harmony as h
 
+    monkeypatch.setenv("TIKTOKEN_ENCODINGS_BASE", str(shipped_vocabulary().parent))  # no download
     encoding = h.load_harmony_encoding(h.HarmonyEncodingName.HARMONY_GPT_OSS)
     text = ("<|channel|>analysis<|message|>Think 🤔 hard.<|end|><|start|>assistant<|channel|>commentary"
             " to=functions.lookup <|constrain|>json<|message|>{\"q\": \"東京\"}<|call|>")
