@@ -264,3 +264,14 @@ def test_a_message_too_long_for_the_context_explains_what_to_do(qtbot, make_wind
     assert "too long" in window.banner.text() and "new chat" in window.banner.text().lower()
     (_user, answer) = window.history.messages(window.chat.conversation_id)
     assert answer.status == "error"
+
+
+def test_renaming_in_the_list_is_saved(qtbot, make_window, installed, settings):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "Old title")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    window.conversation_list.list.item(0).setText("Sourdough")
+    assert window.history.conversation(window.chat.conversation_id).title == "Sourdough"
+    assert window.conversation_list.titles() == ["Sourdough"]
