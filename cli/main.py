@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Modules that register subcommands, in the order `hearth --help` lists them.
-COMMAND_MODULES: list[str] = ["cli.chat", "cli.models", "cli.hardware", "cli.serve"]
+COMMAND_MODULES: list[str] = ["cli.chat", "cli.models", "cli.hardware", "cli.serve", "cli.selftest"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--self-test"]:  # the spelling installers and support instructions use
+        argv = ["self-test", *argv[1:]]
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
