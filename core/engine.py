@@ -22,6 +22,7 @@ from core.memory_plan import device_context
 from core.model import Transformer
 
 PREFILL_CHUNK = 512     # tokens per forward during prefill: bounds activations, amortizes expert decoding
+MAX_MARKS = 4           # restore points a session keeps (each copies the sliding layers' rings, ~3 MB on 20b)
 _LOGITS_ROWS = 1024     # lm_head rows per step in `Model.logits`
 
 
@@ -159,7 +160,7 @@ class Session:
     def mark(self) -> None:
         """Remembers the current position, so `rewind` can come back to it later."""
         with self._lock:
-            self._marks = [m for m in self._marks if m.position < self.position]
+            self._marks = [m for m in self._marks if m.position < self.position][-(MAX_MARKS - 1):]
             self._marks.append(self.cache.snapshot())
 
     def rewind(self, n: int) -> int:

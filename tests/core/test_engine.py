@@ -116,3 +116,15 @@ def test_session_limit_is_enforced(hf_folder):
     with pytest.raises(ContextOverflow, match="too long"):
         session.feed([4, 5, 6])
     assert session.position == 3  # the refused tokens left no trace
+
+
+def test_a_session_keeps_only_its_latest_marks(hf_folder, tokens):
+    from core.engine import MAX_MARKS
+
+    session = load_model(hf_folder, dtype=torch.float32).new_session()
+    for t in tokens[:10]:
+        session.feed([t])
+        session.mark()
+    assert len(session._marks) == MAX_MARKS
+    assert session.rewind(8) == 8   # among the latest marks
+    assert session.rewind(2) == 0   # that mark was dropped: back to the start
