@@ -18,6 +18,7 @@ waits until it has. A download survives restarts: `resume` continues from the by
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 
@@ -206,11 +207,13 @@ class ProgressBar:
         fraction = min(max(p.fraction, 0.0), 1.0)
         filled = int(fraction * self.WIDTH)
         eta = f"ETA {_duration(p.eta_seconds)}" if p.eta_seconds else ""
-        speed = f"{p.bytes_per_second / 1e6:.1f} MB/s" if p.bytes_per_second else ""
+        speed = f"{_gb(int(p.bytes_per_second))}/s" if p.bytes_per_second else ""
         text = (f"{p.phase:<11} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:6.1%} "
                 f"{_gb(p.done)}/{_gb(p.total)} {speed:>10} {eta:>12}  {p.file or ''}")
         if self.tty:
-            self.stream.write("\r" + text[:160].ljust(160))
+            # One character short of the width: a full line would wrap and scroll on each redraw.
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            self.stream.write("\r" + text[:width].ljust(width))
             self.stream.flush()
             self._drawn = True
         elif int(fraction * 10) != self._last_tenth or p.phase in ("paused", "done"):
@@ -231,7 +234,11 @@ class ProgressBar:
 
 
 def _gb(n: int) -> str:
-    return f"{n / 1e9:.2f} GB" if n < 10e9 else f"{n / 1e9:.1f} GB"
+    """Bytes in the unit a person reads best (decimal, as disks and downloads are sold)."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
 
 
 def _duration(seconds: float) -> str:

@@ -395,6 +395,9 @@ class _Attempt:
         return self
 
     def __exit__(self, kind, exc, tb):
+        if isinstance(exc, httpx2.UnsupportedProtocol | httpx2.ProxyError):
+            # Settings, not the network: trying again cannot help.
+            raise DownloadFailed(f"Hearth cannot reach the hub with these settings ({exc}).") from None
         if isinstance(exc, _Retryable):
             self.error = str(exc)
         elif isinstance(exc, httpx2.TimeoutException):

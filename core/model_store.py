@@ -29,6 +29,7 @@ from core.model_files import MANIFEST_NAME, Manifest, sha256_file
 from core.model_progress import ProgressCallback, ProgressMeter
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+DEFAULT_ENDPOINT = "https://huggingface.co"
 
 
 def default_models_dir() -> Path:
@@ -102,8 +103,9 @@ class ModelStore:
     ):
         self.models_dir = Path(models_dir).expanduser() if models_dir is not None else default_models_dir()
         self.offline = offline_from_env() if offline is None else offline
-        # Read at call time, not import time, so a mirror set in settings or the environment applies.
-        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or "").rstrip("/") or None
+        # Read here, not when huggingface_hub is imported, so a mirror set in settings or the
+        # environment applies; an empty HF_ENDPOINT means the hub itself, not "no address".
+        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.token = token
         self.retry = retry or RetryPolicy()
         self.load_check = load_check

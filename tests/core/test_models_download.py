@@ -313,3 +313,11 @@ def test_the_fake_hub_speaks_the_protocol_huggingface_hub_expects(hub, files, tm
     assert info.size == len(files[SHARD]) and info.lfs.sha256 == tree[SHARD].lfs.sha256
     path = hf_hub_download(REPO_ID, SHARD, endpoint=hub.url, cache_dir=tmp_path / "cache")
     assert Path(path).read_bytes() == files[SHARD]
+
+
+def test_a_bad_hub_address_fails_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "")
+    assert ModelStore(tmp_path, offline=False).endpoint == "https://huggingface.co"
+    store = ModelStore(tmp_path, offline=False, endpoint="ftp://127.0.0.1:9", retry=FAST_RETRY)
+    with pytest.raises(DownloadFailed, match="cannot reach the hub with these settings"):
+        store.download("gpt-oss-20b")
