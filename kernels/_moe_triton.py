@@ -212,7 +212,7 @@ def moe_config(T: int, top_k: int, num_experts: int, device: torch.device) -> di
     block_m = 16 if rows_per_expert <= 16 else 64
     if torch.device(device).type == "cpu":
         return dict(BLOCK_M=block_m, BLOCK_N=256, BLOCK_K=512)
-    return dict(BLOCK_M=block_m, BLOCK_N=64, BLOCK_K=64 if block_m == 16 else 128)
+    return dict(BLOCK_M=block_m, BLOCK_N=64, BLOCK_K=128)  # 64 bytes of each weight row per step
 
 
 def moe(x, router_weight, router_bias, experts, top_k: int, swiglu_limit: float, alpha: float, launch=run,
