@@ -281,7 +281,10 @@ class _Run:
                 part.unlink()
                 offset = 0
             if hashed != offset:
+                if offset:  # bytes from an earlier run: re-read them once to continue the checksum
+                    self.meter.emit(force=True, phase="verifying")
                 hasher, hashed = self._hash_prefix(f, part), offset
+                self.meter.emit(force=True, phase="downloading")
             if offset == f.size:
                 part.touch()  # an empty file has no bytes to fetch but must still exist
                 return hasher.hexdigest()

@@ -157,6 +157,7 @@ def test_killed_download_resumes_in_a_new_process_without_refetching(env, hub, f
     # Across both processes the shard crossed the network once, plus what was in flight at the kill.
     in_flight = hub.bytes_sent(SHARD) - len(files[SHARD])
     assert 0 <= in_flight < 100_000
+    assert len(hub.requests_for("config.json")) == 1  # finished files are not fetched again
     store = ModelStore(env / "models", offline=True)
     assert store.verify("gpt-oss-20b").ok
 

@@ -104,6 +104,7 @@ def test_pause_then_resume_fetches_only_the_rest(store, hub, files):
     resumed = hub.requests_for(SHARD)[-1]
     assert resumed.range == f"bytes={have}-" and resumed.status == 206
     assert resumed.sent == len(files[SHARD]) - have
+    assert len(hub.requests_for("config.json")) == 1  # finished files are not fetched again
     assert_installed(store, files)
 
 
