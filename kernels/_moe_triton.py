@@ -223,6 +223,9 @@ def moe(x, router_weight, router_bias, experts, top_k: int, swiglu_limit: float,
     E, two_i = experts.gate_up_bias.shape
     I = two_i // 2
     x = x.contiguous()
+    packed = (experts.gate_up_blocks, experts.gate_up_scales, experts.down_blocks, experts.down_scales)
+    if not all(t.is_contiguous() for t in packed) or not router_weight.is_contiguous():
+        raise ValueError("the MoE kernels index the packed experts and the router as contiguous tensors")
     weights, chosen = route(x, router_weight, router_bias, top_k, launch)   # [T, K]
     cfg = config or moe_config(T, top_k, E, x.device)
     sorted_pair, block_expert = group_by_expert(chosen, E, cfg["BLOCK_M"])
