@@ -4,9 +4,13 @@ Everything goes through one object::
 
     store = ModelStore(models_dir=None, offline=None)   # defaults: HEARTH_MODELS_DIR or the
                                                          # per-user data folder; HEARTH_OFFLINE
+        # keyword-only extras: endpoint= (else HF_ENDPOINT, else the hub), token= (else HF_TOKEN
+        # or the saved login), retry=RetryPolicy(...), load_check=True
     store.list() -> list[ModelInfo]          # catalogue models: "installed" / "partial" / "available"
     store.info(model_id) -> ModelInfo
     store.path(model_id) -> Path             # folder to pass to core.load_model
+    store.manifest(model_id) -> Manifest     # files, sizes, SHA-256, source commit
+    store.is_downloading(model_id) -> bool   # in any process
     store.download(model_id, progress=cb, pause=event, cancel=event) -> DownloadOutcome
         # status "installed" or "paused"; call again to resume, also after a restart.
         # cancel removes the partial files and raises Cancelled.
