@@ -40,6 +40,8 @@ class Request:
     range: str | None
     status: int = 0
     sent: int = 0
+    authorization: str | None = None
+    host: str = "hub"  # or "cdn": which of the two origins answered
 
 
 class FakeRepo:
@@ -198,7 +200,9 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client went away: normal when a test interrupts a download
 
     def _record(self, method: str, path: str) -> Request:
-        request = Request(method, path, self.headers.get("Range"))
+        host = "cdn" if self.server is self.hub._servers[1] else "hub"
+        request = Request(method, path, self.headers.get("Range"), authorization=self.headers.get("Authorization"),
+                          host=host)
         with self.hub._lock:
             self.hub.log.append(request)
         return request

@@ -322,3 +322,13 @@ def test_a_bad_hub_address_fails_at_once(tmp_path, monkeypatch):
     store = ModelStore(tmp_path, offline=False, endpoint="ftp://127.0.0.1:9", retry=FAST_RETRY)
     with pytest.raises(DownloadFailed, match="cannot reach the hub with these settings"):
         store.download("gpt-oss-20b")
+
+
+def test_token_goes_to_the_hub_but_not_to_the_cdn(tmp_path, hub, files):
+    store = ModelStore(tmp_path, offline=False, endpoint=hub.url, token="hf_secret", retry=FAST_RETRY)
+    store.download("gpt-oss-20b")
+    hub_side = [r for r in hub.log if r.host == "hub"]
+    cdn_side = [r for r in hub.log if r.host == "cdn"]
+    assert hub_side and all(r.authorization == "Bearer hf_secret" for r in hub_side)
+    assert {r.path for r in cdn_side} == {p for p in root_files(files) if p.endswith(".safetensors")}
+    assert all(r.authorization is None for r in cdn_side)
