@@ -187,7 +187,8 @@ def detect_cpu() -> CPU:
                 elif key in ("flags", "Features"):
                     flags.update(value.split())
     except OSError:
-        pass  # not Linux: the name from platform is the best there is without extra packages
+        # Not Linux: torch knows the widest vector unit its kernels use, which is what matters.
+        flags.update(_TORCH_CAPABILITY_FLAGS.get(_torch_cpu_capability(), ()))
     if platform.machine().lower() in ("arm64", "aarch64"):
         flags.add("neon")
     return CPU(
@@ -196,6 +197,19 @@ def detect_cpu() -> CPU:
         logical_cores=psutil.cpu_count(logical=True) or os.cpu_count() or 1,
         flags=tuple(f for f in CPU_ISA_FLAGS if f in flags),
     )
+
+
+_TORCH_CAPABILITY_FLAGS = {"AVX2": ("avx", "avx2", "fma"), "AVX512": ("avx", "avx2", "fma", "avx512f"),
+                           "SVE256": ("sve",)}
+
+
+def _torch_cpu_capability() -> str:
+    try:
+        import torch
+
+        return torch.backends.cpu.get_cpu_capability()
+    except Exception:  # an old or broken torch must not stop detection
+        return "DEFAULT"
 
 
 def _disk_free(models_dir) -> int | None:

@@ -159,3 +159,18 @@ def test_nvml_failures_mean_no_gpu_not_a_crash(monkeypatch, tmp_path, error, not
 def test_context_length_outside_what_the_model_supports(context):
     with pytest.raises(InvalidInput, match="between 1 and 131072 tokens"):
         plan_fit("gpt-oss-20b", machine(), context)
+
+
+def test_cpu_flags_without_proc_cpuinfo(monkeypatch):
+    import builtins
+
+    real_open = builtins.open
+
+    def no_proc(path, *args, **kwargs):
+        if str(path) == "/proc/cpuinfo":
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_proc)
+    monkeypatch.setattr(hardware, "_torch_cpu_capability", lambda: "AVX512")
+    assert {"avx2", "avx512f"} <= set(hardware.detect_cpu().flags)
