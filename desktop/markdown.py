@@ -3,6 +3,11 @@
 Qt renders prose Markdown itself (lists, tables, emphasis, links); fenced code gets its own
 widget with a copy button, so the transcript needs the two kinds apart. A fence that is not
 closed yet is a code block still being written: streaming text never flips between kinds.
+
+Prose is further cut into paragraphs at blank lines followed by an unindented line, so that
+while an answer streams only its last paragraph is parsed and laid out again: re-rendering a
+whole long answer on every update costs over 100 ms at 25,000 characters. An ordered list cut
+this way keeps its numbers (the Markdown reader honours a list's start number).
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ def split_blocks(text: str) -> list[Block]:
             blocks.append(Block("prose", joined))
         prose.clear()
 
+    def starts_paragraph(line: str) -> bool:
+        # After a blank line, an unindented line opens a new block; an indented one continues
+        # a list item (or is indented code) and must stay with what came before.
+        return bool(prose) and not prose[-1].strip() and bool(line.strip()) and not line[0].isspace()
+
     for line in text.split("\n"):
         match = _FENCE.match(line)
         if fence is None:
@@ -42,6 +52,8 @@ def split_blocks(text: str) -> list[Block]:
                 fence, language = match.group(1), match.group(2)
                 code.clear()
             else:
+                if starts_paragraph(line):
+                    flush_prose()
                 prose.append(line)
         elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
                 and not line.strip()[len(match.group(1)):].strip():

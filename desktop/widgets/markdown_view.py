@@ -4,11 +4,36 @@ text streams in: blocks that did not change keep their widgets."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.markdown import Block, split_blocks
 from desktop.widgets.code_block import CodeBlock
+
+
+class ProseLabel(QLabel):
+    """A Markdown paragraph. Caches its height for a width: a word-wrapped rich-text label
+    otherwise lays its whole document out again on every layout pass, so each streamed update
+    of one paragraph would re-measure every paragraph above it."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._heights: dict[int, int] = {}
+
+    def setText(self, text: str) -> None:
+        self._heights.clear()
+        super().setText(text)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        super().changeEvent(event)
 
 
 class MarkdownView(QWidget):
@@ -59,7 +84,7 @@ class MarkdownView(QWidget):
     def _make(self, block: Block) -> QWidget:
         if block.kind == "code":
             return CodeBlock(block.text, block.language)
-        label = QLabel()
+        label = ProseLabel()
         label.setObjectName("prose")
         label.setTextFormat(Qt.TextFormat.MarkdownText)
         label.setWordWrap(True)

@@ -18,9 +18,11 @@ def test_longer_and_tilde_fences_need_a_matching_close():
     assert split_blocks(text) == [Block("code", "```\ninner\n```", "md"), Block("code", "t", "")]
 
 
-def test_tables_and_lists_stay_prose():
-    text = "| a | b |\n|---|---|\n| 1 | 2 |\n\n- x\n- y"
-    assert split_blocks(text) == [Block("prose", text)]
+def test_prose_is_cut_into_paragraphs_but_list_items_keep_their_continuations():
+    table = "| a | b |\n|---|---|\n| 1 | 2 |"
+    items = "1. First\n\n   more about the first\n   - nested"
+    assert split_blocks(f"{table}\n\n{items}\n\n2. Second") == [
+        Block("prose", table), Block("prose", items), Block("prose", "2. Second")]
 
 
 def test_empty_text_has_no_blocks():

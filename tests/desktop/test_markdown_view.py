@@ -32,12 +32,41 @@ def test_the_language_arriving_after_the_fence_is_shown(qtbot):
 def test_tables_and_lists_render_as_rich_text(qtbot):
     view = MarkdownView("| a | b |\n|---|---|\n| 1 | 2 |\n\n- first\n- second")
     qtbot.addWidget(view)
-    (label,) = view.prose_labels()
-    # The label renders through QTextDocument's Markdown reader: check what it builds.
+    table, items = view.prose_labels()
+    # Labels render through QTextDocument's Markdown reader: check what it builds.
     doc = QTextDocument()
-    doc.setMarkdown(label.text())
-    html = doc.toHtml()
-    assert "<table" in html and "<li" in html and "first" in html
+    doc.setMarkdown(table.text())
+    assert "<table" in doc.toHtml()
+    doc.setMarkdown(items.text())
+    assert "<li" in doc.toHtml() and "first" in doc.toHtml()
+
+
+def test_a_long_streaming_answer_updates_in_constant_time(qtbot):
+    """Only the last paragraph is re-rendered, and unchanged paragraphs keep their measured
+    height: deep into a 90,000-character answer an update must still fit a frame budget."""
+    import statistics
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.history import Message
+    from desktop.widgets.transcript import Transcript
+
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    view = transcript.add_message(Message(1, 1, "assistant", ""))
+    paragraph = "Words with **bold** and `code`, going on for a while. " * 6
+    times = []
+    for i in range(300):
+        view.message.content += paragraph + ("\n\n" if i % 3 == 0 else "")
+        start = time.perf_counter()
+        view.refresh(running=True)
+        QApplication.processEvents()  # layout and paint, as in the running app
+        times.append(time.perf_counter() - start)
+    assert len(view.message.content) > 90_000
+    assert statistics.median(times[-100:]) < 0.03
 
 
 def test_copy_button_puts_the_code_on_the_clipboard(qtbot):
