@@ -108,7 +108,8 @@ def attention_config(T: int, S: int, G: int) -> dict:
     block_m = 16 if T * G <= 16 else 64
     block_m = max(block_m, triton.next_power_of_2(G))
     splits = 1 if T * G > 16 else max(1, min(32, S // 512))
-    return dict(BLOCK_M=block_m, BLOCK_N=64, splits=splits)
+    # 64-row blocks with 64-wide heads spill at 4 warps on sm_80/sm_90.
+    return dict(BLOCK_M=block_m, BLOCK_N=64, splits=splits, num_warps=4 if block_m <= 16 else 8)
 
 
 def attention(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale, launch=run):
@@ -134,7 +135,7 @@ def attention(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale
            T, S, G, Hq, tokens_per_block, keys_per_split, int(sliding_window or 0), float(sm_scale) * LOG2E,
            q.stride(0), q.stride(1), k.stride(0), k.stride(1), v.stride(0), v.stride(1),
            HEAD_DIM=hd, BLOCK_M=block_m, BLOCK_N=cfg["BLOCK_N"], SLIDING=sliding_window is not None,
-           SPLIT=splits > 1, PRECISION=precision)
+           SPLIT=splits > 1, PRECISION=precision, num_warps=cfg["num_warps"])
     if splits > 1:
         launch(_combine_kernel, (T * Hq,), part, stats, sinks, out, T * Hq, Hq, splits,
                HEAD_DIM=hd, SPLITS=triton.next_power_of_2(splits))

@@ -9,6 +9,10 @@ same specialisations. Needs real Triton kernels: TRITON_INTERPRET must be unset.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
+import re
 import sys
 import time
 
@@ -65,15 +69,21 @@ def main(argv=None) -> int:
     parser.add_argument("--model", choices=sorted(SHAPES), default="20b")
     args = parser.parse_args(argv)
     capabilities = [int(c) for c in args.capabilities.split(",")]
+    os.environ["TRITON_DUMP_PTXAS_LOG"] = "1"  # ptxas -v: registers and spills of each kernel
     launches = engine_launches(SHAPES[args.model])
     failures = 0
     for capability in capabilities:
         for label, launch in launches:
             start = time.perf_counter()
             try:
-                compiled = compile_for(launch, capability)
+                ptxas_log = io.StringIO()
+                with contextlib.redirect_stdout(ptxas_log):
+                    compiled = compile_for(launch, capability)
+                spilled = sum(int(n) for n in re.findall(r"(\d+) bytes spill stores", ptxas_log.getvalue()))
+                registers = re.findall(r"Used (\d+) registers", ptxas_log.getvalue())
                 cubin = compiled.asm["cubin"]
                 print(f"sm_{capability} {label}: cubin {len(cubin)} bytes, {compiled.metadata.num_warps} warps, "
+                      f"{registers[0] if registers else '?'} registers, {spilled} B spilled, "
                       f"{compiled.metadata.shared} B shared, {time.perf_counter() - start:.1f} s", flush=True)
             except Exception as error:  # report every target/kernel, then fail
                 failures += 1

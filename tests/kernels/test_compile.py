@@ -39,8 +39,12 @@ def check_every_kernel_on_every_target(output: str, model: str) -> None:
     assert len(kernels) == 12  # moe decode/prefill (router, gate_up, down), 4 attention cases (+combine), dequantize
     for capability in CUDA_TARGETS:
         for label in kernels:
-            line = re.search(rf"^sm_{capability} {re.escape(label)}: cubin (\d+) bytes", output, re.M)
+            line = re.search(rf"^sm_{capability} {re.escape(label)}: cubin (\d+) bytes.* (\d+) B spilled", output,
+                             re.M)
             assert line and int(line.group(1)) > 0, f"no cubin for {label} on sm_{capability}"
+            # The pinned tiles fit the registers (ptxas -v); ptxas spills a few bytes on some
+            # targets, a config that no longer fits spills hundreds.
+            assert int(line.group(2)) <= 16, f"{label} spills {line.group(2)} B on sm_{capability}"
 
 
 def test_20b_kernels_compile_for_every_target(tmp_path):
