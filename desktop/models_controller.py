@@ -146,9 +146,26 @@ class ModelsController(QObject):
             model_id = self.choose_model(folder)
             if model_id is None:
                 return
-        self.jobs.import_folder(folder, model_id=model_id)
+        copy = self.choose_copy(folder)
+        if copy is None:
+            return
+        self.jobs.import_folder(folder, model_id=model_id, copy=copy)
         self.job_started.emit(model_id or folder)
-        self.info.emit(f"Importing the model from {folder}…")
+        self.info.emit(f"{'Copying' if copy else 'Checking'} the model in {folder}…")
+
+    def choose_copy(self, folder: str) -> bool | None:
+        """Copy the files into the models folder (safe for a USB drive that will be unplugged),
+        or use them where they are (no second copy of many gigabytes)? None: the person cancelled."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Hearth", f"Import the model in {folder}",
+                          QMessageBox.StandardButton.Cancel, self.dialog_parent)
+        box.setInformativeText("Copy it if the folder is on a drive you will unplug. Use it where it is to "
+                               "save disk space; then keep the folder where it is.")
+        copy = box.addButton("Copy into Hearth", QMessageBox.ButtonRole.AcceptRole)
+        in_place = box.addButton("Use it where it is", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(copy)
+        box.exec()
+        clicked = box.clickedButton()
+        return True if clicked is copy else False if clicked is in_place else None
 
     @staticmethod
     def _needs_naming(folder: Path) -> bool:

@@ -99,6 +99,7 @@ def test_import_a_folder_export_and_delete(qtbot, make_window, store, tiny_check
     # The tiny model's shape names no catalogue model, so the window asks which one it is.
     asked = []
     monkeypatch.setattr(window.models, "choose_model", lambda folder: asked.append(folder) or "gpt-oss-20b")
+    monkeypatch.setattr(window.models, "choose_copy", lambda folder: True)
     window.show_page("Models")
     window.models_panel.import_button.click()
     wait_until(qtbot, lambda: store.is_installed("gpt-oss-20b") and not window.models.jobs._running, timeout=60)
@@ -131,6 +132,7 @@ def test_importing_a_folder_without_a_model_explains(qtbot, make_window, tmp_pat
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(empty))
+    monkeypatch.setattr(window.models, "choose_copy", lambda folder: True)
     window.first_launch.import_button.click()
     wait_until(qtbot, lambda: window.banner.property("kind") == "error" and window.banner.isVisible(), timeout=30)
     assert str(empty) in window.banner.text() or "config" in window.banner.text().lower()
@@ -142,3 +144,46 @@ def test_offline_mode_says_what_to_do(qtbot, make_window, store):
     card_of(window).buttons["download"].click()
     wait_until(qtbot, lambda: window.banner.isVisible() and window.banner.property("kind") == "error", timeout=30)
     assert "Offline mode" in window.banner.text() and "Settings" in window.banner.text()
+
+
+def test_import_in_place_keeps_the_files_where_they_are(qtbot, make_window, store, tiny_checkpoint, monkeypatch):
+    window = make_window()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tiny_checkpoint))
+    monkeypatch.setattr(window.models, "choose_model", lambda folder: "gpt-oss-20b")
+    monkeypatch.setattr(window.models, "choose_copy", lambda folder: False)
+    window.models_panel.import_button.click()
+    wait_until(qtbot, lambda: store.is_installed("gpt-oss-20b") and not window.models.jobs.any_running(), timeout=60)
+    assert store.path("gpt-oss-20b") == tiny_checkpoint.resolve()
+    assert f"(in {tiny_checkpoint.resolve()})" in card_of(window).state.text()
+
+
+def test_cancelling_the_copy_question_imports_nothing(qtbot, make_window, store, tiny_checkpoint, monkeypatch):
+    window = make_window()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tiny_checkpoint))
+    monkeypatch.setattr(window.models, "choose_model", lambda folder: "gpt-oss-20b")
+    monkeypatch.setattr(window.models, "choose_copy", lambda folder: None)
+    window.models_panel.import_button.click()
+    assert not window.models.jobs.any_running() and not store.is_installed("gpt-oss-20b")
+
+
+def click_in_dialog(text: str) -> None:
+    """Clicks the button called `text` in the modal dialog about to open (once its loop runs)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def click():
+        box = QApplication.activeModalWidget()
+        next(b for b in box.buttons() if b.text().replace("&", "") == text).click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_the_real_questions_return_what_was_clicked(qtbot, make_window):
+    window = make_window()
+    for text, expected in (("Copy into Hearth", True), ("Use it where it is", False), ("Cancel", None)):
+        click_in_dialog(text)
+        assert window.models.choose_copy("/media/usb/gpt-oss-20b") is expected
+    click_in_dialog("Yes")
+    assert window.models.confirm("Delete gpt-oss-20b?", "This frees 13.8 GB.") is True
+    click_in_dialog("No")
+    assert window.models.confirm("Delete gpt-oss-20b?", "This frees 13.8 GB.") is False
