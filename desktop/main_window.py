@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.model_store import ModelStore
+from core.model_store import ModelStore, default_models_dir, offline_from_env
 from desktop import export, theme
 from desktop.chat_controller import ChatController
 from desktop.history import History
@@ -385,8 +385,6 @@ class MainWindow(QMainWindow):
 
     # -- settings and theme ----------------------------------------------------------------
     def open_settings(self) -> None:
-        from core.model_store import default_models_dir
-
         dialog = SettingsDialog(self.settings, str(default_models_dir()), self)
         if dialog.exec():
             dialog.save()
@@ -401,10 +399,17 @@ class MainWindow(QMainWindow):
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self.dark_action.setChecked(self.settings.theme == "dark")
         self.composer.effort.set_effort(self.settings.reasoning_effort)
-        self.store.offline = self.settings.offline
-        folder = self.settings.models_path()
-        if folder is not None and folder != self.store.models_dir:
-            self.show_info("The new models folder is used from the next start of Hearth.")
+        self.store.offline = self.settings.offline or offline_from_env()
+        folder = self.settings.models_path() or default_models_dir()
+        if folder != self.store.models_dir:
+            if self.models.jobs.any_running():
+                # A job writes into the old folder; switching under it would split a model in two.
+                self.show_info("The new models folder is used once the running downloads and copies end, "
+                               "from the next start of Hearth.")
+            else:
+                self.store.models_dir = folder
+                self.models.refresh()
+                self.show_info(f"Models are now kept in {folder}.")
 
     def toggle_theme(self) -> None:
         self.settings.theme = "dark" if self.settings.theme == "light" else "light"

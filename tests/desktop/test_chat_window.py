@@ -275,3 +275,19 @@ def test_renaming_in_the_list_is_saved(qtbot, make_window, installed, settings):
     window.conversation_list.list.item(0).setText("Sourdough")
     assert window.history.conversation(window.chat.conversation_id).title == "Sourdough"
     assert window.conversation_list.titles() == ["Sourdough"]
+
+
+def test_a_new_models_folder_and_offline_mode_apply_at_once(qtbot, make_window, settings, tmp_path,
+                                                            tiny_checkpoint):
+    from core.model_store import ModelStore
+
+    other = ModelStore(tmp_path / "other", offline=True)
+    other.import_folder(tiny_checkpoint, model_id="gpt-oss-20b", copy=False)
+    window = make_window()
+    assert window.switcher.installed() == []
+    settings.models_dir = str(tmp_path / "other")
+    settings.offline = True
+    window.apply_settings()
+    assert window.store.models_dir == tmp_path / "other" and window.store.offline
+    assert window.switcher.installed() == ["gpt-oss-20b"]
+    assert "Models are now kept in" in window.banner.text()
