@@ -1,22 +1,45 @@
 """Kernel tests run the Triton kernels on CPU tensors through Triton's interpreter.
 
 TRITON_INTERPRET is read when a kernel is decorated, i.e. when kernels/_*_triton.py is
-first imported; the public ops import those lazily, so setting it here, before any test
-module of this folder runs, is early enough. Other test folders never import them (the
-CPU engine uses the torch backend), so they are unaffected. The compile check runs in a
-subprocess with the variable removed.
+first imported. This file sets it, imports those modules (so they are decorated for the
+interpreter), and restores the environment at once: the other folders' tests, and the
+subprocesses they start, never see the variable. Each test here sees it again through a
+fixture, since kernels.target asks the environment whether CPU tensors may run kernels.
+The compile check runs in a subprocess with the variable removed.
 """
 
+import importlib
 import os
 import sys
 
-os.environ["TRITON_INTERPRET"] = "1"
+import pytest
 
-_compiled = [name for name in ("kernels._mxfp4_triton", "kernels._moe_triton", "kernels._attention_triton")
-             if name in sys.modules]
-if _compiled:
-    raise RuntimeError(f"{_compiled} were imported before TRITON_INTERPRET was set: the kernel tests would try "
-                       "to launch on a GPU. Import the kernels' private modules only through the public ops.")
+_PRIVATE = ("kernels._mxfp4_triton", "kernels._moe_triton", "kernels._attention_triton")
+
+
+def _import_interpreted() -> None:
+    already = [name for name in _PRIVATE if name in sys.modules]
+    if already and not os.environ.get("TRITON_INTERPRET"):
+        raise RuntimeError(f"{already} were imported before TRITON_INTERPRET was set: the kernel tests would try "
+                           "to launch on a GPU. Import the kernels' private modules only through the public ops.")
+    before = os.environ.get("TRITON_INTERPRET")
+    os.environ["TRITON_INTERPRET"] = "1"
+    try:
+        for name in _PRIVATE:
+            importlib.import_module(name)
+    finally:
+        if before is None:
+            del os.environ["TRITON_INTERPRET"]
+        else:
+            os.environ["TRITON_INTERPRET"] = before
+
+
+_import_interpreted()
+
+
+@pytest.fixture(autouse=True)
+def _interpreter(monkeypatch):
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
 
 
 def _single_threaded_blas() -> None:
