@@ -25,7 +25,7 @@ import triton.language as tl
 
 from kernels.target import run
 
-LOG2E = 1.4426950408889634
+LOG2E: tl.constexpr = 1.4426950408889634  # exp(x) = exp2(x * LOG2E): scores live in log2 units
 
 
 @triton.jit
@@ -43,7 +43,7 @@ def _attention_kernel(q_ptr, k_ptr, v_ptr, sinks_ptr, q_pos_ptr, k_pos_ptr, out_
     d = tl.arange(0, HEAD_DIM)
     q = tl.load(q_ptr + t[:, None] * stride_qt + head[:, None] * stride_qh + d[None, :], mask=row_ok[:, None], other=0)
     q_pos = tl.load(q_pos_ptr + t, mask=row_ok, other=-1)
-    sink = tl.load(sinks_ptr + head).to(tl.float32) * 1.4426950408889634                   # log2 units
+    sink = tl.load(sinks_ptr + head).to(tl.float32) * LOG2E
     m_i = sink
     l_i = tl.zeros((BLOCK_M,), dtype=tl.float32)
     acc = tl.zeros((BLOCK_M, HEAD_DIM), dtype=tl.float32)
@@ -92,7 +92,7 @@ def _combine_kernel(part_ptr, stats_ptr, sinks_ptr, out_ptr, rows, Hq, num_split
     part = s * rows + row
     m = tl.load(stats_ptr + 2 * part, mask=s_ok, other=float("-inf"))
     l_s = tl.load(stats_ptr + 2 * part + 1, mask=s_ok, other=0)
-    sink = tl.load(sinks_ptr + row % Hq).to(tl.float32) * 1.4426950408889634
+    sink = tl.load(sinks_ptr + row % Hq).to(tl.float32) * LOG2E
     m_all = tl.maximum(tl.max(m, axis=0), sink)
     weight = tl.exp2(m - m_all)                                                            # [SPLITS]
     total = tl.sum(l_s * weight, axis=0) + tl.exp2(sink - m_all)
