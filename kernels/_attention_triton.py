@@ -25,7 +25,7 @@ import triton.language as tl
 
 from kernels.target import run
 
-LOG2E: tl.constexpr = 1.4426950408889634  # exp(x) = exp2(x * LOG2E): scores live in log2 units
+LOG2E = tl.constexpr(1.4426950408889634)  # exp(x) = exp2(x * LOG2E): scores live in log2 units
 
 
 @triton.jit
@@ -132,7 +132,7 @@ def attention(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale
     precision = "ieee" if q.dtype == torch.float32 else "tf32"
     grid = (triton.cdiv(T, tokens_per_block), Hkv, splits)
     launch(_attention_kernel, grid, q, k, v, sinks, q_positions, k_positions, out, part, stats,
-           T, S, G, Hq, tokens_per_block, keys_per_split, int(sliding_window or 0), float(sm_scale) * LOG2E,
+           T, S, G, Hq, tokens_per_block, keys_per_split, int(sliding_window or 0), float(sm_scale) * LOG2E.value,
            q.stride(0), q.stride(1), k.stride(0), k.stride(1), v.stride(0), v.stride(1),
            HEAD_DIM=hd, BLOCK_M=block_m, BLOCK_N=cfg["BLOCK_N"], SLIDING=sliding_window is not None,
            SPLIT=splits > 1, PRECISION=precision, num_warps=cfg["num_warps"])
