@@ -29,7 +29,7 @@ class FirstLaunch(QWidget):
         self.recommendation.setObjectName("recommendation")
         self.recommendation.setWordWrap(True)
         self.recommendation.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.recommendation.setAccessibleName("Recommended model")
+        self.recommendation.setAccessibleDescription("Recommended model")
         self.download_button = QPushButton("Download")
         self.download_button.setObjectName("primaryButton")
         self.download_button.setEnabled(False)

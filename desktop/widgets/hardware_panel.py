@@ -24,7 +24,7 @@ def _label(text: str, name: str = "") -> QLabel:
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if name:
-        label.setAccessibleName(name)
+        label.setAccessibleDescription(name)  # the text stays the name a screen reader says
     return label
 
 

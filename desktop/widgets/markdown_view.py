@@ -93,7 +93,6 @@ class MarkdownView(QWidget):
         # Links are shown, never opened: Hearth stays offline unless the person copies one.
         label.setOpenExternalLinks(False)
         label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        label.setAccessibleName("Message text")
         label.setText(block.text)
         return label
 

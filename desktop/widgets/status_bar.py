@@ -19,14 +19,16 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.setObjectName("statusBar")
         self.setAccessibleName("Status")
+        # Labels keep their text as their accessible name (what a screen reader says); the
+        # description tells what the value is.
         self.model_label = QLabel("No model loaded")
-        self.model_label.setAccessibleName("Model")
+        self.model_label.setAccessibleDescription("Model")
         self.device_label = QLabel("")
-        self.device_label.setAccessibleName("Device")
+        self.device_label.setAccessibleDescription("Device")
         self.speed_label = QLabel("")
-        self.speed_label.setAccessibleName("Speed of the last answer")
+        self.speed_label.setAccessibleDescription("Speed of the last answer")
         self.context_label = QLabel("")
-        self.context_label.setAccessibleName("Context used")
+        self.context_label.setAccessibleDescription("Context used")
         for label in (self.model_label, self.device_label, self.speed_label, self.context_label):
             self.addPermanentWidget(label)
         self._context_length = 0

@@ -36,7 +36,7 @@ class ThinkingSection(QWidget):
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.TextFormat.PlainText)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.body.setAccessibleName("The model's thinking")
+        self.body.setAccessibleDescription("The model's thinking")
         self.body.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

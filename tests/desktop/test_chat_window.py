@@ -188,6 +188,12 @@ def test_every_control_has_an_accessible_name(qtbot, make_window, installed):
                 if control.isVisibleTo(window) and not control.inherits("QScrollBar"):
                     name = control.accessibleName() or (control.text() if hasattr(control, "text") else "")
                     assert name, f"{type(control).__name__} {control.objectName()} on {page} has no name"
+        # A label's text is what a screen reader says; a name set on it must not hide the text.
+        from PySide6.QtWidgets import QLabel
+
+        for label in window.current_page().findChildren(QLabel):
+            if label.accessibleName() and label.text():
+                assert label.text() in label.accessibleName(), f"{label.accessibleName()!r} hides {label.text()!r}"
 
 
 def test_closing_mid_answer_saves_it_as_stopped(qtbot, make_window, installed, settings, tmp_path):
