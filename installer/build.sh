@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds Hearth's one-folder bundle and the single-file Linux installer around it:
+#
+#   bash installer/build.sh [--cuda] [--no-installer]
+#
+#   dist/linux-cpu/hearth/                       the bundle (run dist/linux-cpu/hearth/hearth)
+#   dist/hearth-VERSION-linux-x86_64.run         the installer (makeself; --help for its options)
+#
+# --cuda: the NVIDIA build: also Triton, with its CUDA launcher pre-built and every kernel
+#   pre-compiled to cubins for each GPU generation served (kernels/target.py CUDA_TARGETS), so the
+#   user's machine needs no compiler. Output under dist/linux-cuda/ and ...-linux-x86_64-cuda.run.
+#   Build it in an environment with the CUDA build of torch; any build machine, GPU or not.
+# --no-installer: stop after the bundle and its self-test.
+#
+# Every bundle is started once (`hearth --self-test`) before it is packed: a build that does not
+# run is never called good. Needs the project's Python (3.11+) with pip, a C compiler for --cuda,
+# and makeself (installed here with apt-get when missing and run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+variant=cpu
+make_installer=1
+for arg in "$@"; do
+    case "$arg" in
+        --cuda) variant=cuda ;;
+        --no-installer) make_installer=0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+started=$(date +%s)
+python3 -m pip install --quiet -e . -r installer/requirements-build.txt
+version=$(python3 -c 'import importlib.metadata as m; print(m.version("hearth"))')
+arch=$(uname -m)
+work="build/installer-$variant"
+dist="dist/linux-$variant"
+suffix=$([ "$variant" = cuda ] && echo "-cuda" || true)
+rm -rf "$work/stage"
+mkdir -p "$work"
+
+if [ "$variant" = cuda ]; then
+    # Fill a fresh Triton cache the way a GPU would on first use; the spec ships it as triton-cache/.
+    cache="$work/triton-cache"
+    rm -rf "$cache"
+    mkdir -p "$cache"
+    export TRITON_CACHE_DIR="$PWD/$cache"
+    unset TRITON_INTERPRET
+    python3 installer/prebuild_triton_launcher.py "$cache"
+    for model in 20b 120b; do
+        python3 -m kernels.compile_check --model "$model" | tail -1
+    done
+    unset TRITON_CACHE_DIR
+    # The build's identity: the frozen program copies the cache into the user's cache folder once per build.
+    echo "$version-$(date -u +%Y%m%dT%H%M%SZ)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" > "$cache/BUILD"
+    export HEARTH_TRITON_CACHE="$PWD/$cache"
+fi
+
+HEARTH_VARIANT=$variant python3 -m PyInstaller --noconfirm --log-level WARN \
+    --workpath "$work/pyinstaller" --distpath "$dist" installer/hearth.spec
+bundled=$(date +%s)
+
+echo "Launching the bundle once: $dist/hearth/hearth --self-test"
+# A clean environment: the bundle must not lean on this checkout's Python or its settings.
+env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 "$dist/hearth/hearth" --self-test
+tested=$(date +%s)
+
+if [ "$make_installer" = 1 ]; then
+    if ! command -v makeself >/dev/null; then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get install -y -qq makeself pigz >/dev/null || { apt-get update -qq && apt-get install -y -qq makeself pigz >/dev/null; }
+        else
+            echo "makeself is missing: sudo apt-get install makeself pigz" >&2
+            exit 1
+        fi
+    fi
+    stage="$work/stage"
+    mkdir -p "$stage"
+    cp -al "$dist/hearth" "$stage/hearth"  # hard links: no second copy of ~1 GB on disk
+    cp installer/install.sh installer/uninstall.sh installer/hearth.desktop.in "$stage/"
+    cp resources/icons/hearth.svg "$stage/"
+    chmod 755 "$stage/install.sh" "$stage/uninstall.sh"
+    installer="dist/hearth-$version-linux-$arch$suffix.run"
+    # pigz when present: the same gzip stream (every Linux can unpack it) in a fraction of the time.
+    compressor=$(command -v pigz >/dev/null && echo --pigz || echo --gzip)
+    makeself --quiet --tar-quietly --sha256 "$compressor" --complevel 6 "$stage" "$installer" \
+        "Hearth $version" ./install.sh
+    rm -rf "$stage"
+fi
+
+echo
+echo "Hearth $version ($variant): bundle $(( bundled - started )) s, self-test $(( tested - bundled )) s," \
+     "installer $(( $(date +%s) - tested )) s"
+echo "bundle:    $dist/hearth  $(du -sh "$dist/hearth" | cut -f1)"
+if [ "$make_installer" = 1 ]; then
+    echo "installer: $installer  $(du -h "$installer" | cut -f1)"
+fi
