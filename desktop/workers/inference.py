@@ -70,10 +70,10 @@ class InferenceWorker(QObject):
 
     def __init__(self, load_fn: LoadFn | None = None, generate_fn: GenerateFn | None = None):
         super().__init__()
-        from desktop.workers import engine_adapter  # torch is imported only in the worker's module tree
-
-        self._load_fn = load_fn or engine_adapter.load_engine
-        self._generate_fn = generate_fn or engine_adapter.generate
+        # None: the real engine, imported on first use in the worker thread, so the window opens
+        # without waiting seconds for torch to import.
+        self._load_fn = load_fn
+        self._generate_fn = generate_fn
         self._engine = None
         self._stop = threading.Event()
         self._load_token = 0
@@ -101,6 +101,7 @@ class InferenceWorker(QObject):
         self._engine = None  # free the old model's memory before reading the new one
         self.load_started.emit(request.model_id)
         try:
+            self._import_engine()
             engine = self._load_fn(request)
         except Exception as error:  # every failure becomes a sentence for the person
             if self._was_cancelled(token):
@@ -143,6 +144,13 @@ class InferenceWorker(QObject):
         if batch:
             self.events.emit(batch)
         self.generation_done.emit()
+
+    def _import_engine(self) -> None:
+        if self._load_fn is None or self._generate_fn is None:
+            from desktop.workers import engine_adapter
+
+            self._load_fn = self._load_fn or engine_adapter.load_engine
+            self._generate_fn = self._generate_fn or engine_adapter.generate
 
     def _was_cancelled(self, token: int) -> bool:
         with self._lock:
