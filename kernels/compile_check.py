@@ -63,6 +63,13 @@ def engine_launches(shape: dict, dtype: torch.dtype = torch.bfloat16) -> list[tu
     return labelled
 
 
+def dot_types(ttir: str) -> str:
+    """The operand and accumulator types of every tl.dot, e.g. "bf16*bf16->f32": a bf16
+    model must multiply in bf16 and accumulate in float32."""
+    found = re.findall(r"tt\.dot .*: tensor<[^>]*x(\w+)> \* tensor<[^>]*x(\w+)> -> tensor<[^>]*x(\w+)>", ttir)
+    return ",".join(sorted({f"{a}*{b}->{c}" for a, b, c in found})) or "none"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--capabilities", default=",".join(map(str, CUDA_TARGETS)))
@@ -84,7 +91,8 @@ def main(argv=None) -> int:
                 cubin = compiled.asm["cubin"]
                 print(f"sm_{capability} {label}: cubin {len(cubin)} bytes, {compiled.metadata.num_warps} warps, "
                       f"{registers[0] if registers else '?'} registers, {spilled} B spilled, "
-                      f"{compiled.metadata.shared} B shared, {time.perf_counter() - start:.1f} s", flush=True)
+                      f"{compiled.metadata.shared} B shared, dots {dot_types(compiled.asm['ttir'])}, "
+                      f"{time.perf_counter() - start:.1f} s", flush=True)
             except Exception as error:  # report every target/kernel, then fail
                 failures += 1
                 print(f"sm_{capability} {label}: FAILED {type(error).__name__}: {error}", flush=True)

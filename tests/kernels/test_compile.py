@@ -45,6 +45,10 @@ def check_every_kernel_on_every_target(output: str, model: str) -> None:
             # The pinned tiles fit the registers (ptxas -v); ptxas spills a few bytes on some
             # targets, a config that no longer fits spills hundreds.
             assert int(line.group(2)) <= 16, f"{label} spills {line.group(2)} B on sm_{capability}"
+            # bf16 activations: tensor-core products of bf16, float32 accumulators (the
+            # combine and dequantize kernels have no dot).
+            dots = re.search(rf"^sm_{capability} {re.escape(label)}: .* dots ([^ ]+),", output, re.M).group(1)
+            assert dots in ("bf16*bf16->f32", "none"), f"{label}: dots {dots}"
 
 
 def test_20b_kernels_compile_for_every_target(tmp_path):
