@@ -155,7 +155,8 @@ def _down_kernel(a_ptr, blocks_ptr, scales_ptr, bias_ptr, routing_ptr, out_ptr, 
         y = acc + tl.load(bias_ptr + expert * D + n, mask=n_ok, other=0).to(tl.float32)[None, :]
         weight = tl.load(routing_ptr + tl.where(m_ok, pair, 0), mask=m_ok, other=0)
         token = tl.where(m_ok, pair // TOP_K, 0).to(tl.int64)
-        # K pairs of a token live in different programs: their sum meets in float32 atomics.
+        # K pairs of a token live in different programs: their sum meets in float32 atomics,
+        # whose order varies on a GPU (last-bit differences in float32, rarely visible in bf16).
         tl.atomic_add(out_ptr + token[:, None] * D + n[None, :], y * weight[:, None],
                       mask=m_ok[:, None] & n_ok[None, :])
 
