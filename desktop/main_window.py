@@ -203,8 +203,11 @@ class MainWindow(QMainWindow):
             # With no model installed, the chat page is the guided first-launch screen.
             empty = not self.switcher.installed() and self.loaded is None and self.loading is None
             self.pages.setCurrentWidget(self.first_launch if empty else self.chat_page)
+        elif page == "Models":
+            self.models.refresh()  # the disk may have changed: another window or the terminal
+            self.pages.setCurrentWidget(self.models_panel)
         else:
-            self.pages.setCurrentWidget(self.models_panel if page == "Models" else self.hardware_panel)
+            self.pages.setCurrentWidget(self.hardware_panel)
 
     def current_page(self) -> QWidget:
         return self.pages.currentWidget()

@@ -82,6 +82,9 @@ class ModelCard(QFrame):
         elif installed:
             where = f" (in {info.path})" if info.in_place else ""
             state = f"Installed, {size_text(info.bytes_on_disk)}{where}" + (" — in use" if current else "")
+        elif info.downloading:
+            state = (f"Being downloaded by another Hearth window or terminal: {size_text(info.bytes_on_disk)} "
+                     f"of {size_text(info.total_bytes)}")
         elif partial:
             state = f"Paused: {size_text(info.bytes_on_disk)} of {size_text(info.total_bytes)} downloaded"
         else:
@@ -93,12 +96,13 @@ class ModelCard(QFrame):
         visible = {
             "use": installed and not job and not current,
             "download": info.status == "available" and not job,
-            "resume": partial and not job,
+            # Another process holds the download's lock: resuming here would only fail.
+            "resume": partial and not job and not info.downloading,
             "pause": job == "download",
-            "cancel": job is not None or partial,
+            "cancel": job is not None or (partial and not info.downloading),
             "verify": installed and not job,
             "export": installed and not job,
-            "delete": (installed or partial) and not job,
+            "delete": (installed or partial) and not job and not info.downloading,
         }
         for key, button in self.buttons.items():
             button.setVisible(visible[key])

@@ -52,6 +52,15 @@ def test_badge_and_buttons_follow_the_state(qtbot):
     assert "in use" in card.state.text() and "use" not in visible_buttons(card)
 
 
+def test_a_download_running_in_another_process_offers_nothing_that_would_fail(qtbot):
+    panel = ModelsPanel()
+    qtbot.addWidget(panel)
+    panel.set_models([info("partial", bytes_on_disk=GIB, downloading=True)], {}, {}, None)
+    card = panel.cards["gpt-oss-20b"]
+    assert card.state.text().startswith("Being downloaded by another Hearth window or terminal")
+    assert visible_buttons(card) == []
+
+
 def test_buttons_report_actions_and_resume_is_a_download(qtbot):
     panel = ModelsPanel()
     qtbot.addWidget(panel)
