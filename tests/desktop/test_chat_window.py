@@ -297,3 +297,18 @@ def test_a_new_models_folder_and_offline_mode_apply_at_once(qtbot, make_window, 
     assert window.store.models_dir == tmp_path / "other" and window.store.offline
     assert window.switcher.installed() == ["gpt-oss-20b"]
     assert "Models are now kept in" in window.banner.text()
+
+
+def test_instructions_button_on_a_new_chat_creates_it_and_saves_them(qtbot, make_window, monkeypatch):
+    from desktop.widgets.instructions_dialog import InstructionsDialog
+
+    def answer(dialog):
+        dialog.edit.setPlainText("Answer in French")
+        return 1
+
+    monkeypatch.setattr(InstructionsDialog, "exec", answer)
+    window = make_window()
+    assert window.chat.conversation_id is None
+    window.instructions_button.click()
+    cid = window.chat.conversation_id
+    assert cid is not None and window.history.conversation(cid).instructions == "Answer in French"
