@@ -14,7 +14,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from core.chat_events import Finished, MessageEnded, MessageStarted, Notice, TextDelta
-from desktop.history import History, Message
+from desktop.history import NEW_CHAT_TITLE, History, Message
 from desktop.settings import Settings
 from desktop.widgets.composer import Composer
 from desktop.widgets.message_view import MessageView
@@ -27,7 +27,7 @@ TITLE_CHARS = 48
 
 def title_from(text: str) -> str:
     """A conversation's title from its first message: one line, no Markdown marks, short."""
-    line = " ".join(re.sub(r"[*_`#>~]+", "", text).split()) or "New chat"
+    line = " ".join(re.sub(r"[*_`#>~]+", "", text).split()) or NEW_CHAT_TITLE
     return line if len(line) <= TITLE_CHARS else line[:TITLE_CHARS - 1].rstrip() + "…"
 
 
@@ -124,7 +124,11 @@ class ChatController(QObject):
         elif self.editing is not None:
             self._remove_from(self.editing)
         self.editing = None
+        conversation = self.history.conversation(self.conversation_id)
         user = self.history.add_message(self.conversation_id, "user", text)
+        if conversation is not None and conversation.title == NEW_CHAT_TITLE:
+            # A chat made before its first message (for its instructions) is named by that message.
+            self.history.rename(self.conversation_id, title_from(text))
         self.transcript.add_message(user)
         self._start_answer()
         self.conversations_changed.emit()

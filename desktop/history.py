@@ -41,6 +41,7 @@ CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id,
 
 # complete: finished normally; streaming: being written right now; interrupted: the app died
 # mid-answer; stopped: the person pressed Stop; error: generation failed (content says why).
+NEW_CHAT_TITLE = "New chat"  # until its first message names it
 STATUSES = ("complete", "streaming", "interrupted", "stopped", "error")
 
 
@@ -83,7 +84,7 @@ class History:
         return self._db.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'").rowcount
 
     # -- conversations ---------------------------------------------------------------------
-    def create_conversation(self, title: str = "New chat", instructions: str = "") -> Conversation:
+    def create_conversation(self, title: str = NEW_CHAT_TITLE, instructions: str = "") -> Conversation:
         now = time.time()
         cur = self._db.execute(
             "INSERT INTO conversations (title, instructions, created, updated) VALUES (?, ?, ?, ?)",

@@ -312,3 +312,8 @@ def test_instructions_button_on_a_new_chat_creates_it_and_saves_them(qtbot, make
     window.instructions_button.click()
     cid = window.chat.conversation_id
     assert cid is not None and window.history.conversation(cid).instructions == "Answer in French"
+    window.composer.set_ready(True)
+    qtbot.keyClicks(window.composer.edit, "Bonjour")
+    window.composer.send_button.click()
+    assert window.history.conversation(cid).title == "Bonjour"
+    assert window.conversation_list.titles() == ["Bonjour"]
