@@ -83,3 +83,15 @@ def test_query_without_visible_keys_returns_zero():
     q, k, v, sinks, _ = make(1, 64, 8, 2, 16, seed=5)
     out = attention(q, k, v, sinks, torch.tensor([10]), torch.full((64,), -1), None, 0.25)
     assert torch.equal(out, torch.zeros_like(out))
+
+
+def test_full_capacity_cache_equals_filled_slice():
+    # The CUDA-graph calling convention: a decode step reads the cache's whole buffer (fixed
+    # shape), unfilled slots at position -1, and must equal reading the filled slice.
+    q, k, v, sinks, _ = make(1, 512, 64, 8, 64, seed=6)
+    positions = torch.full((512,), -1)
+    positions[:300] = torch.arange(300)
+    scale = 0.125
+    whole = attention(q, k, v, sinks, torch.tensor([299]), positions, None, scale)
+    filled = attention_torch(q, k[:300], v[:300], sinks, torch.tensor([299]), positions[:300], None, scale)
+    assert_close(whole, filled, 1e-5, 1e-6, "full-capacity buffer")
