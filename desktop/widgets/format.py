@@ -6,9 +6,11 @@ GIB = 1024**3
 
 
 def size_text(n: int | float | None) -> str:
+    """Binary units, as the core's own sentences use (“needs 15.0 GiB”), so the numbers on a
+    page agree with the sentence beside them."""
     if n is None:
         return "unknown"
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return f"{int(n)} bytes"

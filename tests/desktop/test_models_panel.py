@@ -78,5 +78,5 @@ def test_progress_shows_speed_and_time_left(qtbot):
                                  50e6, 120.0))
     card = panel.cards["gpt-oss-20b"]
     assert card.bar.value() == 500
-    assert "Downloading: 5.4 GB of 10.7 GB" in card.state.text()
-    assert "50.0 MB/s" in card.state.text() and "about 2 min left" in card.state.text()
+    assert "Downloading: 5.0 GiB of 10.0 GiB" in card.state.text()
+    assert "47.7 MiB/s" in card.state.text() and "about 2 min left" in card.state.text()

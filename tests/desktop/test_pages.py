@@ -31,7 +31,7 @@ def test_hardware_panel_shows_the_machine_and_the_verdicts(qtbot):
     shown = texts(panel)
     assert "NVIDIA RTX 4090" in shown and "driver 550.54" in shown
     assert "Ryzen 9, 16 cores (32 threads)" in shown and "avx2" in shown
-    assert "68.7 GB in all" in shown and "536.9 GB free" in shown
+    assert "64.0 GiB in all" in shown and "500.0 GiB free" in shown
     assert "Runs on your graphics card" in shown  # 20b on a 24 GB card
     assert plans["gpt-oss-120b"].reason in shown and "Too big for this computer" in shown
     # Refreshing replaces, never duplicates.
@@ -54,7 +54,7 @@ def test_first_launch_offers_the_recommended_model(qtbot):
     qtbot.addWidget(screen)
     assert not screen.download_button.isEnabled()  # until the machine has been read
     screen.set_recommendation(Recommendation("gpt-oss-20b", None, "gpt-oss-20b on the graphics card."), 13_762_000_000)
-    assert screen.download_button.text() == "Download gpt-oss-20b (13.8 GB)"
+    assert screen.download_button.text() == "Download gpt-oss-20b (12.8 GiB)"
     assert screen.recommendation.text() == "gpt-oss-20b on the graphics card."
     with qtbot.waitSignal(screen.download_requested) as requested:
         screen.download_button.click()
