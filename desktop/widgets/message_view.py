@@ -82,6 +82,9 @@ class MessageView(QFrame):
             self.thinking.set_duration(m.reasoning_seconds)
         self.body.set_text(m.content)
         note = STATUS_NOTES.get(m.status, "")
+        if m.status == "complete" and m.stats.get("reason") == "length":
+            note = ("This answer reached the length limit (Settings → Longest answer). "
+                    "Ask the model to go on, or raise the limit.")
         if m.status == "error":
             note = m.stats.get("error", "The answer could not be finished.")
         self.note.setText(note)

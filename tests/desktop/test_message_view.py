@@ -24,6 +24,10 @@ def test_interrupted_and_stopped_answers_say_so(qtbot):
     view.refresh()
     assert view.note.text() == "The model ran out of memory."
     view.message.status = "complete"
+    view.message.stats = {"reason": "length"}
+    view.refresh()
+    assert "length limit" in view.note.text()
+    view.message.stats = {"reason": "stop"}
     view.refresh()
     assert view.note.isHidden()
 
