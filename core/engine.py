@@ -119,19 +119,20 @@ class Model:
                 out[start:start + _LOGITS_ROWS] = self.transformer.unembed(hidden[start:start + _LOGITS_ROWS]).cpu()
         return out
 
-    def new_session(self, max_tokens: int | None = None) -> Session:
-        """A conversation state with its own KV cache, for up to `max_tokens` (default: the context)."""
+    def new_session(self, max_tokens: int | None = None, *, static_cache: bool | None = None) -> Session:
+        """A conversation state with its own KV cache, for up to `max_tokens` (default: the context).
+        `static_cache` (default: on CUDA) preallocates it for CUDA-graph capture (core.kv_cache)."""
         limit = min(max_tokens or self.config.context_length, self.config.context_length)
-        return Session(self.transformer, limit)
+        return Session(self.transformer, limit, static_cache)
 
 
 class Session:
     """Feeds tokens through the model, keeping their keys and values for the next ones."""
 
-    def __init__(self, transformer: Transformer, max_tokens: int):
+    def __init__(self, transformer: Transformer, max_tokens: int, static_cache: bool | None = None):
         self.transformer = transformer
         self.max_tokens = max_tokens
-        self.cache = KVCache(transformer.config, transformer.dtype, transformer.device, max_tokens)
+        self.cache = KVCache(transformer.config, transformer.dtype, transformer.device, max_tokens, static_cache)
         self.tokens: list[int] = []
         self._marks: list[Snapshot] = []
         self._lock = threading.Lock()
@@ -173,7 +174,7 @@ class Session:
                 self.cache.restore(self._marks[-1])
             else:
                 self.cache = KVCache(self.transformer.config, self.transformer.dtype,
-                                     self.transformer.device, self.max_tokens)
+                                     self.transformer.device, self.max_tokens, self.cache.static)
             del self.tokens[self.cache.position:]
             return self.cache.position
 

@@ -128,3 +128,34 @@ def test_a_session_keeps_only_its_latest_marks(hf_folder, tokens):
     assert len(session._marks) == MAX_MARKS
     assert session.rewind(8) == 8   # among the latest marks
     assert session.rewind(2) == 0   # that mark was dropped: back to the start
+
+
+def test_static_cache_matches_the_full_forward(hf_folder, tokens):
+    # The GPU layout (preallocated, written at slot = position, attended whole) on the CPU.
+    model = load_model(hf_folder, dtype=torch.float32)
+    full = model.logits(tokens)
+    session = model.new_session(static_cache=True)
+    assert session.cache.static
+    first = session.feed(tokens[:5])
+    session.mark()
+    stepwise = torch.stack([first] + [session.feed([t]) for t in tokens[5:]])
+    assert relative_error(stepwise, full[4:])[0] < 1e-5
+    assert session.rewind(7) == 5  # the stale slots past the mark are forgotten, not attended
+    assert relative_error(session.feed(tokens[5:]), full[-1])[0] < 1e-5
+
+
+def test_static_cache_decode_step_keeps_shapes_and_never_reads_back():
+    # Meta tensors hold no data: any host read (.item(), .tolist(), a data-dependent shape)
+    # raises, so passing here means the step can be captured in a CUDA graph.
+    from core.kv_cache import KVCache
+
+    config = CONFIG
+    cache = KVCache(config, torch.bfloat16, "meta", max_positions=64, static=True)
+    shapes = set()
+    for _step in range(3):
+        k = torch.empty(1, config.num_key_value_heads, config.head_dim, dtype=torch.bfloat16, device="meta")
+        positions = torch.empty(1, dtype=torch.int64, device="meta")
+        for layer in cache.layers:
+            keys, _values, key_positions = layer.update(k, k, positions, cache.limit)
+            shapes.add((layer.ring, tuple(keys.shape), tuple(key_positions.shape)))
+    assert shapes == {(True, (6, 2, 16), (6,)), (False, (64, 2, 16), (64,))}
