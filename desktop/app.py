@@ -5,8 +5,13 @@ and the theme; everything else is built by `MainWindow`."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.resources
+import os
+import re
 import sys
+from pathlib import Path
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -36,7 +41,57 @@ def build_window(settings: Settings):
     return MainWindow(settings, history, store)
 
 
+# System libraries Qt's X11 plugin needs that desktop installs often lack, and their Debian and
+# Ubuntu packages.
+XCB_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1", "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-xkb.so.1": "libxcb-xkb1", "libxcb-shape.so.0": "libxcb-shape0", "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0",
+}
+
+
+def missing_display_library(env=os.environ) -> str | None:
+    """On Linux with X11, Qt aborts the whole process when a system library of its X11 plugin is
+    missing, with a message only a developer reads. Find out first and say what to install."""
+    if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return None
+    if env.get("WAYLAND_DISPLAY") or not env.get("DISPLAY"):
+        return None  # Wayland, or no desktop at all: Qt draws another way
+    import PySide6
+
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.is_file():
+        return None
+    missing = []
+    try:
+        ctypes.CDLL(str(plugin))  # fails naming the first system library that is not there
+    except OSError as error:
+        missing.append(_library_named(str(error)))
+    if not ctypes.util.find_library("xcb-cursor"):  # loaded by Qt at run time, so not a link error
+        missing.append("libxcb-cursor.so.0")
+    return display_library_sentence([m for m in missing if m]) if missing else None
+
+
+def _library_named(message: str) -> str:
+    match = re.search(r"(lib[\w.+-]+\.so[.\d]*)", message)
+    return match.group(1) if match else ""
+
+
+def display_library_sentence(libraries: list[str]) -> str:
+    packages = sorted({XCB_PACKAGES.get(lib, "") for lib in libraries} - {""})
+    named = ", ".join(libraries) or "a library Qt needs"
+    # Once one is missing others often are: offer every package the plugin may need.
+    install = " ".join(packages + sorted(set(XCB_PACKAGES.values()) - set(packages)))
+    return (f"Hearth cannot open its window: the system library {named} is missing. "
+            f"On Ubuntu or Debian install them with: sudo apt install {install} — then start Hearth again.")
+
+
 def main(argv: list[str] | None = None) -> int:
+    if problem := missing_display_library():
+        print(problem, file=sys.stderr)
+        return 1
     app = create_app(argv)
     settings = Settings()
     theme.apply_theme(app, settings.theme)
