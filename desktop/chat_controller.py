@@ -222,8 +222,6 @@ class ChatController(QObject):
             return
         self.answer.stats = {**self.answer.stats, "error": sentence}
         self.answer.status = "error"
-        if not self.answer.content:
-            self.answer.content = ""
         self._end_answer()
         self.problem.emit(sentence)
 

@@ -317,3 +317,20 @@ def test_instructions_button_on_a_new_chat_creates_it_and_saves_them(qtbot, make
     window.composer.send_button.click()
     assert window.history.conversation(cid).title == "Bonjour"
     assert window.conversation_list.titles() == ["Bonjour"]
+
+
+def test_after_a_crash_the_cut_answer_is_shown_as_such(qtbot, make_window, tmp_path):
+    from desktop.history import History
+
+    before = History(tmp_path / "history.sqlite3")
+    cid = before.create_conversation("Crash").id
+    before.add_message(cid, "user", "Tell me")
+    cut = before.add_message(cid, "assistant", status="streaming")
+    cut.content = "Once upon a"
+    before.update_message(cut)  # the process dies here, without closing
+    window = make_window()
+    assert "closed while writing an answer" in window.banner.text()
+    window.chat.open_conversation(cid)
+    answer = window.transcript.views[1]
+    assert answer.message.status == "interrupted" and answer.body.text() == "Once upon a"
+    assert "cut short" in answer.note.text() and not answer.regenerate_button.isHidden()
