@@ -5,6 +5,7 @@ reports what the person asked for; the window does the work."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -19,6 +20,18 @@ from PySide6.QtWidgets import (
 from desktop.history import Conversation
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _Conversations(QListWidget):
+    delete_pressed = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # The Delete key does what "Delete…" in the menu does (the window still asks first);
+        # while a title is being edited it belongs to the editor.
+        if event.matches(QKeySequence.StandardKey.Delete) and self.state() != self.State.EditingState:
+            self.delete_pressed.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class ConversationList(QWidget):
@@ -43,7 +56,8 @@ class ConversationList(QWidget):
         self.search.setPlaceholderText("Search chats (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.search_changed)
-        self.list = QListWidget()
+        self.list = _Conversations()
+        self.list.delete_pressed.connect(self._delete_current)
         self.list.setObjectName("conversations")
         self.list.setAccessibleName("Conversations")
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -99,6 +113,10 @@ class ConversationList(QWidget):
             if self.list.item(i).data(ID_ROLE) == conversation_id:
                 return self.list.item(i)
         return None
+
+    def _delete_current(self) -> None:
+        if (cid := self.current_id()) is not None:
+            self.delete_requested.emit(cid)
 
     def _current_changed(self, item: QListWidgetItem | None, _previous) -> None:
         if item is not None and not self._filling:

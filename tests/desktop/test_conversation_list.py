@@ -43,3 +43,16 @@ def test_search_and_new(qtbot):
     assert seen == ["t", "ta", "tax"]
     with qtbot.waitSignal(widget.new_requested):
         qtbot.mouseClick(widget.new_button, Qt.MouseButton.LeftButton)
+
+
+def test_delete_key_asks_to_delete_the_current_chat(qtbot):
+    widget = ConversationList()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitActive(widget)
+    widget.set_conversations(CONVERSATIONS, current=1)
+    widget.list.setFocus()
+    with qtbot.waitSignal(widget.delete_requested) as requested:
+        qtbot.keyClick(widget.list, Qt.Key.Key_Delete)
+    assert requested.args == [1]
