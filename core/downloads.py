@@ -18,7 +18,8 @@ Control:
 - `cancel` (threading.Event) stops and removes the partial download, then raises `Cancelled`.
 - Network errors, 408/429/5xx and stalls (no byte for `stall_timeout` s) are retried with
   exponential backoff; the progress callback gets a "retrying" event with a sentence.
-Offline mode raises `OfflineMode` before anything touches the network.
+Offline mode raises `OfflineMode`, and a policy that turns downloads off `PolicyForbids`,
+before anything touches the network.
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ def download(
 ) -> DownloadOutcome:
     """Downloads (or continues downloading) a catalogue model; returns when installed or paused.
 
-    Raises OfflineMode, ModelNotFound (unknown id, or not on the hub), DiskFull, DownloadFailed
+    Raises PolicyForbids (the organisation turned downloads off), OfflineMode, ModelNotFound
+    (unknown id, or not on the hub), DiskFull, DownloadFailed
     (network gave up, checksum mismatch: the bad file is deleted, the rest kept), Cancelled.
     """
     entry = catalogue.entry(model_id)
+    store.policy.check_download()
     if store.offline:
         raise OfflineMode(
             "Offline mode is on, so Hearth will not connect to the internet. "

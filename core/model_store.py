@@ -27,6 +27,7 @@ from core.downloads import DownloadOutcome, RetryPolicy
 from core.errors import InvalidInput, ModelNotFound
 from core.model_files import MANIFEST_NAME, Manifest, sha256_file
 from core.model_progress import ProgressCallback, ProgressMeter
+from core.policy import Policy, load_policy
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -100,9 +101,14 @@ class ModelStore:
         token: str | None = None,
         retry: RetryPolicy | None = None,
         load_check: bool = True,
+        policy: Policy | None = None,
     ):
-        self.models_dir = Path(models_dir).expanduser() if models_dir is not None else default_models_dir()
-        self.offline = offline_from_env() if offline is None else offline
+        # The organisation's policy (`load_policy()` unless given) outranks the arguments: a
+        # fixed models folder replaces `models_dir`, forced offline mode replaces `offline`.
+        self.policy = policy if policy is not None else load_policy()
+        self.models_dir = self.policy.effective_models_dir(
+            Path(models_dir).expanduser() if models_dir is not None else default_models_dir())
+        self.offline = self.policy.effective_offline(offline_from_env() if offline is None else offline)
         # Read here, not when huggingface_hub is imported, so a mirror set in settings or the
         # environment applies; an empty HF_ENDPOINT means the hub itself, not "no address".
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
