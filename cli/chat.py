@@ -7,7 +7,12 @@ starts over.
 run: the final answer goes to stdout and the reasoning to stderr, so `hearth run ... > file`
 keeps only the answer; `--json` prints every event as one JSON object per line instead.
 
-Exit codes: 0 answered, 1 failed (the reason is printed), 2 wrong usage, 130 stopped by Ctrl-C.
+The organisation's policy decides which models may be loaded: a model given by its catalogue
+id is checked by that id, a folder by the id in its Hearth manifest or else by its name (as
+`hearth serve` does), before anything is loaded.
+
+Exit codes: 0 answered, 1 failed (the reason is printed), 2 wrong usage, 3 the model is not
+allowed by the organisation's policy, 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -36,9 +41,10 @@ from core.chat_events import (
 from core.errors import HearthError
 from core.generate import GenerationSettings
 from core.harmony import REASONING_EFFORTS
+from core.policy import Policy, PolicyForbids, load_policy
 from core.sampling import SamplingParams
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY, EXIT_STOPPED = 0, 1, 2, 3, 130
 
 
 def register(subparsers) -> None:
@@ -119,14 +125,21 @@ def _run(args) -> int:
 
 def _load(args):
     """(Conversation, model name) for the options, or an exit code after printing why not."""
+    try:
+        settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
+                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
+        path = _model_path(args.model, load_policy())
+    except PolicyForbids as refusal:
+        print(f"Not loading the model: {refusal}", file=sys.stderr)
+        return EXIT_POLICY
+    except HearthError as error:
+        return _fail(error)
+
     from core import load_model  # torch loads here, not for `hearth --help`
     from core.conversation import Conversation
     from core.tokenizer import load_tokenizer
 
     try:
-        settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
-                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
-        path = _model_path(args.model)
         started = time.perf_counter()
         model = load_model(path, device=args.device)
         tokenizer = load_tokenizer(path)
@@ -137,14 +150,19 @@ def _load(args):
     return Conversation(session, tokenizer, system=args.system, settings=settings), path.name
 
 
-def _model_path(name: str) -> Path:
-    path = Path(name).expanduser()
-    if path.exists():
-        return path
+def _model_path(name: str, policy: Policy) -> Path:
+    """The folder to load for `--model`, once `policy` allows the model (else PolicyForbids)."""
+    from core.model_files import MANIFEST_NAME, Manifest
     from core.models import CATALOGUE, ModelStore
 
-    if name in CATALOGUE:
-        return ModelStore().path(name)
+    path = Path(name).expanduser()
+    if not path.exists() and name in CATALOGUE:
+        policy.check_model(name)  # before looking for it: a refusal beats "not installed"
+        return ModelStore(policy=policy).path(name)
+    if (path / MANIFEST_NAME).is_file():
+        policy.check_model(Manifest.read(path).catalogue_id)
+    else:
+        policy.check_model(path.resolve().name)
     return path  # load_model explains what is missing
 
 

@@ -7,7 +7,7 @@ Exit codes, for scripts:
     3  verify found missing or damaged files
     4  download paused (Ctrl-C, or `hearth models pause` from another terminal); run
        `hearth models resume ID` (or download again) to continue where it stopped
-    5  refused: offline mode is on
+    5  refused: offline mode is on, or the organisation's policy forbids it (e.g. downloads off)
     6  not enough disk space
 
 Pausing: Ctrl-C in the downloading terminal pauses (everything fetched is kept). From another
@@ -21,12 +21,14 @@ import json
 import shutil
 import sys
 import time
+from pathlib import Path
 
 from core.errors import DiskFull, HearthError, OfflineMode
 from core.model_progress import Progress
 from core.models import CATALOGUE, ModelStore
+from core.policy import PolicyForbids
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VERIFY_FAILED, EXIT_PAUSED, EXIT_OFFLINE, EXIT_DISK_FULL = range(7)
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VERIFY_FAILED, EXIT_PAUSED, EXIT_REFUSED, EXIT_DISK_FULL = range(7)
 
 
 def register(subparsers) -> None:
@@ -66,7 +68,12 @@ def register(subparsers) -> None:
 
 
 def _store(args) -> ModelStore:
-    return ModelStore(args.models_dir, offline=args.offline)
+    store = ModelStore(args.models_dir, offline=args.offline)
+    if args.models_dir and store.models_dir.resolve() != Path(args.models_dir).expanduser().resolve():
+        # The policy fixed the folder; say so rather than quietly work somewhere else.
+        print(f"hearth: using {store.models_dir}, not {args.models_dir}. {store.policy.lock_reason('models_dir')}",
+              file=sys.stderr)
+    return store
 
 
 def _run(action):
@@ -74,8 +81,8 @@ def _run(action):
     def wrapped(args) -> int:
         try:
             return action(args)
-        except OfflineMode as e:
-            return _fail(e, EXIT_OFFLINE)
+        except (OfflineMode, PolicyForbids) as e:
+            return _fail(e, EXIT_REFUSED)
         except DiskFull as e:
             return _fail(e, EXIT_DISK_FULL)
         except HearthError as e:
