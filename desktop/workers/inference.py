@@ -10,13 +10,16 @@ Stopping does not go through the event queue, which is busy while generating: `s
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.chat_events import Event, Finished
 from desktop.errors import explain
@@ -161,14 +164,32 @@ def describe(error: BaseException) -> str:
     return explain(error).text()
 
 
+NICENESS = 5  # how much lower than the window the model's threads run
+
+
+def lower_this_threads_priority() -> None:
+    """Makes the calling thread yield to the window when the processor is busy. On Linux every
+    thread has its own nice value, and the compute threads torch starts from this thread inherit
+    it; elsewhere Qt's thread priority is the means at hand."""
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        with contextlib.suppress(OSError):  # not allowed here: run at normal priority
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + NICENESS)
+    else:
+        QThread.currentThread().setPriority(QThread.Priority.LowPriority)
+
+
 class InferenceThread:
-    """Starts the worker in its own QThread and shuts both down cleanly."""
+    """Starts the worker in its own QThread, at a lower priority than the window, and shuts
+    both down cleanly."""
 
     def __init__(self, worker: InferenceWorker):
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName("inference")
         worker.moveToThread(self.thread)
+        # Direct: runs in the new thread as it starts, before torch creates its compute threads.
+        self.thread.started.connect(lower_this_threads_priority, Qt.ConnectionType.DirectConnection)
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10000) -> None:

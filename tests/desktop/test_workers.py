@@ -164,3 +164,30 @@ def test_background_call(qtbot):
         failing.start()
     assert failed.args[0].startswith("model-00001.safetensors is truncated.")
     failing.wait()
+
+
+def test_the_model_runs_at_a_lower_priority_than_the_window(qtbot):
+    import os
+    import sys
+
+    linux = sys.platform.startswith("linux")
+    seen = []
+    real = scripted_loader()
+
+    def load(request):
+        # Linux: the thread's nice value (inherited by torch's compute threads); elsewhere Qt's.
+        tid = threading.get_native_id()
+        seen.append(os.getpriority(os.PRIO_PROCESS, tid) if linux else QThread.currentThread().priority())
+        return real(request)
+
+    receiver, thread = start(InferenceWorker(load_fn=load))
+    try:
+        receiver.load.emit(LoadRequest("m", Path("/x")), thread.worker.next_load_token())
+        wait_until(qtbot, lambda: receiver.loaded)
+        if linux:
+            window = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            assert seen == [min(window + 5, 19)]
+        else:
+            assert seen == [QThread.Priority.LowPriority]
+    finally:
+        thread.shutdown()
