@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from desktop.history import Conversation, Message
 
@@ -34,3 +35,9 @@ def to_json(conversation: Conversation, messages: list[Message]) -> str:
             for m in messages
         ],
     }, indent=2, ensure_ascii=False)
+
+
+def file_name(title: str) -> str:
+    """A file name from a chat's title, safe on every system (no path separators or reserved marks)."""
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title).strip(" .")
+    return (" ".join(name.split()) or "Chat")[:80]

@@ -263,7 +263,8 @@ class MainWindow(QMainWindow):
         if conversation is None:
             return
         path, chosen = QFileDialog.getSaveFileName(
-            self, "Export chat", f"{conversation.title}.md", "Markdown (*.md);;JSON, every channel (*.json)")
+            self, "Export chat", f"{export.file_name(conversation.title)}.md",
+            "Markdown (*.md);;JSON, every channel (*.json)")
         if not path:
             return
         messages = self.history.messages(conversation.id)

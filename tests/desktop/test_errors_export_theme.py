@@ -9,7 +9,7 @@ from core import errors
 from desktop import theme
 from desktop.chat_controller import prompt_messages, title_from
 from desktop.errors import explain
-from desktop.export import to_json, to_markdown
+from desktop.export import file_name, to_json, to_markdown
 from desktop.history import Conversation, Message
 
 
@@ -47,6 +47,11 @@ def test_json_export_keeps_every_channel():
     data = json.loads(to_json(CONVERSATION, MESSAGES))
     assert data["messages"][1]["channels"] == {"final": "About **10 minutes**.", "analysis": "Typical dough."}
     assert data["messages"][3]["status"] == "stopped" and data["instructions"] == "Be brief"
+
+
+def test_export_file_names_are_safe():
+    assert file_name("Taxes 2024/2025: what? <draft>") == "Taxes 2024 2025 what draft"
+    assert file_name("...") == "Chat" and len(file_name("x" * 300)) == 80
 
 
 def test_prompt_messages_and_titles():
