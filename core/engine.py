@@ -7,7 +7,8 @@ compute dtype, the backend's workspaces, and each session's KV cache.
 from __future__ import annotations
 
 import threading
-from dataclasses import fields, is_dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
 import psutil
@@ -16,7 +17,7 @@ import torch
 from core.backends import BACKENDS, default_backend, make_ops
 from core.checkpoint import Weights, read_checkpoint
 from core.config import ModelConfig
-from core.errors import ContextOverflow, InvalidInput, NotEnoughMemory
+from core.errors import Cancelled, ContextOverflow, InvalidInput, NotEnoughMemory
 from core.kv_cache import KVCache, Snapshot
 from core.memory_plan import device_context
 from core.model import Transformer
@@ -26,8 +27,22 @@ MAX_MARKS = 4           # restore points a session keeps (each copies the slidin
 _LOGITS_ROWS = 1024     # lm_head rows per step in `Model.logits`
 
 
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far `load_model` is: bytes of weights placed (GPU) or read into memory (CPU preload)."""
+
+    done_bytes: int
+    total_bytes: int
+
+    @property
+    def fraction(self) -> float:
+        return self.done_bytes / self.total_bytes if self.total_bytes else 1.0
+
+
 def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | None = None,
-               backend: str | None = None, context_length: int | None = None) -> Model:
+               backend: str | None = None, context_length: int | None = None,
+               preload: bool = False, progress: Callable[[LoadProgress], None] | None = None,
+               cancel: threading.Event | None = None) -> Model:
     """Opens the model folder at `path` (either published format) on `device`.
 
     CPU weights stay memory-mapped from the files; the MXFP4 experts are never unpacked
@@ -36,6 +51,10 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     (core.memory_plan) grants `context_length` tokens (default: as many as fit, up to the
     model's) or refuses with NotEnoughMemory before allocating; `config.context_length`
     then says what was granted.
+
+    `preload` reads a CPU model's files into memory now, so the first answer does not wait
+    on the disk. `progress` is called as weights are placed or read; setting `cancel` stops
+    the load between two tensors (raises Cancelled).
     """
     device = torch.device(device)
     backend = backend or default_backend(device)
@@ -46,7 +65,8 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     dtype = dtype or torch.bfloat16
     config = config.replace(max_position_embeddings=device_context(config, device, dtype, backend, context_length))
     ops = make_ops(backend, weights.layers[0].moe.experts, dtype, device)
-    weights = _to_device(weights, device, dtype)
+    mover = _Mover(device, dtype, checkpoint_bytes(weights), preload and device.type == "cpu", progress, cancel)
+    weights = mover.place(weights)
     return Model(Transformer(config, weights, ops, dtype, device), Path(path))
 
 
@@ -81,18 +101,42 @@ def _check_memory(weights: Weights, device: torch.device) -> None:
             f"{where}. Choose a smaller model, or use a machine with more memory.")
 
 
-def _to_device(obj, device: torch.device, dtype: torch.dtype):
-    """Float tensors to (device, dtype); packed uint8 weights only to device. CPU tensors
-    already in `dtype` stay as they are: views of the memory-mapped files."""
-    if isinstance(obj, torch.Tensor):
-        if obj.is_floating_point():
-            return obj.to(device=device, dtype=dtype)
-        return obj.to(device=device)
-    if is_dataclass(obj):
-        return replace(obj, **{f.name: _to_device(getattr(obj, f.name), device, dtype) for f in fields(obj)})
-    if isinstance(obj, tuple):
-        return tuple(_to_device(item, device, dtype) for item in obj)
-    return obj
+class _Mover:
+    """Places weights on the device: float tensors in (device, dtype), packed uint8 weights
+    only moved. CPU tensors already in `dtype` stay views of the memory-mapped files; with
+    `preload`, one byte per page is read so the kernel brings each page into memory."""
+
+    _PAGE = 4096
+
+    def __init__(self, device, dtype, total: int, preload: bool, progress, cancel):
+        self.device, self.dtype, self.total, self.preload = device, dtype, total, preload
+        self.progress, self.cancel = progress, cancel
+        self.done = 0
+
+    def place(self, obj):
+        if isinstance(obj, torch.Tensor):
+            return self._tensor(obj)
+        if is_dataclass(obj):
+            return replace(obj, **{f.name: self.place(getattr(obj, f.name)) for f in fields(obj)})
+        if isinstance(obj, tuple):
+            return tuple(self.place(item) for item in obj)
+        return obj
+
+    def _tensor(self, tensor: torch.Tensor) -> torch.Tensor:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("Loading the model was stopped.")
+        size = tensor.nbytes
+        if tensor.is_floating_point():
+            tensor = tensor.to(device=self.device, dtype=self.dtype)
+        else:
+            tensor = tensor.to(device=self.device)
+        if self.preload and tensor.numel():
+            flat = tensor.view(-1).view(torch.uint8) if tensor.is_contiguous() else tensor.reshape(-1)
+            int(flat[:: self._PAGE].sum())
+        self.done += size
+        if self.progress is not None:
+            self.progress(LoadProgress(self.done, self.total))
+        return tensor
 
 
 class Model:

@@ -159,3 +159,26 @@ def test_static_cache_decode_step_keeps_shapes_and_never_reads_back():
             keys, _values, key_positions = layer.update(k, k, positions, cache.limit)
             shapes.add((layer.ring, tuple(keys.shape), tuple(key_positions.shape)))
     assert shapes == {(True, (6, 2, 16), (6,)), (False, (64, 2, 16), (64,))}
+
+
+def test_load_reports_progress_and_can_be_cancelled(hf_folder, tokens):
+    import threading
+
+    from core.errors import Cancelled
+
+    seen = []
+    model = load_model(hf_folder, preload=True, progress=seen.append)
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 10
+    assert seen[-1].total_bytes == sum(p.stat().st_size for p in hf_folder.glob("*.safetensors")) - sum(
+        8 + int.from_bytes(p.read_bytes()[:8], "little") for p in hf_folder.glob("*.safetensors"))
+    assert torch.equal(model.logits(tokens), load_model(hf_folder).logits(tokens))  # preloading changes nothing
+
+    cancel = threading.Event()
+
+    def stop_halfway(progress):
+        if progress.fraction > 0.5:
+            cancel.set()
+
+    with pytest.raises(Cancelled, match="stopped"):
+        load_model(hf_folder, progress=stop_halfway, cancel=cancel)
