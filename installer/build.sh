@@ -14,7 +14,7 @@
 #
 # Every bundle is started once (`hearth --self-test`) before it is packed: a build that does not
 # run is never called good. Needs the project's Python (3.11+) with pip, a C compiler for --cuda,
-# and makeself (installed here with apt-get when missing and run as root).
+# makeself and Qt's X11 libraries (installed with apt-get when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,26 @@ for arg in "$@"; do
         *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
+
+# Debian packages the build needs on this machine: PyInstaller copies the X11 libraries Qt's
+# window system plugin links against into the bundle only if they are here (libxcb-cursor0 is
+# missing from many stock desktops, and without it Qt cannot open a window at all).
+need_debs() {
+    command -v dpkg >/dev/null || { echo "not Debian-based: make sure these are installed: $*" >&2; return 0; }
+    local missing=() package
+    for package in "$@"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "missing packages: sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+        || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+}
+need_debs libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0
+[ "$make_installer" = 1 ] && need_debs makeself pigz
 
 started=$(date +%s)
 python3 -m pip install --quiet -e . -r installer/requirements-build.txt
@@ -66,14 +86,6 @@ env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 "$dist/hearth/hearth" --self
 tested=$(date +%s)
 
 if [ "$make_installer" = 1 ]; then
-    if ! command -v makeself >/dev/null; then
-        if [ "$(id -u)" = 0 ]; then
-            apt-get install -y -qq makeself pigz >/dev/null || { apt-get update -qq && apt-get install -y -qq makeself pigz >/dev/null; }
-        else
-            echo "makeself is missing: sudo apt-get install makeself pigz" >&2
-            exit 1
-        fi
-    fi
     stage="$work/stage"
     mkdir -p "$stage"
     cp -al "$dist/hearth" "$stage/hearth"  # hard links: no second copy of ~1 GB on disk
@@ -81,7 +93,7 @@ if [ "$make_installer" = 1 ]; then
     cp resources/icons/hearth.svg "$stage/"
     chmod 755 "$stage/install.sh" "$stage/uninstall.sh"
     installer="dist/hearth-$version-linux-$arch$suffix.run"
-    # pigz when present: the same gzip stream (every Linux can unpack it) in a fraction of the time.
+    # pigz: the same gzip stream (every Linux can unpack it) on all cores.
     compressor=$(command -v pigz >/dev/null && echo --pigz || echo --gzip)
     makeself --quiet --tar-quietly --sha256 "$compressor" --complevel 6 "$stage" "$installer" \
         "Hearth $version" ./install.sh

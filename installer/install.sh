@@ -63,9 +63,17 @@ chmod 644 "$desktop" "$icon"
 # What uninstall.sh removes: exactly what was created above, one path a line.
 printf '%s\n' "$bin" "$desktop" "$icon" "$app" > "$app/.hearth-install"
 
-# Menus and icon caches pick the new entry up at once where their tools exist; elsewhere at next login.
-command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$(dirname "$desktop")" || true
-command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$prefix/share/icons/hicolor" || true
+# Caches that already exist are refreshed so menus show the entry at once; none is created: a
+# cache nobody keeps up to date would hide what other programs install there later.
+refresh_caches() {
+    if [ -f "$prefix/share/applications/mimeinfo.cache" ] && command -v update-desktop-database >/dev/null 2>&1; then
+        update-desktop-database -q "$prefix/share/applications" || true
+    fi
+    if [ -f "$prefix/share/icons/hicolor/icon-theme.cache" ] && command -v gtk-update-icon-cache >/dev/null 2>&1; then
+        gtk-update-icon-cache -q "$prefix/share/icons/hicolor" || true
+    fi
+}
+refresh_caches
 
 echo "Hearth is installed. Start it from your applications menu, or with: $bin"
 case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "($prefix/bin is not on your PATH; the menu entry works regardless.)" ;; esac

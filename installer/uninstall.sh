@@ -20,6 +20,13 @@ while IFS= read -r path; do
     esac
 done < "$manifest"
 
-command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$here/../applications" || true
 rm -rf "$here"
+# Refresh the menu and icon caches that exist (install.sh creates none).
+share="$(dirname "$here")"
+if [ -f "$share/applications/mimeinfo.cache" ] && command -v update-desktop-database >/dev/null 2>&1; then
+    update-desktop-database -q "$share/applications" || true
+fi
+if [ -f "$share/icons/hicolor/icon-theme.cache" ] && command -v gtk-update-icon-cache >/dev/null 2>&1; then
+    gtk-update-icon-cache -q "$share/icons/hicolor" || true
+fi
 echo "Hearth is uninstalled. Your chats and models are kept in ~/.local/share/Hearth."

@@ -61,6 +61,9 @@ def test_bundle_carries_sources_resources_and_licences(build):
     for name in ("Hearth-LICENSE.txt", "Python-LICENSE.txt", "LGPL-3.0.txt", "GPL-3.0.txt"):
         assert (internal / "licenses" / name).stat().st_size > 1000, name
     assert list(internal.glob("torch-*.dist-info/licenses/LICENSE"))
+    # Qt's X11 plugin needs these, and stock desktops often lack libxcb-cursor0: the bundle carries them.
+    for library in ("libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxkbcommon-x11.so.0"):
+        assert (internal / library).is_file(), library
     assert not (internal / "triton").exists()  # the CPU bundle leaves Triton out, by design
     assert not (internal / "pytest").exists()
 
