@@ -3,6 +3,7 @@ and which of their files make up the one format Hearth fetches.
 
 `CATALOGUE` maps a catalogue id (`gpt-oss-20b`, `gpt-oss-120b`) to a frozen `CatalogueEntry`;
 `entry(model_id)` looks one up and raises `ModelNotFound` with a readable sentence otherwise.
+An entry's shape (`entry.config`) is core.config's preset of the same id, never a copy.
 `is_root_format_file(path)` decides which repository files a download fetches: the Hugging Face
 root format only. The repositories also hold `original/` and `metal/` copies of the same weights;
 fetching them would double or triple the download, so anything inside a folder is skipped.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.config import PRESETS, ModelConfig
 from core.errors import ModelNotFound
 
 GIB = 1024**3
@@ -27,17 +29,11 @@ class CatalogueEntry:
     # The graphics-card class it needs, as cards are sold; `core.hardware.plan_fit` gives the
     # exact bytes for a context length.
     gpu_memory_gb: int
-    # The shape numbers the fit planner needs (config.json keys of the published checkpoints).
-    num_hidden_layers: int
-    num_local_experts: int
-    hidden_size: int = 2880
-    intermediate_size: int = 2880
-    num_attention_heads: int = 64
-    num_key_value_heads: int = 8
-    head_dim: int = 64
-    vocab_size: int = 201088
-    sliding_window: int = 128
-    max_position_embeddings: int = 131072
+
+    @property
+    def config(self) -> ModelConfig:
+        """The model's shape: the published config.json, as core.config's presets hold it."""
+        return PRESETS[self.id]
 
 
 CATALOGUE: dict[str, CatalogueEntry] = {
@@ -49,8 +45,6 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             description="The smaller gpt-oss: runs on a 16 GB graphics card, or slowly on the processor.",
             download_bytes=13_762_000_000,
             gpu_memory_gb=16,
-            num_hidden_layers=24,
-            num_local_experts=32,
         ),
         CatalogueEntry(
             id="gpt-oss-120b",
@@ -58,8 +52,6 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             description="The larger gpt-oss: needs a graphics card with 80 GB of memory.",
             download_bytes=65_290_000_000,
             gpu_memory_gb=80,
-            num_hidden_layers=36,
-            num_local_experts=128,
         ),
     )
 }
@@ -77,12 +69,17 @@ def entry_for_repo(repo: str) -> CatalogueEntry | None:
     return next((e for e in CATALOGUE.values() if e.repo == repo), None)
 
 
-def entry_for_config(config: dict) -> CatalogueEntry | None:
-    """The catalogue model a config.json (either published format) describes, if any."""
-    layers = config.get("num_hidden_layers")
-    experts = config.get("num_local_experts", config.get("num_experts"))
+def entry_for_config(config: dict | ModelConfig) -> CatalogueEntry | None:
+    """The catalogue model a config.json (either published format) or a ModelConfig describes,
+    if any: the 20b and 120b differ only in layers and experts."""
+    if isinstance(config, ModelConfig):
+        layers, experts = config.num_hidden_layers, config.num_local_experts
+    else:
+        layers = config.get("num_hidden_layers")
+        experts = config.get("num_local_experts", config.get("num_experts"))
     return next(
-        (e for e in CATALOGUE.values() if e.num_hidden_layers == layers and e.num_local_experts == experts),
+        (e for e in CATALOGUE.values()
+         if e.config.num_hidden_layers == layers and e.config.num_local_experts == experts),
         None,
     )
 

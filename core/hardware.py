@@ -4,13 +4,12 @@
     plan_fit(model, hardware, context_length=8192) -> FitPlan
     recommend(hardware, context_length=8192) -> Recommendation
 
-`model` is a catalogue id, a config.json dict (either published format) or any object with the
-same attribute names (e.g. core.config.ModelConfig). The planners take a `Hardware` value
-rather than probing, so tests and the GUI's "what if" views can describe any machine.
+`model` is a catalogue id, a `catalogue.CatalogueEntry`, a `core.config.ModelConfig` or a
+config.json dict (either published format). The planners take a `Hardware` value rather than
+probing, so tests and the GUI's "what if" views can describe any machine.
 
-Memory needed = weights (MXFP4 experts stay packed: 4.25 bits a weight; everything else bf16)
-+ KV cache (bf16 k and v, 8 kv heads x 64 dims; sliding layers keep only the last 128
-positions, full layers keep the whole context) + overhead (runtime, activations, allocator).
+Memory needed = weights + KV cache + overhead (workspace + reserve), each counted by
+core.memory_plan, the same arithmetic the engine uses when it loads a model onto a card.
 The engine runs a model on one device, so plans consider the GPU with the most free memory
 (not the sum of several cards). NVIDIA GPUs are read through NVML (`nvidia-ml-py`), falling
 back to torch.cuda; a machine with no GPU, no driver or a failing NVML is a normal machine
@@ -26,16 +25,20 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import catalogue
+from core import catalogue, memory_plan
+from core.config import ModelConfig, config_from_dict
 from core.errors import InvalidInput
 
 GIB = 1024**3
-MXFP4_BYTES_PER_WEIGHT = 4.25 / 8
-BF16 = 2
-# Beyond weights and cache: CUDA context and kernels' workspace on a GPU; the interpreter,
-# torch and the operating system's share on the CPU.
-GPU_OVERHEAD_BYTES = int(1.5 * GIB)
-CPU_OVERHEAD_BYTES = int(2.0 * GIB)
+DTYPE = "bfloat16"  # the engine's default compute dtype on either device
+# The engine's reserve on a card, plus the CUDA context it does not count: NVML reads the card
+# before torch has made one.
+GPU_RESERVE = memory_plan.RESERVE + memory_plan.CUDA_CONTEXT
+# On the processor, beyond the model's tensors and scratch: the interpreter, torch and Qt
+# (~0.3 GiB resident) and freed scratch the C allocator keeps, with room left so that filling
+# the last of the free memory does not push the memory-mapped weights out to disk.
+CPU_RESERVE = GIB
+MIN_TRITON_CAPABILITY = (8, 0)  # kernels.target.MIN_CAPABILITY: older cards run the torch backend
 # The machine classes the recommendation names (decimal GB as vendors sell them, less what
 # drivers report as reserved: an "80 GB" card shows ~79.2 GiB, a "16 GB" one ~15.6 GiB).
 GPU_80GB = 75 * GIB
@@ -227,94 +230,64 @@ def _disk_free(models_dir) -> int | None:
         return None
 
 
-# -- memory arithmetic ---------------------------------------------------------------------
+# -- planning ------------------------------------------------------------------------------
 
-def _get(model, key: str, *alternatives: str, default=None):
-    for k in (key, *alternatives):
-        value = model.get(k) if isinstance(model, dict) else getattr(model, k, None)
-        if value is not None:
-            return value
-    return default
-
-
-def _describe(model) -> tuple[str, dict]:
+def _describe(model) -> tuple[str, ModelConfig]:
+    """The name to show for `model` and its shape."""
     if isinstance(model, str):
         model = catalogue.entry(model)
     if isinstance(model, catalogue.CatalogueEntry):
-        return model.id, model.__dict__
-    name = _get(model, "name", default=None)
-    shape = {k: _get(model, k, *alts) for k, *alts in (
-        ("num_hidden_layers",), ("num_local_experts", "num_experts"), ("hidden_size",),
-        ("intermediate_size",), ("num_attention_heads",), ("num_key_value_heads",), ("head_dim",),
-        ("vocab_size",), ("sliding_window",), ("layer_types",), ("max_position_embeddings",),
-    )}
-    found = catalogue.entry_for_config(shape)
-    return name or (found.id if found else "this model"), shape
+        return model.id, model.config
+    if isinstance(model, dict):
+        model = config_from_dict(model)
+    if not isinstance(model, ModelConfig):
+        raise TypeError(f"plan_fit needs a catalogue id, CatalogueEntry, ModelConfig or config.json dict, "
+                        f"not {type(model).__name__}")
+    found = catalogue.entry_for_config(model)
+    return (found.id if found else "this model"), model
 
 
-def weights_bytes(shape: dict) -> int:
-    """Bytes of the weights as the engine holds them: experts packed MXFP4, the rest bf16."""
-    D = shape["hidden_size"]
-    E = shape["num_local_experts"]
-    inner = shape["intermediate_size"]
-    q = shape["num_attention_heads"] * shape["head_dim"]
-    kv = shape["num_key_value_heads"] * shape["head_dim"]
-    attention = (D * q + q) + 2 * (D * kv + kv) + (q * D + D) + shape["num_attention_heads"]
-    router = E * D + E
-    norms = 2 * D
-    expert_biases = E * (2 * inner + D)
-    dense_per_layer = attention + router + norms + expert_biases
-    experts_per_layer = E * (D * 2 * inner + inner * D)
-    layers = shape["num_hidden_layers"]
-    embeddings = 2 * shape["vocab_size"] * D + D  # embedding and the untied lm_head, final norm
-    dense = layers * dense_per_layer + embeddings
-    return int(dense * BF16 + layers * experts_per_layer * MXFP4_BYTES_PER_WEIGHT)
+def _gpu_backend(gpu: GPU) -> str:
+    # An unknown capability is planned as the torch backend, whose scratch is the larger.
+    if gpu.compute_capability is not None and tuple(gpu.compute_capability) >= MIN_TRITON_CAPABILITY:
+        return "triton"
+    return "torch"
 
-
-def kv_cache_bytes(shape: dict, context_length: int) -> int:
-    """bf16 k + v for every layer; sliding-window layers never hold more than the window."""
-    per_position = 2 * shape["num_key_value_heads"] * shape["head_dim"] * BF16
-    layers = shape["num_hidden_layers"]
-    types = shape.get("layer_types") or [
-        "sliding_attention" if i % 2 == 0 else "full_attention" for i in range(layers)
-    ]
-    window = shape["sliding_window"]
-    positions = sum(min(context_length, window) if t == "sliding_attention" else context_length for t in types)
-    return positions * per_position
-
-
-# -- planning ------------------------------------------------------------------------------
 
 def plan_fit(model, hardware: Hardware, context_length: int = 8192) -> FitPlan:
     """Where `model` can run on `hardware` with `context_length` tokens, and why."""
-    name, shape = _describe(model)
-    longest = shape.get("max_position_embeddings") or 131072
+    name, config = _describe(model)
+    longest = config.context_length
     if not 1 <= context_length <= longest:
         raise InvalidInput(f"The context length must be between 1 and {longest} tokens, not {context_length}.")
-    weights = weights_bytes(shape)
-    cache = kv_cache_bytes(shape, context_length)
-    common = dict(model=name, context_length=context_length, weights_bytes=weights, kv_cache_bytes=cache)
     gpu = max(hardware.gpus, key=lambda g: g.free_bytes, default=None)
+    on_gpu = None
     if gpu is not None:
-        need = weights + cache + GPU_OVERHEAD_BYTES
-        if need <= gpu.free_bytes:
-            return FitPlan(
-                **common, overhead_bytes=GPU_OVERHEAD_BYTES, needed_bytes=need, verdict="gpu",
-                device=f"cuda:{gpu.index}", available_bytes=gpu.free_bytes,
-                reason=f"{name} needs {_gib(need)} and the {gpu.name} has {_gib(gpu.free_bytes)} free: "
+        # CUDA: the cache is allocated at its full size up front (core.kv_cache's static layout).
+        on_gpu = memory_plan.plan_memory(config, context_length, DTYPE, _gpu_backend(gpu), static_cache=True,
+                                         reserve=GPU_RESERVE)
+        if on_gpu.total <= gpu.free_bytes:
+            return _plan(
+                name, on_gpu, "gpu", f"cuda:{gpu.index}", gpu.free_bytes,
+                f"{name} needs {_gib(on_gpu.total)} and the {gpu.name} has {_gib(gpu.free_bytes)} free: "
                 "it runs on the graphics card.",
             )
-    need = weights + cache + CPU_OVERHEAD_BYTES
+    # The processor's cache grows by doubling (core.kv_cache's growing layout): for a moment a
+    # full layer's old buffer is alive beside the new one, while that step's scratch is too.
+    # Counted (static_cache=False adds it to the workspace): it is small, 64.5 MiB at 131,072
+    # tokens, but leaving it out would pass a machine at the edge that then runs out mid-answer.
+    on_cpu = memory_plan.plan_memory(config, context_length, DTYPE, "torch", static_cache=False,
+                                     reserve=CPU_RESERVE)
+    need = on_cpu.total
     ram = hardware.ram_available_bytes
     gpu_note = (
-        f" The {gpu.name} has {_gib(gpu.free_bytes)} free, not the {_gib(weights + cache + GPU_OVERHEAD_BYTES)} "
-        "it would need." if gpu else " There is no NVIDIA graphics card to run it faster."
+        f" The {gpu.name} has {_gib(gpu.free_bytes)} free, not the {_gib(on_gpu.total)} it would need."
+        if gpu else " There is no NVIDIA graphics card to run it faster."
     )
     if need <= ram:
-        return FitPlan(
-            **common, overhead_bytes=CPU_OVERHEAD_BYTES, needed_bytes=need, verdict="cpu-slow",
-            device="cpu", available_bytes=ram,
-            reason=f"{name} needs {_gib(need)} of memory and {_gib(ram)} is free: it runs on the processor, "
+        return _plan(
+            name, on_cpu, "cpu-slow", "cpu", ram,
+            f"{name} needs {_gib(need)} of memory and {_gib(ram)} is free: it runs on the processor, "
             f"but slowly (expect a few words a second at best).{gpu_note}",
         )
     closing = (
@@ -322,12 +295,20 @@ def plan_fit(model, hardware: Hardware, context_length: int = 8192) -> FitPlan:
         if need <= hardware.ram_total_bytes else ""
     )
     shorter = ""
-    if cache > GIB:
+    if on_cpu.kv_cache > GIB:
         shorter = " A shorter context length needs less."
+    return _plan(
+        name, on_cpu, "does-not-fit", None, max(ram, gpu.free_bytes if gpu else 0),
+        f"{name} needs {_gib(need)} of memory but only {_gib(ram)} is free.{gpu_note}{closing}{shorter}",
+    )
+
+
+def _plan(name: str, plan: memory_plan.MemoryPlan, verdict: str, device: str | None, available: int,
+          reason: str) -> FitPlan:
     return FitPlan(
-        **common, overhead_bytes=CPU_OVERHEAD_BYTES, needed_bytes=need, verdict="does-not-fit", device=None,
-        available_bytes=max(ram, gpu.free_bytes if gpu else 0),
-        reason=f"{name} needs {_gib(need)} of memory but only {_gib(ram)} is free.{gpu_note}{closing}{shorter}",
+        model=name, context_length=plan.context_length, weights_bytes=plan.weights, kv_cache_bytes=plan.kv_cache,
+        overhead_bytes=plan.overhead, needed_bytes=plan.total, verdict=verdict, device=device,
+        available_bytes=available, reason=reason,
     )
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import types
 
 import pytest
 
-from core import hardware
-from core.config import ModelConfig
+from core import catalogue, hardware, memory_plan
+from core.config import GPT_OSS_20B, GPT_OSS_120B, ModelConfig
 from core.errors import InvalidInput
-from core.hardware import CPU, GIB, GPU, Hardware, detect_hardware, kv_cache_bytes, plan_fit, recommend
+from core.hardware import CPU, GIB, GPU, Hardware, detect_hardware, plan_fit, recommend
 from core.testing import tiny_config
 
 CPU_8 = CPU("Test CPU", 8, 16, ("avx2", "fma"))
@@ -41,12 +42,15 @@ def test_weights_match_the_published_checkpoint_sizes():
 
 
 def test_kv_cache_sliding_layers_stop_at_the_window():
-    shape = hardware._describe("gpt-oss-20b")[1]
-    per_layer_position = 2 * 8 * 64 * 2  # k and v, 8 kv heads, 64 dims, bf16
-    assert kv_cache_bytes(shape, 1) == 24 * per_layer_position
-    assert kv_cache_bytes(shape, 128) == 24 * 128 * per_layer_position
-    assert kv_cache_bytes(shape, 1000) == (12 * 128 + 12 * 1000) * per_layer_position
-    assert kv_cache_bytes(shape, 131072) == (12 * 128 + 12 * 131072) * per_layer_position
+    per_layer_position = 2 * 8 * 64 * 2 + 8  # k and v, 8 kv heads, 64 dims, bf16; an int64 position
+
+    def kv(context):
+        return plan_fit("gpt-oss-20b", machine(), context).kv_cache_bytes
+
+    assert kv(1) == 24 * per_layer_position
+    assert kv(128) == 24 * 128 * per_layer_position
+    assert kv(1000) == (12 * 128 + 12 * 1000) * per_layer_position
+    assert kv(131072) == (12 * 128 + 12 * 131072) * per_layer_position
 
 
 def test_plan_reads_configs_in_either_form():
@@ -55,12 +59,51 @@ def test_plan_reads_configs_in_either_form():
           "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64, "vocab_size": 201088,
           "sliding_window": 128}
     original = {**{k: v for k, v in hf.items() if k != "num_local_experts"}, "num_experts": 32}
-    for config in (hf, original, ModelConfig()):
+    for config in (hf, original, ModelConfig(), catalogue.entry("gpt-oss-20b")):
         plan = plan_fit(config, machine(), 4096)
         assert plan.model == "gpt-oss-20b"
         assert (plan.weights_bytes, plan.kv_cache_bytes) == (by_id.weights_bytes, by_id.kv_cache_bytes)
     tiny = plan_fit(tiny_config(), machine(), 100)
     assert tiny.model == "this model" and tiny.weights_bytes < 400_000
+
+
+@pytest.mark.parametrize("config", [GPT_OSS_20B, GPT_OSS_120B])
+@pytest.mark.parametrize("context", [4096, 131072])
+def test_the_plan_is_the_engines_memory_plan(config, context):
+    # The card's figure is what load_model plans, plus the CUDA context NVML's free memory
+    # still includes; the processor's adds the growing cache's moment of doubling.
+    card = memory_plan.plan_memory(config, context, "bfloat16", "triton")
+    on_gpu = plan_fit(config, machine([H100], ram_total=256), context)
+    assert on_gpu.verdict == "gpu"
+    assert (on_gpu.weights_bytes, on_gpu.kv_cache_bytes) == (card.weights, card.kv_cache)
+    assert on_gpu.overhead_bytes == card.workspace + card.reserve + memory_plan.CUDA_CONTEXT
+    assert on_gpu.needed_bytes == card.total + memory_plan.CUDA_CONTEXT
+    on_cpu = plan_fit(config, machine(ram_total=256), context)
+    assert on_cpu.verdict == "cpu-slow" and on_cpu.kv_cache_bytes == card.kv_cache
+    scratch = (memory_plan.workspace_bytes(config, context, "bfloat16", "torch")
+               + memory_plan.kv_growth_bytes(config, context, "bfloat16"))
+    assert on_cpu.overhead_bytes == scratch + hardware.CPU_RESERVE
+    assert on_cpu.needed_bytes == on_cpu.weights_bytes + on_cpu.kv_cache_bytes + on_cpu.overhead_bytes
+
+
+def test_cards_older_than_ampere_are_planned_with_the_torch_backend():
+    def card(capability):
+        gpu = GPU(0, "NVIDIA Card", int(15.6 * GIB), int(15.2 * GIB), capability, None)
+        return plan_fit("gpt-oss-20b", Hardware((gpu,), CPU_8, 64 * GIB, 48 * GIB, None), 8192).overhead_bytes
+
+    triton, torch = (memory_plan.workspace_bytes(GPT_OSS_20B, 8192, "bfloat16", backend) + hardware.GPU_RESERVE
+                     for backend in ("triton", "torch"))
+    assert card((8, 9)) == card((8, 0)) == triton
+    assert card((7, 5)) == card(None) == torch > triton  # an unknown card: the larger scratch
+
+
+def test_planning_does_not_import_torch():
+    # `hearth hardware` answers at once; importing torch would take seconds.
+    code = ("import sys; from core.hardware import CPU, Hardware, plan_fit; "
+            "plan_fit('gpt-oss-120b', Hardware((), CPU('x', 1, 1, ()), 1, 1, None), 8192); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_80gb_card_gets_120b():
@@ -83,7 +126,7 @@ def test_full_context_on_a_16gb_card_falls_back_to_the_cpu_with_numbers():
     assert plan_fit("gpt-oss-20b", hw, 8192).verdict == "gpu"
     plan = plan_fit("gpt-oss-20b", hw, 131072)
     assert plan.verdict == "cpu-slow" and plan.device == "cpu"
-    assert plan.kv_cache_bytes / GIB == pytest.approx(3.0, abs=0.01)
+    assert plan.kv_cache_bytes / GIB == pytest.approx(3.015, abs=0.001)  # k, v and positions
     assert "RTX 4080 has 15.2 GiB free" in plan.reason and "slowly" in plan.reason
 
 
@@ -97,7 +140,8 @@ def test_small_gpu_and_small_ram_is_too_small():
     rec = recommend(machine([RTX_3060], ram_total=8, ram_free=6))
     assert rec.model is None and rec.plan.verdict == "does-not-fit"
     assert rec.message.startswith("This computer is too small for gpt-oss.")
-    assert "needs 15.0 GiB" in rec.message and "only 6.0 GiB is free" in rec.message
+    assert "needs 14.9 GiB" in rec.message and "only 6.0 GiB is free" in rec.message
+    assert "RTX 3060 has 11.2 GiB free, not the 14.1 GiB it would need" in rec.message
 
 
 def test_busy_machine_is_told_that_closing_programs_helps():

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from core import catalogue
+from core.config import GPT_OSS_20B, GPT_OSS_120B, PRESETS
 from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound
 from core.model_files import inspect_checkpoint, read_safetensors_header
 from core.model_progress import ProgressMeter
@@ -46,6 +47,13 @@ def test_catalogue_recognises_published_configs():
     # OpenAI's own config names the expert count differently.
     assert catalogue.entry_for_config({"num_hidden_layers": 36, "num_experts": 128}).id == "gpt-oss-120b"
     assert catalogue.entry_for_config({"num_hidden_layers": 2, "num_local_experts": 8}) is None
+    assert catalogue.entry_for_config(GPT_OSS_120B).id == "gpt-oss-120b"
+
+
+def test_catalogue_shapes_are_the_config_presets():
+    # One copy of the published numbers: core.config's presets.
+    assert {model_id: e.config for model_id, e in catalogue.CATALOGUE.items()} == PRESETS
+    assert catalogue.entry("gpt-oss-20b").config is GPT_OSS_20B
 
 
 def test_models_dir_from_env_and_parameter(monkeypatch, tmp_path):
