@@ -31,14 +31,21 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 
 def build_window(settings: Settings):
-    """The window for `settings`: history in the user-data folder, models where the settings say."""
-    from core.model_store import ModelStore
+    """The window for `settings`: history in the user-data folder, models where the settings say
+    (and the organisation's policy allows), showing the process's egress guard."""
+    from core import egress
+    from core.model_store import ModelStore, offline_from_env
+    from core.policy import load_policy
     from desktop.history import History
     from desktop.main_window import MainWindow
 
+    policy = load_policy()
+    # `hearth` installed the guard before anything else ran; started another way (python -m
+    # desktop.app), the window installs it itself, before the first model or download.
+    guard = egress.guard() or egress.install_for(policy, settings.offline or offline_from_env())
     history = History(user_data_dir() / "history.sqlite3")
-    store = ModelStore(settings.models_path(), offline=settings.offline or None)
-    return MainWindow(settings, history, store)
+    store = ModelStore(settings.models_path(), offline=settings.offline or None, policy=policy)
+    return MainWindow(settings, history, store, guard=guard)
 
 
 # System libraries Qt's X11 plugin needs that desktop installs often lack, and their Debian and

@@ -4,9 +4,11 @@ on the kind of error, so it lives here, beside the only code that shows it."""
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 from core import errors
+from core.policy import PolicyForbids
 
 NEXT_STEP: dict[type, str] = {
     errors.NotEnoughMemory: "Choose a smaller model in Models, or close other programs and try again.",
@@ -48,3 +50,20 @@ def explain(error: BaseException) -> Problem:
                        "Check that the folder exists and that you may write to it.")
     return Problem(f"Something went wrong inside Hearth ({type(error).__name__}: {error}).",
                    "Your conversations are saved. Try again; if it keeps happening, restart Hearth.")
+
+
+# "Address already in use" on Linux, macOS and Windows (WSAEADDRINUSE).
+_ADDRESS_IN_USE = {errno.EADDRINUSE, 48, 10048}
+
+
+def api_problem(error: BaseException, host: str, port: int) -> str:
+    """Why the local API did not start, and what to do about it."""
+    if isinstance(error, PolicyForbids):
+        return str(error)
+    if isinstance(error, OSError) and error.errno in _ADDRESS_IN_USE:
+        return (f"The local API could not start: port {port} is already used by another program. "
+                "Choose another port in Settings (Local API port), then turn the API on again.")
+    if isinstance(error, OSError):
+        return (f"The local API could not start on {host}:{port}: {error.strerror or error}. "
+                "Choose another port in Settings (Local API port), then turn the API on again.")
+    return f"The local API could not start. {explain(error).text()}"

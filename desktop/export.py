@@ -1,5 +1,6 @@
 """A conversation written out: Markdown to read or share, JSON keeping every channel
-(reasoning, status and figures included) to archive or process."""
+(reasoning, status and figures included) to archive or process. Where the reasoning is hidden
+(by the organisation's policy or the person's choice) neither carries it."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import re
 from desktop.history import Conversation, Message
 
 
-def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
+def to_markdown(conversation: Conversation, messages: list[Message], include_reasoning: bool = True) -> str:
     parts = [f"# {conversation.title}\n"]
     if conversation.instructions:
         parts.append(f"*Instructions:* {conversation.instructions}\n")
     for m in messages:
         who = "You" if m.role == "user" else "Hearth"
         parts.append(f"## {who}\n")
-        if m.reasoning:
+        if m.reasoning and include_reasoning:
             quoted = "\n".join("> " + line for line in m.reasoning.splitlines())
             parts.append(f"> **Thinking**\n{quoted}\n")
         parts.append(m.content + "\n")
@@ -25,12 +26,13 @@ def to_markdown(conversation: Conversation, messages: list[Message]) -> str:
     return "\n".join(parts)
 
 
-def to_json(conversation: Conversation, messages: list[Message]) -> str:
+def to_json(conversation: Conversation, messages: list[Message], include_reasoning: bool = True) -> str:
     return json.dumps({
         "title": conversation.title,
         "instructions": conversation.instructions,
         "messages": [
-            {"role": m.role, "channels": {"final": m.content, "analysis": m.reasoning},
+            {"role": m.role,
+             "channels": {"final": m.content, **({"analysis": m.reasoning} if include_reasoning else {})},
              "reasoning_seconds": m.reasoning_seconds, "status": m.status, "model": m.model, "stats": m.stats}
             for m in messages
         ],

@@ -1,12 +1,17 @@
 """The main window: navigation (Chat, Models, Hardware), the pages, menus and shortcuts, the
 model switcher and status bar, and the wiring between the chat and models controllers and the
-inference worker. Every cross-thread signal here ends in a slot of a GUI-thread object."""
+inference worker. Every cross-thread signal here ends in a slot of a GUI-thread object.
+
+The organisation's policy (the one the model store was made with) is applied here to what the
+window shows: locked settings, models that may not be loaded, how reasoning is shown, whether
+the local API may run; a policy file that could not be used is announced in a banner that stays.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,7 +27,10 @@ from PySide6.QtWidgets import (
 from core.model_store import ModelStore, default_models_dir, offline_from_env
 from desktop import export, theme
 from desktop.chat_controller import ChatController
+from desktop.egress_monitor import EgressMonitor, Guard
 from desktop.history import History
+from desktop.local_api import LocalApi
+from desktop.model_loader import ModelLoader
 from desktop.models_controller import ModelsController
 from desktop.settings import Settings
 from desktop.widgets.chat_page import ChatPage
@@ -33,34 +41,38 @@ from desktop.widgets.instructions_dialog import InstructionsDialog
 from desktop.widgets.models_panel import ModelsPanel
 from desktop.widgets.settings_dialog import SettingsDialog
 from desktop.widgets.status_bar import StatusBar
-from desktop.workers.inference import InferenceThread, InferenceWorker, LoadedModel, LoadRequest
+from desktop.workers.inference import InferenceThread, InferenceWorker, LoadedModel
 
 PAGES = ("Chat", "Models", "Hardware")
 
 
 class MainWindow(QMainWindow):
-    request_load = Signal(object, int)  # LoadRequest, token -> worker.load (queued)
-    request_unload = Signal()
-
     def __init__(self, settings: Settings, history: History, store: ModelStore,
-                 worker: InferenceWorker | None = None):
+                 worker: InferenceWorker | None = None, guard: Guard | None = None):
+        """`guard`: the process's egress guard (`core.egress.guard()`), None when none is installed."""
         super().__init__()
         self.settings, self.history, self.store = settings, history, store
+        self.policy = store.policy
         self.setWindowTitle("Hearth")
         self.resize(1100, 720)
-        self.loaded: LoadedModel | None = None
-        self.loading: str | None = None
-        self._load_token = 0
         self._shut_down = False
         self._build()
         self.inference = InferenceThread(worker or InferenceWorker())
+        self.local_api = LocalApi(self.inference.worker, self.policy, settings, self.status, self)
+        self.local_api.problem.connect(self.show_problem)
+        self.local_api.info.connect(self.show_info)
         self._connect_worker(self.inference.worker)
+        self.egress = EgressMonitor(guard, self) if guard is not None else None
+        if self.egress is not None:
+            self.egress.changed.connect(self._egress_changed)
+            self.status.egress_clicked.connect(self.open_egress_log)
+            self.egress.set_offline(self._offline())  # the person's setting, as the policy allows
         self._menus()
         theme.scale_fonts(self)
         if not settings.window_geometry.isEmpty():
             self.restoreGeometry(settings.window_geometry)
         # The first model loads once the hardware is known: it decides the device.
-        self.models.hardware_ready.connect(self._load_initial_model, Qt.ConnectionType.SingleShotConnection)
+        self.models.hardware_ready.connect(self.loader.load_initial, Qt.ConnectionType.SingleShotConnection)
         self.models.refresh()
         self.models.detect()
         self.refresh_conversations()
@@ -68,10 +80,18 @@ class MainWindow(QMainWindow):
             self.banner.show_message(
                 f"Hearth was closed while writing {'an answer' if history.recovered == 1 else 'answers'}; "
                 "what had been written is kept and marked as cut short.", "info")
+        if self.policy.error:
+            self.policy_banner.show_message(
+                "Hearth runs in its most restrictive mode (offline, no downloads, no local API, no model) "
+                f"because your organisation's policy file could not be used: {self.policy.error} "
+                "Ask your administrator to fix it.", "error")
+            self.policy_banner.close_button.setVisible(False)  # it holds until the file is fixed
         self.show_page("Chat")
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
+        self.policy_banner = ErrorBanner()
+        self.policy_banner.setObjectName("policyBanner")
         self.banner = ErrorBanner()
         self.banner.action_triggered.connect(self._banner_action)
         self.navigation = QListWidget()
@@ -94,6 +114,8 @@ class MainWindow(QMainWindow):
         self.transcript = self.chat_page.transcript
         self.composer = self.chat_page.composer
         self.switcher = self.chat_page.switcher
+        self.switcher.set_policy(self.policy)
+        self.transcript.set_reasoning_display(self.reasoning_display())
         self.instructions_button = self.chat_page.instructions_button
         self.export_button = self.chat_page.export_button
         self.composer.effort.set_effort(self.settings.reasoning_effort)
@@ -102,6 +124,7 @@ class MainWindow(QMainWindow):
 
         self.first_launch = FirstLaunch()
         self.models_panel = ModelsPanel()
+        self.models_panel.policy = self.policy
         self.hardware_panel = HardwarePanel()
         self.pages = QStackedWidget()
         for page in (self.chat_page, self.first_launch, self.models_panel, self.hardware_panel):
@@ -110,6 +133,7 @@ class MainWindow(QMainWindow):
         column_layout = QVBoxLayout(column)
         column_layout.setContentsMargins(0, 0, 0, 0)
         column_layout.setSpacing(0)
+        column_layout.addWidget(self.policy_banner)
         column_layout.addWidget(self.banner)
         column_layout.addWidget(self.pages, 1)
         central = QWidget()
@@ -126,6 +150,7 @@ class MainWindow(QMainWindow):
                                    stop_fn=self._stop_generation, parent=self)
         self.chat.conversations_changed.connect(self.refresh_conversations)
         self.chat.current_changed.connect(self._current_conversation_changed)
+        self.chat.busy_changed.connect(self._busy_changed)
         self.chat.turn_finished.connect(self.status.show_finished)
         self.chat.problem.connect(self.show_problem)
         self.chat.notice.connect(self.show_info)
@@ -150,16 +175,17 @@ class MainWindow(QMainWindow):
         self.switcher.manage_requested.connect(lambda: self.show_page("Models"))
 
     def _connect_worker(self, worker: InferenceWorker) -> None:
+        self.loader = ModelLoader(worker, self.store, self.models, self.policy, self.settings, self)
+        self.loader.changed.connect(self._model_state_changed)
+        self.loader.loaded_model.connect(self._model_loaded)
+        self.loader.problem.connect(self.show_problem)
+        self.loader.info.connect(self.show_info)
         # GUI -> worker: queued, since the worker lives in its own thread.
-        self.request_load.connect(worker.load)
-        self.request_unload.connect(worker.unload)
         self.chat.request_generate.connect(worker.generate)
         # Worker -> GUI: bound methods of GUI-thread objects only (see workers/inference.py).
-        worker.loaded.connect(self.on_loaded)
-        worker.load_failed.connect(self.on_load_failed)
-        worker.load_cancelled.connect(self.on_load_cancelled)
         worker.events.connect(self.chat.on_events)
         worker.generation_failed.connect(self.chat.on_generation_failed)
+        worker.live_speed.connect(self.status.show_live_speed)
 
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -177,6 +203,11 @@ class MainWindow(QMainWindow):
         self.dark_action = self._add(view_menu, "&Dark theme", self.toggle_theme)
         self.dark_action.setCheckable(True)
         self.dark_action.setChecked(self.settings.theme == "dark")
+        tools_menu = self.menuBar().addMenu("&Tools")
+        tools_menu.setToolTipsVisible(True)  # a locked entry says why
+        tools_menu.addAction(self.local_api.action)
+        self.egress_log_action = self._add(tools_menu, "&Blocked connections…", self.open_egress_log)
+        self.egress_log_action.setEnabled(self.egress is not None)
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = self._add(help_menu, "&About Hearth", self.open_about)
         self.search_shortcut = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
@@ -269,78 +300,35 @@ class MainWindow(QMainWindow):
             return
         messages = self.history.messages(conversation.id)
         as_json = path.endswith(".json") or chosen.startswith("JSON")
-        text = export.to_json(conversation, messages) if as_json else export.to_markdown(conversation, messages)
+        writer = export.to_json if as_json else export.to_markdown
+        text = writer(conversation, messages, include_reasoning=self.reasoning_display() != "hidden")
         try:
             Path(path).write_text(text, encoding="utf-8")
         except OSError as error:
             self.show_problem(f"The chat could not be saved to {path}: {error.strerror}.")
 
     # -- models ----------------------------------------------------------------------------
-    @Slot()
-    def _load_initial_model(self) -> None:
-        installed = self.models.installed()
-        wanted = self.settings.current_model
-        if wanted in installed:
-            self.use_model(wanted)
-        elif installed:
-            self.use_model(installed[0])
+    @property
+    def loaded(self) -> LoadedModel | None:
+        return self.loader.loaded
+
+    @property
+    def loading(self) -> str | None:
+        return self.loader.loading
 
     @Slot(str)
     def use_model(self, model_id: str) -> None:
         if self.chat.busy:
             self.chat.stop()
-        if not model_id:
-            self.loaded = None
-            self.request_unload.emit()
-            self._model_state_changed()
-            return
-        try:
-            path = self.store.path(model_id)
-        except Exception as error:
-            from desktop.errors import explain
-
-            self.show_problem(explain(error).text())
-            return
-        if self.loading is not None:  # a newer choice replaces a load still running
-            self.inference.worker.cancel_load(self._load_token)
-        self._load_token = self.inference.worker.next_load_token()
-        self.loading = model_id
-        self.loaded = None
-        self.request_load.emit(LoadRequest(model_id, path, self.models.device_for(model_id)), self._load_token)
-        self._model_state_changed()
+        self.loader.use(model_id)
 
     @Slot()
     def cancel_load(self) -> None:
-        if self.loading is None:
-            return
-        self.inference.worker.cancel_load(self._load_token)
-        self.loading = None
-        self._model_state_changed()
-        self.show_info("Loading was cancelled. Choose a model from the model menu when you are ready.")
+        self.loader.cancel()
 
-    @Slot(object)
-    def on_loaded(self, loaded: LoadedModel) -> None:
-        if loaded.token != self._load_token:
-            return
-        self.loading, self.loaded = None, loaded
-        self.settings.current_model = loaded.model_id
-        self.chat.model_id = loaded.model_id
-        self._model_state_changed()
-
-    @Slot(str, int)
-    def on_load_failed(self, sentence: str, token: int) -> None:
-        if token != self._load_token:
-            return
-        self.loading = None
-        self._model_state_changed()
-        self.show_problem(sentence, action=("Open Models", "models"))
-
-    @Slot(int)
-    def on_load_cancelled(self, token: int) -> None:
-        if token != self._load_token:
-            return
-        self.loading = None
-        self._model_state_changed()
+    @Slot(str)
+    def _model_loaded(self, model_id: str) -> None:
+        self.chat.model_id = model_id
 
     @Slot(list)
     def _installed_changed(self, installed: list) -> None:
@@ -361,6 +349,7 @@ class MainWindow(QMainWindow):
         else:
             self.status.set_model(None)
         ready = self.loaded is not None
+        self.local_api.set_model_ready(ready)
         reason = "" if ready else ("The model is still loading." if self.loading else "Choose a model first.")
         self.composer.set_ready(ready, reason)
         if self.navigation.currentRow() == 0:
@@ -369,8 +358,32 @@ class MainWindow(QMainWindow):
     def _stop_generation(self) -> None:
         self.inference.worker.stop()
 
+    @Slot(bool)
+    def _busy_changed(self, busy: bool) -> None:
+        if busy:
+            self.status.answer_started()
+
+    # -- policy and egress -----------------------------------------------------------------
+    def reasoning_display(self) -> str:
+        return self.policy.effective_reasoning_display(self.settings.reasoning_display)
+
+    def _offline(self) -> bool:
+        return self.policy.effective_offline(self.settings.offline or offline_from_env())
+
+    @Slot()
+    def _egress_changed(self) -> None:
+        self.status.set_egress(self.egress.summary(), self.egress.explanation())
+
+    def open_egress_log(self) -> None:
+        if self.egress is None:
+            return
+        from desktop.widgets.egress_log_dialog import EgressLogDialog
+
+        EgressLogDialog(self.egress, self).exec()
+
     # -- messages to the person --------------------------------------------------------------
     @Slot(str)
+    @Slot(str, object)
     def show_problem(self, sentence: str, action: tuple[str, str] | None = None) -> None:
         self.banner.show_message(sentence, "error", action)
 
@@ -389,7 +402,7 @@ class MainWindow(QMainWindow):
 
     # -- settings and theme ----------------------------------------------------------------
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, str(default_models_dir()), self)
+        dialog = SettingsDialog(self.settings, str(default_models_dir()), self, self.policy)
         if dialog.exec():
             dialog.save()
             self.apply_settings()
@@ -403,8 +416,11 @@ class MainWindow(QMainWindow):
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self.dark_action.setChecked(self.settings.theme == "dark")
         self.composer.effort.set_effort(self.settings.reasoning_effort)
-        self.store.offline = self.settings.offline or offline_from_env()
-        folder = self.settings.models_path() or default_models_dir()
+        self.transcript.set_reasoning_display(self.reasoning_display())
+        self.store.offline = self._offline()
+        if self.egress is not None and (refusal := self.egress.set_offline(self._offline())):
+            self.show_problem(refusal)
+        folder = self.policy.effective_models_dir(self.settings.models_path() or default_models_dir())
         if folder != self.store.models_dir:
             if self.models.jobs.any_running():
                 # A job writes into the old folder; switching under it would split a model in two.

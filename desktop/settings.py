@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from core.policy import REASONING_DISPLAYS
+
 THEMES = ("light", "dark")
 EFFORTS = ("low", "medium", "high")
 
@@ -65,9 +67,15 @@ class Settings:
     current_model = _Key("models/current", "", str)  # catalogue id of the model to load at start
     theme = _Key("appearance/theme", "light", str, THEMES)
     reasoning_effort = _Key("chat/reasoning_effort", "medium", str, EFFORTS)
+    # How the model's reasoning is shown: "shown" (unfolded), "collapsed" or "hidden". The
+    # organisation's policy may override it (`Policy.effective_reasoning_display`).
+    reasoning_display = _Key("chat/reasoning_display", "collapsed", str, REASONING_DISPLAYS)
     temperature = _Key("chat/temperature", 1.0, float)
     top_p = _Key("chat/top_p", 1.0, float)
     max_new_tokens = _Key("chat/max_new_tokens", 4096, int)
+    # The local API's port. Whether it runs is not saved: serving other programs is opted into
+    # again each session, so a forgotten toggle never leaves a port open.
+    api_port = _Key("api/port", 8080, int)
     first_launch_done = _Key("app/first_launch_done", False, bool)
     window_geometry = _Key("window/geometry", QByteArray(), QByteArray)
 

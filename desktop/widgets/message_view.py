@@ -1,6 +1,9 @@
 """One message of the transcript: who wrote it, its reasoning (folded), its Markdown, a note
 when it did not finish, and its actions (copy; edit for the person's messages; regenerate for
-the model's last answer)."""
+the model's last answer).
+
+How the reasoning appears follows the reasoning display in force (`Policy.effective_reasoning_display`):
+"hidden" leaves the Thinking section out entirely, "collapsed" folds it, "shown" unfolds it."""
 
 from __future__ import annotations
 
@@ -23,9 +26,11 @@ class MessageView(QFrame):
     edit_requested = Signal(int)  # message id
     regenerate_requested = Signal(int)
 
-    def __init__(self, message: Message, parent=None):
+    def __init__(self, message: Message, parent=None, reasoning_display: str = "collapsed"):
         super().__init__(parent)
         self.message = message
+        self.reasoning_display = reasoning_display
+        self._running = False
         self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
         who = "You" if message.role == "user" else "Hearth"
         self.setAccessibleName(f"Message from {who}")
@@ -59,6 +64,7 @@ class MessageView(QFrame):
         layout.addWidget(self.body)
         layout.addWidget(self.note)
         layout.addLayout(actions)
+        self.thinking.set_expanded(reasoning_display == "shown")
         self.refresh()
 
     def _action(self, text: str, accessible: str, slot) -> QPushButton:
@@ -75,8 +81,10 @@ class MessageView(QFrame):
     def refresh(self, running: bool = False) -> None:
         """Shows `self.message` as it is now; `running` while its answer is still coming."""
         m = self.message
+        self._running = running
         if m.role == "assistant":
-            self.thinking.setVisible(bool(m.reasoning) or (running and not m.content))
+            show = self.reasoning_display != "hidden"
+            self.thinking.setVisible(show and (bool(m.reasoning) or (running and not m.content)))
             self.thinking.set_text(m.reasoning)
             self.thinking.set_running(running and not m.content)
             self.thinking.set_duration(m.reasoning_seconds)
@@ -91,6 +99,11 @@ class MessageView(QFrame):
         self.note.setVisible(bool(note))
         self.copy_button.setEnabled(not running)
         self.edit_button.setEnabled(not running)
+
+    def set_reasoning_display(self, display: str) -> None:
+        self.reasoning_display = display
+        self.thinking.set_expanded(display == "shown")
+        self.refresh(self._running)
 
     def set_can_regenerate(self, can: bool) -> None:
         self.regenerate_button.setVisible(can and self.message.role == "assistant")

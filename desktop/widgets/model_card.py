@@ -1,6 +1,7 @@
 """One model in the Models panel: what it is, whether it fits this machine (badge, with the
 planner's reasoning as its tooltip), what is on disk, a progress bar while a job runs, and the
-buttons that make sense for its state."""
+buttons that make sense for its state. What the organisation's policy forbids (using a model not
+on its list, downloading) stays visible but greyed out, with the policy's reason as tooltip."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgres
 from core.hardware import FitPlan
 from core.model_progress import Progress
 from core.model_store import ModelInfo
+from core.policy import NO_POLICY, Policy
 from desktop.theme import scale_fonts
 from desktop.widgets.format import FIT_BADGES, eta_text, size_text
 
@@ -20,8 +22,9 @@ PHASES = {"preparing": "Getting ready", "downloading": "Downloading", "retrying"
 class ModelCard(QFrame):
     action = Signal(str, str)  # (action, model id): download, pause, cancel, use, export, delete, verify
 
-    def __init__(self, info: ModelInfo, parent=None):
+    def __init__(self, info: ModelInfo, parent=None, policy: Policy = NO_POLICY):
         super().__init__(parent)
+        self.policy = policy
         self.setObjectName("modelCard")
         self.model_id = info.id
         self.setAccessibleName(f"Model {info.id}")
@@ -76,12 +79,15 @@ class ModelCard(QFrame):
             self.badge.style().polish(self.badge)
         self.badge.setVisible(plan is not None)
         installed, partial = info.status == "installed", info.status == "partial"
+        allowed = self.policy.allows_model(info.id)
         if job:
             state = {"download": "Downloading…", "import": "Importing…", "export": "Exporting…",
                      "verify": "Checking files…"}.get(job, "Working…")
         elif installed:
             where = f" (in {info.path})" if info.in_place else ""
             state = f"Installed, {size_text(info.bytes_on_disk)}{where}" + (" — in use" if current else "")
+            if not allowed:
+                state += " — not allowed on this computer"
         elif info.downloading:
             state = (f"Being downloaded by another Hearth window or terminal: {size_text(info.bytes_on_disk)} "
                      f"of {size_text(info.total_bytes)}")
@@ -106,6 +112,16 @@ class ModelCard(QFrame):
         }
         for key, button in self.buttons.items():
             button.setVisible(visible[key])
+        self._apply_policy(allowed)
+
+    def _apply_policy(self, allowed: bool) -> None:
+        refusals = {"use": None if allowed else self.policy.lock_reason("allowed_models")}
+        # The downloads lock also covers forced offline mode, and its reason says so.
+        refusals["download"] = refusals["resume"] = self.policy.lock_reason("downloads")
+        for key, reason in refusals.items():
+            button = self.buttons[key]
+            button.setEnabled(reason is None)
+            button.setToolTip(reason or "")
 
     def show_progress(self, progress: Progress) -> None:
         self.bar.setVisible(True)

@@ -1,10 +1,13 @@
 """The model menu in the chat header: pick one of the installed models; while one loads, a
-busy bar and a Cancel button stand in its place."""
+busy bar and a Cancel button stand in its place. Models the organisation's policy does not
+allow are listed greyed out, with the policy's reason as their tooltip."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QToolButton, QWidget
+
+from core.policy import NO_POLICY, Policy
 
 
 class ModelSwitcher(QWidget):
@@ -21,6 +24,8 @@ class ModelSwitcher(QWidget):
         self.button.setToolTip("Choose which model answers")
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self)
+        self.menu.setToolTipsVisible(True)  # a greyed-out model says why in its tooltip
+        self.policy: Policy = NO_POLICY
         self.button.setMenu(self.menu)
         self.loading_label = QLabel()
         self.bar = QProgressBar()
@@ -43,14 +48,26 @@ class ModelSwitcher(QWidget):
         self._installed, self._current = list(installed), current
         self.menu.clear()
         for model_id in installed:
-            action = self.menu.addAction(model_id)
+            allowed = self.policy.allows_model(model_id)
+            action = self.menu.addAction(model_id if allowed else f"{model_id} (not allowed)")
             action.setCheckable(True)
             action.setChecked(model_id == current)
+            action.setEnabled(allowed)
+            if not allowed:
+                action.setToolTip(self.policy.lock_reason("allowed_models") or "")
             action.triggered.connect(lambda _checked=False, m=model_id: self.model_chosen.emit(m))
         if installed:
             self.menu.addSeparator()
         self.menu.addAction("Manage models…", self.manage_requested)
         self.button.setText(current or ("Choose a model" if installed else "No model installed"))
+
+    def set_policy(self, policy: Policy) -> None:
+        self.policy = policy
+        self.set_models(self._installed, self._current)
+
+    def model_action(self, model_id: str):
+        """The menu entry for `model_id` (for tests and accessibility checks), or None."""
+        return next((a for a in self.menu.actions() if a.text().split(" (")[0] == model_id), None)
 
     def installed(self) -> list[str]:
         return list(self._installed)

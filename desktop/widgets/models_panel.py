@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVB
 from core.hardware import FitPlan
 from core.model_progress import Progress
 from core.model_store import ModelInfo
+from core.policy import NO_POLICY, Policy
 from desktop.widgets.model_card import ModelCard
 
 
@@ -47,6 +48,7 @@ class ModelsPanel(QWidget):
         layout.addWidget(self.folder_label)
         layout.addWidget(scroll, 1)
         self.cards: dict[str, ModelCard] = {}
+        self.policy: Policy = NO_POLICY  # set by the window before the first `set_models`
 
     def set_models(self, infos: list[ModelInfo], plans: dict[str, FitPlan], jobs: dict[str, str],
                    current: str | None, models_dir: str = "") -> None:
@@ -54,7 +56,7 @@ class ModelsPanel(QWidget):
         for info in infos:
             card = self.cards.get(info.id)
             if card is None:
-                card = ModelCard(info)
+                card = ModelCard(info, policy=self.policy)
                 card.action.connect(self.action)
                 self.cards[info.id] = card
                 self._cards_layout.addWidget(card)

@@ -1,9 +1,12 @@
-"""The bottom line: which model, on which device, how fast the last answer came, and how much
-of the model's context the conversation uses."""
+"""The bottom line: which model, on which device, how fast the answer comes (live while it
+streams, then the exact figure), how much of the model's context the conversation uses, the
+local API's address when it runs, and the egress guard's count ("0 blocked attempts since
+09:12"), which opens the list of blocked attempts when clicked."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 
 from core.chat_events import Finished
 
@@ -15,6 +18,8 @@ def device_text(device: str) -> str:
 
 
 class StatusBar(QStatusBar):
+    egress_clicked = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("statusBar")
@@ -29,8 +34,18 @@ class StatusBar(QStatusBar):
         self.speed_label.setAccessibleDescription("Speed of the last answer")
         self.context_label = QLabel("")
         self.context_label.setAccessibleDescription("Context used")
-        for label in (self.model_label, self.device_label, self.speed_label, self.context_label):
+        self.api_label = QLabel("")
+        self.api_label.setAccessibleDescription("Local API for other apps")
+        self.api_label.setVisible(False)
+        self.egress_button = QToolButton()
+        self.egress_button.setObjectName("egressButton")
+        self.egress_button.setAutoRaise(True)
+        self.egress_button.setAccessibleDescription("Network connections refused by offline mode; click for the list")
+        self.egress_button.clicked.connect(self.egress_clicked)
+        self.egress_button.setVisible(False)
+        for label in (self.model_label, self.device_label, self.speed_label, self.context_label, self.api_label):
             self.addPermanentWidget(label)
+        self.addPermanentWidget(self.egress_button)
         self._context_length = 0
 
     def set_model(self, model_id: str | None, device: str = "", context_length: int = 0) -> None:
@@ -44,7 +59,25 @@ class StatusBar(QStatusBar):
         self.model_label.setText(f"Loading {model_id}…")
         self.device_label.setText("")
 
+    def answer_started(self) -> None:
+        self.speed_label.setText("")
+        self.speed_label.setAccessibleDescription("Speed of the answer being written")
+
+    def show_live_speed(self, tokens_per_second: float) -> None:
+        self.speed_label.setText(f"{tokens_per_second:.1f} tokens/s")
+
+    def set_api(self, text: str) -> None:
+        self.api_label.setText(text)
+        self.api_label.setVisible(bool(text))
+
+    def set_egress(self, summary: str, explanation: str) -> None:
+        self.egress_button.setText(summary)
+        self.egress_button.setToolTip(explanation)
+        self.egress_button.setAccessibleName(summary)
+        self.egress_button.setVisible(True)
+
     def show_finished(self, finished: Finished) -> None:
+        self.speed_label.setAccessibleDescription("Speed of the last answer")
         if finished.decode_tokens_per_second > 0:
             self.speed_label.setText(f"{finished.decode_tokens_per_second:.1f} tokens/s")
         used = finished.prompt_tokens + finished.generated_tokens

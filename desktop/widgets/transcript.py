@@ -34,6 +34,7 @@ class Transcript(QScrollArea):
         self._list.addStretch(1)
         self.setWidget(inner)
         self.views: list[MessageView] = []
+        self.reasoning_display = "collapsed"  # shown / collapsed / hidden, as the window decides
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
@@ -54,7 +55,7 @@ class Transcript(QScrollArea):
         QTimer.singleShot(0, self, self.scroll_to_bottom)
 
     def add_message(self, message: Message) -> MessageView:
-        view = MessageView(message)
+        view = MessageView(message, reasoning_display=self.reasoning_display)
         view.edit_requested.connect(self.edit_requested)
         view.regenerate_requested.connect(self.regenerate_requested)
         self._list.insertWidget(self._list.count() - 1, view)  # above the stretch
@@ -62,6 +63,11 @@ class Transcript(QScrollArea):
         self.placeholder.setVisible(False)
         self._follow = True
         return view
+
+    def set_reasoning_display(self, display: str) -> None:
+        self.reasoning_display = display
+        for view in self.views:
+            view.set_reasoning_display(display)
 
     def view_for(self, message_id: int) -> MessageView | None:
         return next((v for v in self.views if v.message.id == message_id), None)

@@ -1,5 +1,6 @@
 """The only place the desktop app reaches into the inference core: load a model folder with
-its tokenizer, and run one chat turn. Runs in the inference worker's thread only.
+its tokenizer, run one chat turn, and start the local API on the loaded model. Runs in the
+inference worker's thread only.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from core import load_model
+from core.api_server import ApiServer, serve_in_background
 from core.chat_events import Event
+from core.errors import InvalidInput
 from core.generate import GenerationSettings, Session
 from core.generate import generate as core_generate
+from core.policy import Policy
 from core.sampling import SamplingParams
 from core.tokenizer import Tokenizer, load_tokenizer
 from desktop.workers.inference import ChatRequest, LoadRequest
@@ -41,3 +45,10 @@ def generate(engine: Engine, request: ChatRequest, stop: threading.Event) -> Ite
         reasoning_effort=request.reasoning_effort,
     )
     return core_generate(engine.session, engine.tokenizer, request.messages, settings=settings, cancel=stop)
+
+
+def serve(engine: Engine, model_id: str, host: str, port: int, policy: Policy) -> ApiServer:
+    """The local API on `engine`'s model, with a session of its own (the chat keeps its cache)."""
+    if engine.model is None:
+        raise InvalidInput("This model cannot serve the local API (it has no weights loaded).")
+    return serve_in_background(engine.model, engine.tokenizer, model_id, host, port, policy=policy)

@@ -6,6 +6,10 @@ results through this object's signals, connected to slots of GUI-thread objects 
 lambdas: a lambda has no thread affinity, so it would run here, in the worker thread).
 Stopping does not go through the event queue, which is busy while generating: `stop()` sets a
 `threading.Event` the decode loop checks before every step.
+
+The worker also runs the optional local API (`start_api`): the server gets its own session of
+the loaded model, so it is made here, where the engine lives; it is stopped when the model is
+replaced or unloaded, and `stop_api()` may be called from any thread.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.chat_events import Event, Finished
-from desktop.errors import explain
+from core.chat_events import Event, Finished, TextDelta
+from core.policy import Policy
+from desktop.errors import api_problem, explain
 
 # How many text events are batched into one signal at most, and for how long: fewer, larger
 # signals keep the GUI's event queue short when a small model decodes hundreds of tokens a second.
@@ -58,6 +63,38 @@ class ChatRequest:
 # (engine, request, stop) -> events. The engine is whatever `load_engine` returned.
 GenerateFn = Callable[[object, ChatRequest, threading.Event], Iterator[Event]]
 LoadFn = Callable[[LoadRequest], object]
+# (engine, model id, host, port, policy) -> a running server with `url` and `stop()`.
+ServeFn = Callable[[object, str, str, int, Policy], object]
+
+
+class SpeedMeter:
+    """Tokens/s of the answer being written, from its text events' arrival.
+
+    `core.generate` reports exact figures only in the turn's final `Finished` and yields no
+    per-token event. Each decode step that produces text yields one `TextDelta`; a step on a
+    format token (a channel header) or inside a multi-byte character yields none, so counting
+    the deltas gives a close lower bound of the decode speed. Timed from the first delta, so
+    reading the prompt does not count."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._first: float | None = None
+        self._last = 0.0
+        self.tokens = 0
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            now = self._clock()
+            if self._first is None:
+                self._first = now
+            self._last = now
+            self.tokens += 1
+
+    def tokens_per_second(self) -> float | None:
+        """None until two tokens have arrived some time apart (one token gives no rate)."""
+        if self._first is None or self.tokens < 2 or self._last <= self._first:
+            return None
+        return (self.tokens - 1) / (self._last - self._first)
 
 
 class InferenceWorker(QObject):
@@ -70,14 +107,23 @@ class InferenceWorker(QObject):
     events = Signal(list)  # a batch of core.chat_events events, in order
     generation_failed = Signal(str)
     generation_done = Signal()
+    live_speed = Signal(float)  # tokens/s of the answer being written, while it streams
+    api_started = Signal(str)  # the local API's base URL
+    api_failed = Signal(str)  # a sentence for the person
+    api_stopped = Signal()
 
-    def __init__(self, load_fn: LoadFn | None = None, generate_fn: GenerateFn | None = None):
+    def __init__(self, load_fn: LoadFn | None = None, generate_fn: GenerateFn | None = None,
+                 serve_fn: ServeFn | None = None):
         super().__init__()
         # None: the real engine, imported on first use in the worker thread, so the window opens
         # without waiting seconds for torch to import.
         self._load_fn = load_fn
         self._generate_fn = generate_fn
+        self._serve_fn = serve_fn
         self._engine = None
+        self._model_id = ""
+        self._server = None
+        self._api_epoch = 0  # bumped by each stop_api(): a start asked for before it is void
         self._stop = threading.Event()
         self._load_token = 0
         self._cancelled_loads: set[int] = set()
@@ -98,9 +144,28 @@ class InferenceWorker(QObject):
             self._load_token += 1
             return self._load_token
 
+    def api_epoch(self) -> int:
+        """Pass it to `start_api`: a `stop_api()` in between cancels that start."""
+        with self._lock:
+            return self._api_epoch
+
+    def stop_api(self) -> None:
+        """Stops the local API, if it runs, and cancels a start still queued."""
+        with self._lock:
+            self._api_epoch += 1
+        self._close_server()
+
+    def _close_server(self) -> None:
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.stop()  # waits for its loop to end (half a second at most); cancels its answer
+            self.api_stopped.emit()
+
     # -- slots, run in the worker thread ---------------------------------------------------
     @Slot(object, int)
     def load(self, request: LoadRequest, token: int) -> None:
+        self._close_server()  # it serves the old model; the window starts it again on the new one
         self._engine = None  # free the old model's memory before reading the new one
         self.load_started.emit(request.model_id)
         try:
@@ -115,12 +180,13 @@ class InferenceWorker(QObject):
         if self._was_cancelled(token):
             self.load_cancelled.emit(token)
             return
-        self._engine = engine
+        self._engine, self._model_id = engine, request.model_id
         self.loaded.emit(LoadedModel(request.model_id, request.path, request.device,
                                      getattr(engine, "context_length", 0), token))
 
     @Slot()
     def unload(self) -> None:
+        self._close_server()
         self._engine = None
         self.unloaded.emit()
 
@@ -132,11 +198,16 @@ class InferenceWorker(QObject):
             return
         batch: list[Event] = []
         last_flush = time.monotonic()
+        speed = SpeedMeter()
         try:
             for event in self._generate_fn(self._engine, request, self._stop):
                 batch.append(event)
+                speed.add(event)
                 now = time.monotonic()
                 if isinstance(event, Finished) or now - last_flush >= BATCH_SECONDS:
+                    # Before the batch, so the Finished figures (exact) replace the live estimate.
+                    if (rate := speed.tokens_per_second()) is not None and not isinstance(event, Finished):
+                        self.live_speed.emit(rate)
                     self.events.emit(batch)
                     batch, last_flush = [], now
         except Exception as error:
@@ -148,12 +219,37 @@ class InferenceWorker(QObject):
             self.events.emit(batch)
         self.generation_done.emit()
 
+    @Slot(str, int, object, int)
+    def start_api(self, host: str, port: int, policy: Policy, epoch: int) -> None:
+        """Serves the loaded model at http://host:port/v1 (see `core.api_server`)."""
+        self._close_server()
+        if epoch != self.api_epoch():
+            return  # turned off again before this request was reached
+        if self._engine is None:
+            self.api_failed.emit("The local API needs a model: choose one from the Model menu, then turn it on.")
+            return
+        self._import_engine()
+        try:
+            server = self._serve_fn(self._engine, self._model_id, host, port, policy)
+        except Exception as error:  # policy refusals, a port in use ... become a sentence
+            self.api_failed.emit(api_problem(error, host, port))
+            return
+        with self._lock:
+            current = epoch == self._api_epoch
+            if current:
+                self._server = server
+        if not current:  # stop_api() ran while the server was starting
+            server.stop()
+            return
+        self.api_started.emit(server.url)
+
     def _import_engine(self) -> None:
-        if self._load_fn is None or self._generate_fn is None:
+        if self._load_fn is None or self._generate_fn is None or self._serve_fn is None:
             from desktop.workers import engine_adapter
 
             self._load_fn = self._load_fn or engine_adapter.load_engine
             self._generate_fn = self._generate_fn or engine_adapter.generate
+            self._serve_fn = self._serve_fn or engine_adapter.serve
 
     def _was_cancelled(self, token: int) -> bool:
         with self._lock:
@@ -194,6 +290,7 @@ class InferenceThread:
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         self.worker.stop()
+        self.worker.stop_api()
         with self.worker._lock:
             # A load in progress cannot be interrupted; whatever it returns is thrown away.
             self.worker._cancelled_loads.add(self.worker._load_token)

@@ -41,9 +41,9 @@ def make_window(qtbot, tmp_path, settings, store):
 
     windows = []
 
-    def make(worker=None, store_=None, history_path=None):
+    def make(worker=None, store_=None, history_path=None, guard=None):
         history = History(history_path or tmp_path / "history.sqlite3")
-        window = MainWindow(settings, history, store_ or store, worker)
+        window = MainWindow(settings, history, store_ or store, worker, guard=guard)
         qtbot.addWidget(window)
         window.show()
         # Shortcuts (Esc, Ctrl+N, Ctrl+F) only fire in the active window.
