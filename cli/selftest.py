@@ -6,7 +6,8 @@ gpt-oss checkpoint is written to a temporary folder, loaded, and answers a few t
 through `core.generate`; the main window and the About dialog render offscreen; where the
 build carries Triton with a pre-built cache, the launcher and every kernel are found in it.
 The egress guard is on from the first line, and the test fails if anything tried to reach
-the network. Nothing is written outside the temporary folder. Exit code 0 means all passed.
+the network. The test writes nothing outside its temporary folder (the CUDA bundle's start-up
+copies its kernel cache to the user's cache folder, as at every start). Exit 0: all passed.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ def test_bundle_self_test_passes_with_no_network(build, tmp_path):
     assert "ok   network: no connection attempted, no Internet socket created" in result.stdout
     assert "ok   triton: not in this build (CPU only)" in result.stdout
     assert "6 generated" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # HOME and TMPDIR: the self-test cleaned up after itself
 
 
 def test_bundle_carries_sources_resources_and_licences(build):
