@@ -40,7 +40,8 @@ class EgressMonitor(QObject):
         guard.subscribe(_Listener(self))
 
     def summary(self) -> str:
-        return self.guard.summary()
+        """The guard's count; marked when offline mode is off, where a zero proves nothing."""
+        return self.guard.summary() if self.guard.offline else f"Online · {self.guard.summary()}"
 
     def explanation(self) -> str:
         if self.guard.offline:

@@ -50,7 +50,7 @@ def test_blocked_attempts_are_counted_in_the_status_bar_and_listed(qtbot, make_w
 
     assert len(attempt_from_another_thread(guard)) == 1
     wait_until(qtbot, lambda: button.text().startswith("1 blocked attempt since "))
-    assert button.text() == guard.summary()
+    assert button.text() == guard.summary()  # offline: exactly the guard's line
 
     dialog = EgressLogDialog(window.egress, window)
     qtbot.addWidget(dialog)
@@ -67,6 +67,7 @@ def test_offline_mode_in_settings_switches_the_guard(qtbot, make_window, setting
     window = make_window(InferenceWorker(load_fn=scripted_loader()), guard=guard)
     assert not guard.offline  # settings say online, and no policy forces it
     assert "Offline mode is off" in window.status.egress_button.toolTip()
+    assert window.status.egress_button.text() == f"Online · {guard.summary()}"
     settings.offline = True
     window.apply_settings()
     assert guard.offline and window.store.offline
