@@ -90,8 +90,7 @@ class MainWindow(QMainWindow):
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
-        self.policy_banner = ErrorBanner()
-        self.policy_banner.setObjectName("policyBanner")
+        self.policy_banner = ErrorBanner()  # the refused policy file's, which must not be replaced
         self.banner = ErrorBanner()
         self.banner.action_triggered.connect(self._banner_action)
         self.navigation = QListWidget()
@@ -123,6 +122,7 @@ class MainWindow(QMainWindow):
         self.chat_page.export_requested.connect(self.export_current)
 
         self.first_launch = FirstLaunch()
+        self.first_launch.set_download_refusal(self.policy.lock_reason("downloads"))
         self.models_panel = ModelsPanel()
         self.models_panel.policy = self.policy
         self.hardware_panel = HardwarePanel()

@@ -1,5 +1,6 @@
 """The first screen when no model is installed: says what Hearth is, which model suits this
-machine and why, and offers to download it or import it from a folder."""
+machine and why, and offers to download it or import it from a folder (the download greyed
+out, saying why, where the organisation's policy turns downloads off)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,13 @@ class FirstLaunch(QWidget):
         layout.addLayout(column, 4)
         layout.addStretch(1)
         self._model: str | None = None
+        self._download_refusal: str | None = None
+
+    def set_download_refusal(self, reason: str | None) -> None:
+        """`reason` (the policy's) when downloads are turned off, None when they are allowed."""
+        self._download_refusal = reason
+        self.download_button.setToolTip(reason or "")
+        self.download_button.setEnabled(self._model is not None and reason is None)
 
     def set_recommendation(self, rec: Recommendation, download_bytes: int | None = None) -> None:
         self._model = rec.model
@@ -67,7 +75,7 @@ class FirstLaunch(QWidget):
             self.download_button.setAccessibleName(f"Download {rec.model}")
         else:
             self.download_button.setText("Download")
-        self.download_button.setEnabled(rec.model is not None)
+        self.download_button.setEnabled(rec.model is not None and self._download_refusal is None)
 
     def _download(self) -> None:
         if self._model:

@@ -117,7 +117,7 @@ class SettingsDialog(QDialog):
             control.setEnabled(False)
             control.setToolTip(reason)
         label = QLabel(reason)
-        label.setObjectName("lockReason")
+        label.setObjectName("hint")  # the theme's quieter text: it explains the control above
         label.setWordWrap(True)
         label.setToolTip(reason)
         label.setAccessibleName(reason)

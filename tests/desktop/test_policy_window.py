@@ -108,8 +108,14 @@ def test_a_model_outside_the_allowed_list_is_greyed_out_and_refused(qtbot, make_
 def test_downloads_turned_off_grey_out_the_download_button(qtbot, make_window, tmp_path):
     store = ModelStore(tmp_path / "models", offline=False, policy=locked_policy(downloads=False))
     window = make_window(InferenceWorker(load_fn=scripted_loader()), store_=store)
+    reason = store.policy.lock_reason("downloads")
     button = window.models_panel.cards["gpt-oss-20b"].buttons["download"]
-    assert not button.isEnabled() and button.toolTip() == store.policy.lock_reason("downloads")
+    assert not button.isEnabled() and button.toolTip() == reason
+    # The first-launch screen (no model installed) offers the same download: greyed out too.
+    assert window.current_page() is window.first_launch
+    assert window.first_launch.download_button.text().startswith("Download gpt-oss")
+    assert not window.first_launch.download_button.isEnabled()
+    assert window.first_launch.download_button.toolTip() == reason
 
 
 def answer_with_reasoning() -> Message:
