@@ -145,7 +145,10 @@ def check_window(tmp: Path, screenshot: str | None) -> str:
     window = MainWindow(settings, history, ModelStore(tmp / "models", offline=True))
     try:
         window.show()
-        QTimer.singleShot(1000, app.quit)  # let the hardware probe and first layout settle
+        # Let the hardware probe and the first layout settle inside a real event loop: pumping
+        # QCoreApplication.processEvents(flags, ms) by hand here aborted with PySide6 6.12's
+        # "none_dealloc: deallocating None".
+        QTimer.singleShot(1000, app.quit)
         app.exec()
         image = window.grab().toImage()
         if image.isNull() or image.width() < 200 or image.height() < 200:
@@ -173,8 +176,7 @@ def distinct_colours(image) -> int:
     """How many colours a QImage holds (a blank or failed paint has one or two)."""
     from PySide6.QtGui import QImage
 
-    # The pixels are read as one buffer: per-pixel QImage.pixel() calls crash PySide6 6.12 after
-    # some thousand calls (a reference-count bug in its int conversion).
+    # One buffer read instead of a Python call per pixel: a whole window is about a million pixels.
     rgb = image.convertToFormat(QImage.Format.Format_RGB32)
     data = bytes(rgb.constBits())
     return len({data[i:i + 4] for i in range(0, len(data), 4)})
