@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         if self.policy.error:
             self.policy_banner.show_message(
                 "Hearth runs in its most restrictive mode (offline, no downloads, no local API, no model) "
-                f"because your organisation's policy file could not be used: {self.policy.error} "
+                f"because your organisation's policy file could not be used: {self.policy.error.rstrip('.')}. "
                 "Ask your administrator to fix it.", "error")
             self.policy_banner.close_button.setVisible(False)  # it holds until the file is fixed
         self.show_page("Chat")

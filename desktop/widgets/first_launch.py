@@ -65,6 +65,15 @@ class FirstLaunch(QWidget):
         self._download_refusal = reason
         self.download_button.setToolTip(reason or "")
         self.download_button.setEnabled(self._model is not None and reason is None)
+        # Where downloads are off, importing is the way forward: it gets the primary look (the
+        # theme has no disabled look for a primary button, so a refused one would look clickable).
+        primary, other = (self.import_button, self.download_button) if reason else \
+            (self.download_button, self.import_button)
+        primary.setObjectName("primaryButton")
+        other.setObjectName("")
+        for button in (primary, other):
+            button.style().unpolish(button)
+            button.style().polish(button)
 
     def set_recommendation(self, rec: Recommendation, download_bytes: int | None = None) -> None:
         self._model = rec.model

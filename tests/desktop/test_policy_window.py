@@ -116,6 +116,7 @@ def test_downloads_turned_off_grey_out_the_download_button(qtbot, make_window, t
     assert window.first_launch.download_button.text().startswith("Download gpt-oss")
     assert not window.first_launch.download_button.isEnabled()
     assert window.first_launch.download_button.toolTip() == reason
+    assert window.first_launch.import_button.objectName() == "primaryButton"  # the way forward
 
 
 def answer_with_reasoning() -> Message:
