@@ -89,6 +89,9 @@ class ApiServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind asks DNS for the host's full name (getfqdn): a lookup that can
         # leave the machine, for a name that is only used in log lines.
+        if self.allow_reuse_address:  # what TCPServer.server_bind would do: a restart on the same
+            # port must not wait out the TIME_WAIT of a keep-alive client's closed connection.
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(self.server_address)
         self.server_address = self.socket.getsockname()
         self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]

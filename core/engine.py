@@ -143,6 +143,9 @@ class Model:
     def __init__(self, transformer: Transformer, path: Path):
         self.transformer = transformer
         self.path = path
+        # The backend's workspaces (e.g. the MXFP4 decode buffer) are shared by every session
+        # of this model: one forward at a time. Sessions interleave between chunks and tokens.
+        self._forward_lock = threading.Lock()
 
     @property
     def config(self) -> ModelConfig:
@@ -155,7 +158,7 @@ class Model:
     def logits(self, token_ids) -> torch.Tensor:
         """float32 [T, V]: a full causal forward over `token_ids`, with no cache."""
         ids = _check_ids(token_ids, self.config, 0)
-        with torch.inference_mode():
+        with self._forward_lock, torch.inference_mode():
             positions = torch.arange(len(ids), device=self.device)
             hidden = self.transformer.forward(ids.to(self.device), positions, cache=None)
             out = torch.empty(len(ids), self.config.vocab_size, dtype=torch.float32)
@@ -167,14 +170,16 @@ class Model:
         """A conversation state with its own KV cache, for up to `max_tokens` (default: the context).
         `static_cache` (default: on CUDA) preallocates it for CUDA-graph capture (core.kv_cache)."""
         limit = min(max_tokens or self.config.context_length, self.config.context_length)
-        return Session(self.transformer, limit, static_cache)
+        return Session(self.transformer, limit, static_cache, self._forward_lock)
 
 
 class Session:
     """Feeds tokens through the model, keeping their keys and values for the next ones."""
 
-    def __init__(self, transformer: Transformer, max_tokens: int, static_cache: bool | None = None):
+    def __init__(self, transformer: Transformer, max_tokens: int, static_cache: bool | None = None,
+                 forward_lock: threading.Lock | None = None):
         self.transformer = transformer
+        self._forward_lock = forward_lock or threading.Lock()
         self.max_tokens = max_tokens
         self.cache = KVCache(transformer.config, transformer.dtype, transformer.device, max_tokens, static_cache)
         self.tokens: list[int] = []
@@ -197,7 +202,8 @@ class Session:
             for start in range(0, len(ids), PREFILL_CHUNK):
                 chunk = ids[start:start + PREFILL_CHUNK].to(device)
                 positions = torch.arange(self.position, self.position + len(chunk), device=device)
-                hidden = self.transformer.forward(chunk, positions, self.cache)
+                with self._forward_lock:
+                    hidden = self.transformer.forward(chunk, positions, self.cache)
                 self.cache.position += len(chunk)
                 self.tokens.extend(chunk.tolist())
             return self.transformer.unembed(hidden[-1:])[0].cpu()

@@ -182,3 +182,25 @@ def test_load_reports_progress_and_can_be_cancelled(hf_folder, tokens):
 
     with pytest.raises(Cancelled, match="stopped"):
         load_model(hf_folder, progress=stop_halfway, cancel=cancel)
+
+
+def test_two_sessions_of_one_model_can_run_in_parallel_threads(hf_folder, tokens):
+    # The sessions share the backend's decode buffers; the model lets one forward run at a time.
+    import threading
+
+    model = load_model(hf_folder, dtype=torch.float32)
+    full = model.logits(tokens)
+    results = {}
+
+    def run(name):
+        session = model.new_session()
+        results[name] = torch.stack([session.feed([t]) for t in tokens])
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [0, 1, 2]  # a thread that raised left no result
+    for stepwise in results.values():
+        assert relative_error(stepwise, full)[0] < 1e-5
