@@ -177,9 +177,10 @@ class MainWindow(QMainWindow):
     def _connect_worker(self, worker: InferenceWorker) -> None:
         self.loader = ModelLoader(worker, self.store, self.models, self.policy, self.settings, self)
         self.loader.changed.connect(self._model_state_changed)
+        self.loader.progress.connect(self._load_progress)
         self.loader.loaded_model.connect(self._model_loaded)
+        self.loader.cancelled.connect(self._load_cancelled)
         self.loader.problem.connect(self.show_problem)
-        self.loader.info.connect(self.show_info)
         # GUI -> worker: queued, since the worker lives in its own thread.
         self.chat.request_generate.connect(worker.generate)
         # Worker -> GUI: bound methods of GUI-thread objects only (see workers/inference.py).
@@ -329,6 +330,15 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _model_loaded(self, model_id: str) -> None:
         self.chat.model_id = model_id
+
+    @Slot(int)
+    def _load_progress(self, percent: int) -> None:
+        self.switcher.set_progress(percent)
+        self.status.set_loading(self.loading, percent)
+
+    @Slot()
+    def _load_cancelled(self) -> None:
+        self.status.show_note("Loading cancelled")  # the person's own choice: no banner
 
     @Slot(list)
     def _installed_changed(self, installed: list) -> None:

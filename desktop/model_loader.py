@@ -1,29 +1,33 @@
 """Which model the window chats with: none, one loading (cancellable; a newer choice replaces
 it) or one loaded, and the load requests to the inference worker that move between them.
 
+While a model loads, the one it replaces is kept aside: a cancelled or failed load gives it
+back, since the worker keeps it loaded too (except on a graphics card: `keeps_previous`).
+
 The organisation's policy is checked before anything is read: a model it does not allow is
 refused with the policy's sentence, and at start the first allowed installed model is loaded.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from core.model_store import ModelStore
 from core.policy import Policy, PolicyForbids
 from desktop.errors import explain
 from desktop.models_controller import ModelsController
 from desktop.settings import Settings
-from desktop.workers.inference import InferenceWorker, LoadedModel, LoadRequest
+from desktop.workers.inference import InferenceWorker, LoadedModel, LoadRequest, keeps_previous
 
 
 class ModelLoader(QObject):
     request_load = Signal(object, int)  # LoadRequest, token -> worker.load (queued)
     request_unload = Signal()
     changed = Signal()  # `loaded` or `loading` changed
+    progress = Signal(int)  # percent of the loading model's weights placed
     loaded_model = Signal(str)  # a model finished loading: its id
+    cancelled = Signal()  # the person cancelled the load
     problem = Signal(str, object)  # a sentence, and (button text, action key) or None
-    info = Signal(str)
 
     def __init__(self, worker: InferenceWorker, store: ModelStore, models: ModelsController, policy: Policy,
                  settings: Settings, parent=None):
@@ -31,11 +35,14 @@ class ModelLoader(QObject):
         self.worker, self.store, self.models, self.policy, self.settings = worker, store, models, policy, settings
         self.loaded: LoadedModel | None = None
         self.loading: str | None = None
+        self._previous: LoadedModel | None = None  # what `loading` replaces, kept by the worker
         self._token = 0
         # GUI -> worker: queued, since the worker lives in its own thread; worker -> GUI: bound
-        # methods of this GUI-thread object (see workers/inference.py).
+        # methods of this GUI-thread object (see workers/inference.py). Progress is emitted in
+        # the middle of a load: queued explicitly, so its slot always runs in this thread.
         self.request_load.connect(worker.load)
         self.request_unload.connect(worker.unload)
+        worker.load_progress.connect(self.on_load_progress, Qt.ConnectionType.QueuedConnection)
         worker.loaded.connect(self.on_loaded)
         worker.load_failed.connect(self.on_load_failed)
         worker.load_cancelled.connect(self.on_load_cancelled)
@@ -56,7 +63,7 @@ class ModelLoader(QObject):
     def use(self, model_id: str) -> None:
         """Loads `model_id` ("" unloads), replacing a load still running."""
         if not model_id:
-            self.loaded = None
+            self.loaded = self._previous = None
             self.request_unload.emit()
             self.changed.emit()
             return
@@ -71,40 +78,51 @@ class ModelLoader(QObject):
             return
         if self.loading is not None:
             self.worker.cancel_load(self._token)
+        device = self.models.device_for(model_id)
+        previous = self.loaded or self._previous
+        self._previous = previous if previous and keeps_previous(previous.device, device) else None
         self._token = self.worker.next_load_token()
         self.loading, self.loaded = model_id, None
-        self.request_load.emit(LoadRequest(model_id, path, self.models.device_for(model_id)), self._token)
+        self.request_load.emit(LoadRequest(model_id, path, device), self._token)
         self.changed.emit()
 
     def cancel(self) -> None:
+        """Stops the load at its next tensor. The previous model is usable again at once: a
+        question asked now waits in the worker's queue only until the load has stopped."""
         if self.loading is None:
             return
         self.worker.cancel_load(self._token)
-        self.loading = None
+        self._give_back_previous()
+        self.cancelled.emit()
+
+    def _give_back_previous(self) -> None:
+        self.loading, self.loaded, self._previous = None, self._previous, None
         self.changed.emit()
-        self.info.emit("Loading was cancelled. Choose a model from the model menu when you are ready.")
 
     # Load results carry their request's token: answers to loads since replaced are ignored.
+    @Slot(int, int)
+    def on_load_progress(self, token: int, percent: int) -> None:
+        if token == self._token and self.loading is not None:
+            self.progress.emit(percent)
+
     @Slot(object)
     def on_loaded(self, loaded: LoadedModel) -> None:
         if loaded.token != self._token:
             return
-        self.loading, self.loaded = None, loaded
+        # Even when cancelled a moment too late: the worker has this model now, not the previous.
+        self.loading, self.loaded, self._previous = None, loaded, None
         self.settings.current_model = loaded.model_id
         self.loaded_model.emit(loaded.model_id)
         self.changed.emit()
 
     @Slot(str, int)
     def on_load_failed(self, sentence: str, token: int) -> None:
-        if token != self._token:
+        if token != self._token or self.loading is None:
             return
-        self.loading = None
-        self.changed.emit()
+        self._give_back_previous()
         self.problem.emit(sentence, ("Open Models", "models"))
 
     @Slot(int)
     def on_load_cancelled(self, token: int) -> None:
-        if token != self._token:
-            return
-        self.loading = None
-        self.changed.emit()
+        if token == self._token and self.loading is not None:  # not through `cancel()`, which is done
+            self._give_back_previous()

@@ -1,6 +1,7 @@
 """The model menu in the chat header: pick one of the installed models; while one loads, a
-busy bar and a Cancel button stand in its place. Models the organisation's policy does not
-allow are listed greyed out, with the policy's reason as their tooltip."""
+progress bar ("Loading gpt-oss-20b… 45%") and a Cancel button stand in its place. Models the
+organisation's policy does not allow are listed greyed out, with the policy's reason as their
+tooltip."""
 
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ class ModelSwitcher(QWidget):
         self.loading_label = QLabel()
         self.bar = QProgressBar()
         self.bar.setAccessibleName("Loading the model")
-        self.bar.setRange(0, 0)  # the engine does not report how far it is; show that it is working
         self.bar.setMaximumWidth(160)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setAccessibleName("Cancel loading the model")
@@ -41,6 +41,7 @@ class ModelSwitcher(QWidget):
             layout.addWidget(w)
         self._current: str | None = None
         self._installed: list[str] = []
+        self._loading: str | None = None
         self.set_loading(None)
         self.set_models([], None)
 
@@ -73,8 +74,20 @@ class ModelSwitcher(QWidget):
         return list(self._installed)
 
     def set_loading(self, model_id: str | None) -> None:
+        if model_id != self._loading:
+            # Busy until the first report: opening the files and starting torch take a moment.
+            self.bar.setRange(0, 0)
+            self.loading_label.setText(f"Loading {model_id}…" if model_id else "")
+        self._loading = model_id
         loading = model_id is not None
-        self.loading_label.setText(f"Loading {model_id}…" if loading else "")
         for w in (self.loading_label, self.bar, self.cancel_button):
             w.setVisible(loading)
         self.button.setEnabled(not loading)
+
+    def set_progress(self, percent: int) -> None:
+        """How much of the loading model's weights is in place."""
+        if self._loading is None:
+            return
+        self.bar.setRange(0, 100)
+        self.bar.setValue(percent)
+        self.loading_label.setText(f"Loading {self._loading}… {percent}%")

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 
 from core.chat_events import Finished
 
+NOTE_MS = 6000
+
 
 def device_text(device: str) -> str:
     if device.startswith("cuda"):
@@ -55,9 +57,13 @@ class StatusBar(QStatusBar):
         self.speed_label.setText("")
         self.context_label.setText("")
 
-    def set_loading(self, model_id: str) -> None:
-        self.model_label.setText(f"Loading {model_id}…")
+    def set_loading(self, model_id: str, percent: int | None = None) -> None:
+        self.model_label.setText(f"Loading {model_id}…" + (f" {percent}%" if percent is not None else ""))
         self.device_label.setText("")
+
+    def show_note(self, text: str) -> None:
+        """A passing remark ("Loading cancelled") at the left, gone after a few seconds."""
+        self.showMessage(text, NOTE_MS)
 
     def answer_started(self) -> None:
         self.speed_label.setText("")

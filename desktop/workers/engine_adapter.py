@@ -6,12 +6,13 @@ inference worker's thread only.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from core import load_model
 from core.api_server import ApiServer, serve_in_background
 from core.chat_events import Event
+from core.engine import LoadProgress
 from core.errors import InvalidInput
 from core.generate import GenerationSettings, Session
 from core.generate import generate as core_generate
@@ -32,8 +33,16 @@ class Engine:
     model: object | None = None  # core.engine.Model; kept so its weights stay alive
 
 
-def load_engine(request: LoadRequest) -> Engine:
-    model = load_model(request.path, device=request.device)
+def load_engine(request: LoadRequest, progress: Callable[[float], None] | None = None,
+                cancel: threading.Event | None = None) -> Engine:
+    """`progress` gets the fraction of the weights placed; `cancel` stops the load between two
+    tensors (core.errors.Cancelled). On the CPU the weights are read into memory now, while the
+    bar moves, so the first answer does not wait on the disk."""
+    def placed(step: LoadProgress) -> None:
+        progress(step.fraction)
+
+    model = load_model(request.path, device=request.device, preload=request.device == "cpu",
+                       progress=placed if progress else None, cancel=cancel)
     tokenizer = load_tokenizer(request.path)
     return Engine(tokenizer, model.new_session(), model.config.context_length, model)
 

@@ -5,7 +5,12 @@ The GUI asks for work through queued signals connected to this object's slots, a
 results through this object's signals, connected to slots of GUI-thread objects (never to
 lambdas: a lambda has no thread affinity, so it would run here, in the worker thread).
 Stopping does not go through the event queue, which is busy while generating: `stop()` sets a
-`threading.Event` the decode loop checks before every step.
+`threading.Event` the decode loop checks before every step, and `cancel_load()` one the load
+checks between two tensors.
+
+A load keeps the model it replaces until it succeeds, so a cancelled or failed load leaves the
+previous model usable; except on a graphics card, which holds one model at a time
+(`keeps_previous`).
 
 The worker also runs the optional local API (`start_api`): the server gets its own session of
 the loaded model, so it is made here, where the engine lives; it is stopped when the model is
@@ -62,7 +67,9 @@ class ChatRequest:
 
 # (engine, request, stop) -> events. The engine is whatever `load_engine` returned.
 GenerateFn = Callable[[object, ChatRequest, threading.Event], Iterator[Event]]
-LoadFn = Callable[[LoadRequest], object]
+# (request, progress, cancel) -> engine. `progress` takes the fraction done (0 to 1); setting
+# `cancel` makes the load raise core.errors.Cancelled soon after.
+LoadFn = Callable[[LoadRequest, Callable[[float], None], threading.Event], object]
 # (engine, model id, host, port, policy) -> a running server with `url` and `stop()`.
 ServeFn = Callable[[object, str, str, int, Policy], object]
 
@@ -97,9 +104,32 @@ class SpeedMeter:
         return (self.tokens - 1) / (self._last - self._first)
 
 
+def keeps_previous(previous_device: str, device: str) -> bool:
+    """Whether a model on `previous_device` stays loaded while one loads on `device`. CPU weights
+    are mapped from their files, so two models fit; a graphics card's memory plan counts its
+    free memory, so the old model must leave it first."""
+    return previous_device == "cpu" or device == "cpu"
+
+
+class _LoadReporter:
+    """The load's progress callback, run in the worker thread: emits `load_progress` (queued to
+    the GUI) only when the whole percent changes, so a model of thousands of tensors does not
+    flood the window's event queue."""
+
+    def __init__(self, worker: InferenceWorker, token: int):
+        self.worker, self.token, self.percent = worker, token, -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = max(0, min(100, int(fraction * 100)))
+        if percent != self.percent:
+            self.percent = percent
+            self.worker.load_progress.emit(self.token, percent)
+
+
 class InferenceWorker(QObject):
     load_started = Signal(str)  # model id
     # Load results carry the request's token: the GUI ignores answers to loads it has since replaced.
+    load_progress = Signal(int, int)  # token, percent of the weights placed
     loaded = Signal(object)  # LoadedModel
     load_failed = Signal(str, int)  # a sentence for the person, token
     load_cancelled = Signal(int)
@@ -122,11 +152,13 @@ class InferenceWorker(QObject):
         self._serve_fn = serve_fn
         self._engine = None
         self._model_id = ""
+        self._device = ""
         self._server = None
         self._api_epoch = 0  # bumped by each stop_api(): a start asked for before it is void
         self._stop = threading.Event()
         self._load_token = 0
         self._cancelled_loads: set[int] = set()
+        self._load_cancels: dict[int, threading.Event] = {}  # the loads running, by token
         self._lock = threading.Lock()
 
     # -- called from the GUI thread (thread-safe) ----------------------------------------
@@ -135,13 +167,20 @@ class InferenceWorker(QObject):
         self._stop.set()
 
     def cancel_load(self, token: int) -> None:
-        """The load `token` is no longer wanted; its model is dropped as soon as it arrives."""
+        """The load `token` is no longer wanted: it stops before its next tensor (or never
+        starts), and whatever it returns is thrown away."""
         with self._lock:
             self._cancelled_loads.add(token)
+            if token in self._load_cancels:
+                self._load_cancels[token].set()
 
     def next_load_token(self) -> int:
         with self._lock:
             self._load_token += 1
+            return self._load_token
+
+    def latest_load_token(self) -> int:
+        with self._lock:
             return self._load_token
 
     def api_epoch(self) -> int:
@@ -165,22 +204,34 @@ class InferenceWorker(QObject):
     # -- slots, run in the worker thread ---------------------------------------------------
     @Slot(object, int)
     def load(self, request: LoadRequest, token: int) -> None:
-        self._close_server()  # it serves the old model; the window starts it again on the new one
-        self._engine = None  # free the old model's memory before reading the new one
+        cancel = threading.Event()
+        with self._lock:
+            dropped = token in self._cancelled_loads
+            if not dropped:
+                self._load_cancels[token] = cancel
+        if dropped:  # replaced or cancelled while queued: touch nothing
+            self.load_cancelled.emit(token)
+            return
+        self._close_server()  # it serves the old model; the window starts it again afterwards
+        if self._engine is not None and not keeps_previous(self._device, request.device):
+            self._engine = None  # free the old model's memory before placing the new one
         self.load_started.emit(request.model_id)
         try:
             self._import_engine()
-            engine = self._load_fn(request)
+            engine = self._load_fn(request, _LoadReporter(self, token), cancel)
         except Exception as error:  # every failure becomes a sentence for the person
-            if self._was_cancelled(token):
+            if cancel.is_set() or explain(error).cancelled:
                 self.load_cancelled.emit(token)
             else:
                 self.load_failed.emit(describe(error), token)
             return
+        finally:
+            with self._lock:
+                del self._load_cancels[token]
         if self._was_cancelled(token):
             self.load_cancelled.emit(token)
             return
-        self._engine, self._model_id = engine, request.model_id
+        self._engine, self._model_id, self._device = engine, request.model_id, request.device
         self.loaded.emit(LoadedModel(request.model_id, request.path, request.device,
                                      getattr(engine, "context_length", 0), token))
 
@@ -291,8 +342,6 @@ class InferenceThread:
     def shutdown(self, timeout_ms: int = 10000) -> None:
         self.worker.stop()
         self.worker.stop_api()
-        with self.worker._lock:
-            # A load in progress cannot be interrupted; whatever it returns is thrown away.
-            self.worker._cancelled_loads.add(self.worker._load_token)
+        self.worker.cancel_load(self.worker.latest_load_token())  # earlier ones were replaced by it
         self.thread.quit()
         self.thread.wait(timeout_ms)

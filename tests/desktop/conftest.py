@@ -24,6 +24,14 @@ def tiny_checkpoint_b(tmp_path_factory):
 
 
 @pytest.fixture
+def two_models(store, tiny_checkpoint, tiny_checkpoint_b):
+    """Two tiny real checkpoints installed under the catalogue's names."""
+    store.import_folder(tiny_checkpoint, model_id="gpt-oss-20b", copy=False)
+    store.import_folder(tiny_checkpoint_b, model_id="gpt-oss-120b", copy=False)
+    return store
+
+
+@pytest.fixture
 def settings(tmp_path):
     s = Settings(tmp_path / "settings.ini")
     s.max_new_tokens = 40

@@ -68,7 +68,7 @@ class ScriptedSession:
 def scripted_loader(text: str = SCRIPT, step_seconds: float = 0.0, sessions: list | None = None):
     """A `load_fn` for InferenceWorker that "loads" a ScriptedSession instead of weights."""
 
-    def load(_request):
+    def load(_request, _progress=None, _cancel=None):
         tok = tokenizer()
         session = ScriptedSession(tok.encode(text, allow_special=True), step_seconds)
         if sessions is not None:

@@ -242,8 +242,8 @@ def test_an_error_mid_answer_keeps_the_text_and_says_what_happened(qtbot, make_w
 
     real = scripted_loader()
 
-    def load(request):
-        engine = real(request)
+    def load(request, progress, cancel):
+        engine = real(request, progress, cancel)
         engine.session = FailingSession(engine.session.script)
         return engine
 
@@ -259,8 +259,8 @@ def test_an_error_mid_answer_keeps_the_text_and_says_what_happened(qtbot, make_w
 
 
 def test_a_message_too_long_for_the_context_explains_what_to_do(qtbot, make_window, installed, settings):
-    def tiny_context(request):
-        engine = scripted_loader()(request)
+    def tiny_context(request, progress, cancel):
+        engine = scripted_loader()(request, progress, cancel)
         engine.session.max_tokens = 80
         return engine
 

@@ -69,6 +69,10 @@ def test_status_bar(qtbot):
     assert bar.model_label.text() == "No model loaded"
     bar.set_loading("gpt-oss-20b")
     assert bar.model_label.text() == "Loading gpt-oss-20b…"
+    bar.set_loading("gpt-oss-20b", 45)
+    assert bar.model_label.text() == "Loading gpt-oss-20b… 45%"
+    bar.show_note("Loading cancelled")
+    assert bar.currentMessage() == "Loading cancelled"
     bar.set_model("gpt-oss-20b", "cuda:0", 131072)
     assert bar.device_label.text() == "on the graphics card"
     bar.show_finished(Finished("stop", 1000, 0, 310, 500.0, 12.34, 0.5))
@@ -104,10 +108,18 @@ def test_model_switcher(qtbot):
     assert chosen.args == ["gpt-oss-120b"]
     switcher.set_loading("gpt-oss-120b")
     assert switcher.cancel_button.isVisible() and not switcher.button.isEnabled()
+    assert switcher.bar.maximum() == 0  # busy until the load first says how far it is
+    switcher.set_progress(45)
+    assert (switcher.bar.maximum(), switcher.bar.value()) == (100, 45)
+    assert switcher.loading_label.text() == "Loading gpt-oss-120b… 45%"
+    switcher.set_loading("gpt-oss-120b")  # the window's state refreshed: the bar keeps its place
+    assert switcher.bar.value() == 45
     with qtbot.waitSignal(switcher.cancel_requested):
         switcher.cancel_button.click()
     switcher.set_loading(None)
     assert not switcher.cancel_button.isVisible() and switcher.button.isEnabled()
+    switcher.set_loading("gpt-oss-20b")  # the next load starts over
+    assert switcher.bar.maximum() == 0 and switcher.loading_label.text() == "Loading gpt-oss-20b…"
 
 
 def test_settings_dialog_saves_every_field(qtbot, tmp_path):

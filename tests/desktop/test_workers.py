@@ -1,5 +1,6 @@
 """The workers on their own threads: inference (batched events, failures as sentences, stop,
-cancelled loads), model jobs (import, verify of a damaged model) and the background call."""
+load progress, cancelled loads and the model they leave), model jobs (import, verify of a
+damaged model) and the background call."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.chat_events import Finished, TextDelta
-from core.errors import CorruptCheckpoint, NotEnoughMemory
+from core.errors import Cancelled, CorruptCheckpoint, NotEnoughMemory
 from desktop.workers.background import BackgroundCall
 from desktop.workers.download import ModelJobs
-from desktop.workers.inference import ChatRequest, InferenceThread, InferenceWorker, LoadRequest
+from desktop.workers.inference import ChatRequest, InferenceThread, InferenceWorker, LoadRequest, keeps_previous
 from tests.desktop.helpers import scripted_loader, wait_until
 
 
@@ -25,12 +26,18 @@ class Receiver(QObject):
     def __init__(self):
         super().__init__()
         self.batches, self.loaded, self.failures, self.cancelled, self.done = [], [], [], 0, 0
+        self.progress: list[tuple[int, int]] = []
         self.threads: set[QThread] = set()
 
     @Slot(list)
     def on_events(self, batch):
         self.threads.add(QThread.currentThread())
         self.batches.append(batch)
+
+    @Slot(int, int)
+    def on_progress(self, token, percent):
+        self.threads.add(QThread.currentThread())
+        self.progress.append((token, percent))
 
     @Slot(object)
     def on_loaded(self, loaded):
@@ -55,6 +62,7 @@ def start(worker: InferenceWorker):
     receiver.load.connect(worker.load)
     receiver.generate.connect(worker.generate)
     worker.events.connect(receiver.on_events)
+    worker.load_progress.connect(receiver.on_progress)
     worker.loaded.connect(receiver.on_loaded)
     worker.load_failed.connect(receiver.on_failure)
     worker.generation_failed.connect(receiver.on_failure)
@@ -94,7 +102,7 @@ def test_generating_without_a_model_says_what_to_do(qtbot):
 
 
 def test_load_errors_become_sentences_with_a_next_step(qtbot):
-    def too_big(_request):
+    def too_big(_request, _progress, _cancel):
         raise NotEnoughMemory("This model needs 80.0 GiB but the computer has only 16.0 GiB of memory (RAM).")
 
     receiver, thread = start(InferenceWorker(load_fn=too_big))
@@ -111,9 +119,9 @@ def test_a_cancelled_load_is_dropped_when_it_arrives(qtbot):
     release = threading.Event()
     real = scripted_loader()
 
-    def slow(request):
+    def slow(request, progress, cancel):
         release.wait(10)
-        return real(request)
+        return real(request, progress, cancel)
 
     receiver, thread = start(InferenceWorker(load_fn=slow))
     try:
@@ -125,6 +133,81 @@ def test_a_cancelled_load_is_dropped_when_it_arrives(qtbot):
         assert receiver.loaded == [] and thread.worker._engine is None
     finally:
         thread.shutdown()
+
+
+def test_load_progress_arrives_once_per_percent_on_the_gui_thread(qtbot):
+    real = scripted_loader()
+
+    def counting(request, progress, cancel):
+        for step in range(1, 1001):  # a model of a thousand tensors
+            progress(step / 1000)
+        return real(request, progress, cancel)
+
+    receiver, thread = start(InferenceWorker(load_fn=counting))
+    try:
+        token = thread.worker.next_load_token()
+        receiver.load.emit(LoadRequest("m", Path("/x")), token)
+        wait_until(qtbot, lambda: receiver.loaded)
+        assert receiver.progress == [(token, p) for p in range(101)]
+        assert receiver.threads == {QThread.currentThread()}
+    finally:
+        thread.shutdown()
+
+
+def test_cancel_reaches_the_running_load_and_keeps_the_previous_model(qtbot):
+    real, started = scripted_loader(), threading.Event()
+
+    def load(request, progress, cancel):
+        if request.model_id == "b":
+            started.set()
+            if cancel.wait(10):  # as core.engine does between two tensors
+                raise Cancelled("Loading the model was stopped.")
+        return real(request, progress, cancel)
+
+    receiver, thread = start(InferenceWorker(load_fn=load))
+    try:
+        worker = thread.worker
+        receiver.load.emit(LoadRequest("a", Path("/x")), worker.next_load_token())
+        wait_until(qtbot, lambda: receiver.loaded)
+        engine = worker._engine
+        token = worker.next_load_token()
+        receiver.load.emit(LoadRequest("b", Path("/x")), token)
+        wait_until(qtbot, started.is_set)
+        worker.cancel_load(token)  # from this (the GUI) thread, while the worker is busy
+        wait_until(qtbot, lambda: receiver.cancelled, timeout=5)
+        assert worker._engine is engine and receiver.failures == [] and len(receiver.loaded) == 1
+    finally:
+        thread.shutdown()
+
+
+def test_a_load_cancelled_while_queued_or_failing_leaves_the_loaded_model_alone(qtbot):
+    real = scripted_loader()
+
+    def load(request, progress, cancel):
+        if request.model_id == "broken":
+            raise CorruptCheckpoint("The model's files are damaged.")
+        return real(request, progress, cancel)
+
+    receiver, thread = start(InferenceWorker(load_fn=load))
+    try:
+        worker = thread.worker
+        receiver.load.emit(LoadRequest("a", Path("/x")), worker.next_load_token())
+        wait_until(qtbot, lambda: receiver.loaded)
+        engine = worker._engine
+        token = worker.next_load_token()
+        worker.cancel_load(token)
+        receiver.load.emit(LoadRequest("b", Path("/x")), token)
+        wait_until(qtbot, lambda: receiver.cancelled)
+        receiver.load.emit(LoadRequest("broken", Path("/x")), worker.next_load_token())
+        wait_until(qtbot, lambda: receiver.failures)
+        assert worker._engine is engine and len(receiver.loaded) == 1
+    finally:
+        thread.shutdown()
+
+
+def test_only_a_graphics_card_drops_the_previous_model_first():
+    assert keeps_previous("cpu", "cpu") and keeps_previous("cuda:0", "cpu") and keeps_previous("cpu", "cuda:0")
+    assert not keeps_previous("cuda:0", "cuda:0")
 
 
 def test_model_jobs_import_and_report_a_damaged_model(qtbot, store, tiny_checkpoint, tmp_path):
@@ -174,11 +257,11 @@ def test_the_model_runs_at_a_lower_priority_than_the_window(qtbot):
     seen = []
     real = scripted_loader()
 
-    def load(request):
+    def load(request, progress, cancel):
         # Linux: the thread's nice value (inherited by torch's compute threads); elsewhere Qt's.
         tid = threading.get_native_id()
         seen.append(os.getpriority(os.PRIO_PROCESS, tid) if linux else QThread.currentThread().priority())
-        return real(request)
+        return real(request, progress, cancel)
 
     receiver, thread = start(InferenceWorker(load_fn=load))
     try:
