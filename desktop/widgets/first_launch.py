@@ -65,8 +65,8 @@ class FirstLaunch(QWidget):
         self._download_refusal = reason
         self.download_button.setToolTip(reason or "")
         self.download_button.setEnabled(self._model is not None and reason is None)
-        # Where downloads are off, importing is the way forward: it gets the primary look (the
-        # theme has no disabled look for a primary button, so a refused one would look clickable).
+        # Where downloads are off, importing is the way forward: it gets the primary look, and
+        # the refused download a plain greyed-out one.
         primary, other = (self.import_button, self.download_button) if reason else \
             (self.download_button, self.import_button)
         primary.setObjectName("primaryButton")

@@ -2,8 +2,9 @@
 
 import json
 
+import pytest
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from core import errors
 from desktop import theme
@@ -73,6 +74,27 @@ def test_themes_switch_palette_and_stylesheet(qapp):
     assert "light theme" in qapp.styleSheet()
     for name in ("light", "dark"):
         assert "font-size" not in theme.stylesheet(name)  # text follows the system font
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_a_disabled_primary_button_looks_greyed_out(qapp, name):
+    """Downloads forbidden by policy grey the primary button out: its face must lose the accent."""
+    stylesheet, palette = qapp.styleSheet(), qapp.palette()
+    try:
+        theme.apply_theme(qapp, name)
+        faces = {}
+        for enabled in (True, False):
+            button = QPushButton("Download gpt-oss-20b")
+            button.setObjectName("primaryButton")
+            button.setEnabled(enabled)
+            button.resize(button.sizeHint())
+            image = button.grab().toImage()
+            faces[enabled] = image.pixelColor(image.width() // 2, 3)  # above the text, inside the padding
+        assert faces[True].hsvSaturation() > 150  # the theme's accent
+        assert faces[False] != faces[True] and faces[False].hsvSaturation() < 40  # a grey
+    finally:
+        qapp.setStyleSheet(stylesheet)
+        qapp.setPalette(palette)
 
 
 def test_titles_scale_with_the_system_font(qapp):
