@@ -39,7 +39,7 @@ class Ops:
 
 
 def torch_ops(experts: ExpertWeights, dtype: torch.dtype, device) -> Ops:
-    decoder = Mxfp4Decoder(experts.largest_matrix, dtype=dtype, device=device)
+    decoder = Mxfp4Decoder(experts.largest_tile, dtype=dtype, device=device)
     return Ops(attention=attention_torch, moe=partial(moe_torch, decoder=decoder))
 
 

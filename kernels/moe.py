@@ -20,6 +20,9 @@ import torch.nn.functional as F
 from kernels.mxfp4 import Mxfp4Decoder
 
 SWIGLU_ALPHA = 1.702
+# Output rows decoded per step: the decoded tile (and its gather index) stay in the CPU's
+# cache for the matmul that reads them, instead of a whole 33 MB matrix going through memory.
+DECODE_ROWS = 1024
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,11 @@ class ExpertWeights:
     down_bias: torch.Tensor       # [E, D]
 
     @property
-    def largest_matrix(self) -> int:
-        """Values in the largest single expert matrix (what one decode buffer must hold)."""
+    def largest_tile(self) -> int:
+        """Values in the largest tile `moe_torch` decodes at once (what its decode buffer must hold)."""
         _, rows, groups, _ = self.gate_up_blocks.shape
         _, down_rows, down_groups, _ = self.down_blocks.shape
-        return max(rows * groups, down_rows * down_groups) * 32
+        return max(min(rows, DECODE_ROWS) * groups, min(down_rows, DECODE_ROWS) * down_groups) * 32
 
 
 def route_torch(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Tensor,
@@ -60,7 +63,7 @@ def moe_torch(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.T
               decoder: Mxfp4Decoder | None = None) -> torch.Tensor:
     """x [T, D] -> [T, D]: sum over each token's K experts of weight * expert(x)."""
     if decoder is None:
-        decoder = Mxfp4Decoder(experts.largest_matrix, dtype=x.dtype, device=x.device)
+        decoder = Mxfp4Decoder(experts.largest_tile, dtype=x.dtype, device=x.device)
     weights, chosen = route_torch(x, router_weight, router_bias, top_k)    # [T, K]
     out = torch.zeros(x.shape, dtype=torch.float32, device=x.device)      # [T, D]
     for expert in torch.unique(chosen).tolist():
@@ -75,11 +78,6 @@ def moe_torch(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.T
         # is exact, and far cheaper on the CPU than index_add_'s scatter.
         out[tokens] += y.float() * weights[tokens, slot].unsqueeze(-1)
     return out.to(x.dtype)
-
-
-# Output rows decoded per step: the decoded tile (and its gather index) stay in the CPU's
-# cache for the matmul that reads them, instead of a whole 33 MB matrix going through memory.
-DECODE_ROWS = 1024
 
 
 def _mxfp4_linear(x: torch.Tensor, blocks: torch.Tensor, scales: torch.Tensor, bias: torch.Tensor,
