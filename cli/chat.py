@@ -39,10 +39,8 @@ from core.chat_events import (
     ToolCall,
 )
 from core.errors import HearthError
-from core.generate import GenerationSettings
 from core.harmony import REASONING_EFFORTS
 from core.policy import Policy, PolicyForbids, load_policy
-from core.sampling import SamplingParams
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY, EXIT_STOPPED = 0, 1, 2, 3, 130
 
@@ -126,8 +124,6 @@ def _run(args) -> int:
 def _load(args):
     """(Conversation, model name) for the options, or an exit code after printing why not."""
     try:
-        settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
-                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
         path = _model_path(args.model, load_policy())
     except PolicyForbids as refusal:
         print(f"Not loading the model: {refusal}", file=sys.stderr)
@@ -135,11 +131,15 @@ def _load(args):
     except HearthError as error:
         return _fail(error)
 
-    from core import load_model  # torch loads here, not for `hearth --help`
+    from core import load_model  # torch loads here, not for `hearth --help` or a refused model
     from core.conversation import Conversation
+    from core.generate import GenerationSettings
+    from core.sampling import SamplingParams
     from core.tokenizer import load_tokenizer
 
     try:
+        settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
+                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
         started = time.perf_counter()
         model = load_model(path, device=args.device)
         tokenizer = load_tokenizer(path)
