@@ -2,4 +2,23 @@
 
 import os
 
+import pytest
+
+from tests.fakehub import FakeHub, FakeRepo
+from tests.model_fixtures import REPO_ID, repo_files
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, bytes]:
+    """Path -> bytes of a fake `openai/gpt-oss-20b` repo (tests/model_fixtures.py); a module may
+    override it with its own variant."""
+    return repo_files()
+
+
+@pytest.fixture
+def hub(files):
+    """A local server speaking the Hugging Face hub's protocol for `files` (tests/fakehub.py)."""
+    with FakeHub([FakeRepo(REPO_ID, files)]) as hub:
+        yield hub

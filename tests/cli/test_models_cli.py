@@ -19,16 +19,10 @@ import pytest
 
 from cli.main import main
 from core.model_store import ModelStore
-from tests.fakehub import FakeHub, FakeRepo
-from tests.model_fixtures import REPO_ID, repo_files, root_files, write_folder
+from tests.model_fixtures import root_files, write_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARD = "model-00001-of-00002.safetensors"
-
-
-@pytest.fixture(scope="module")
-def files():
-    return repo_files()
 
 
 @pytest.fixture
@@ -37,12 +31,6 @@ def env(tmp_path, monkeypatch):
     monkeypatch.delenv("HEARTH_OFFLINE", raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     return tmp_path
-
-
-@pytest.fixture
-def hub(files):
-    with FakeHub([FakeRepo(REPO_ID, files)]) as hub:
-        yield hub
 
 
 def run(*argv):

@@ -26,21 +26,9 @@ from core.policy import Policy, load_policy
 from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 from core.tokenizer import load_tokenizer, shipped_vocabulary
 from tests.core.test_egress import SAFETY_NET
-from tests.fakehub import FakeHub, FakeRepo
-from tests.model_fixtures import REPO_ID, repo_files, root_files, write_folder
+from tests.model_fixtures import root_files, write_folder
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def files():
-    return repo_files()
-
-
-@pytest.fixture
-def hub(files):
-    with FakeHub([FakeRepo(REPO_ID, files)]) as hub:
-        yield hub
 
 
 @pytest.fixture

@@ -13,12 +13,7 @@ from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound
 from core.model_files import inspect_checkpoint, read_safetensors_header
 from core.model_progress import ProgressMeter
 from core.model_store import ModelStore, default_models_dir, offline_from_env
-from tests.model_fixtures import repo_files, write_folder
-
-
-@pytest.fixture(scope="module")
-def files():
-    return repo_files()
+from tests.model_fixtures import write_folder
 
 
 @pytest.fixture

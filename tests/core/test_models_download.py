@@ -21,22 +21,11 @@ import core.downloads
 from core.downloads import RetryPolicy
 from core.errors import Cancelled, DiskFull, DownloadFailed, InvalidInput, ModelNotFound, OfflineMode
 from core.model_store import ModelStore
-from tests.fakehub import FakeHub, FakeRepo
-from tests.model_fixtures import REPO_ID, repo_files, root_files
+from tests.fakehub import FakeHub
+from tests.model_fixtures import REPO_ID, root_files
 
 SHARD = "model-00001-of-00002.safetensors"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, connect_timeout=2.0, stall_timeout=0.5)
-
-
-@pytest.fixture(scope="module")
-def files():
-    return repo_files()
-
-
-@pytest.fixture
-def hub(files):
-    with FakeHub([FakeRepo(REPO_ID, files)]) as hub:
-        yield hub
 
 
 @pytest.fixture

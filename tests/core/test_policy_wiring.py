@@ -8,19 +8,7 @@ import pytest
 
 from core.model_store import ModelStore
 from core.policy import Policy, PolicyForbids
-from tests.fakehub import FakeHub, FakeRepo
-from tests.model_fixtures import REPO_ID, repo_files, root_files, write_folder
-
-
-@pytest.fixture(scope="module")
-def files():
-    return repo_files()
-
-
-@pytest.fixture
-def hub(files):
-    with FakeHub([FakeRepo(REPO_ID, files)]) as hub:
-        yield hub
+from tests.model_fixtures import root_files, write_folder
 
 
 def test_forced_offline_mode_outranks_the_argument_and_refuses_downloads(tmp_path, hub):
