@@ -28,7 +28,10 @@ from kernels.target import run
 LOG2E = tl.constexpr(1.4426950408889634)  # exp(x) = exp2(x * LOG2E): scores live in log2 units
 
 
-@triton.jit
+# Lengths vary with every prompt and step: were Triton to specialise on them (== 1, multiple
+# of 16), a prompt of an unseen kind would compile anew on the user's machine instead of
+# using the kernels the installer ships pre-compiled.
+@triton.jit(do_not_specialize=["T", "S"])
 def _attention_kernel(q_ptr, k_ptr, v_ptr, sinks_ptr, q_pos_ptr, k_pos_ptr, out_ptr, part_ptr, stats_ptr,
                       T, S, G, Hq, tokens_per_block, keys_per_split, window, scale_log2,
                       stride_qt, stride_qh, stride_kt, stride_kh, stride_vt, stride_vh,
@@ -82,7 +85,7 @@ def _attention_kernel(q_ptr, k_ptr, v_ptr, sinks_ptr, q_pos_ptr, k_pos_ptr, out_
                  mask=row_ok[:, None])
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["rows", "num_splits"])
 def _combine_kernel(part_ptr, stats_ptr, sinks_ptr, out_ptr, rows, Hq, num_splits,
                     HEAD_DIM: tl.constexpr, SPLITS: tl.constexpr):
     # One program per (token, head) row: merges the splits' partial softmax states and the sink.

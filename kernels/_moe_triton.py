@@ -25,7 +25,7 @@ from kernels._mxfp4_triton import e2m1_values, e8m0_factors
 from kernels.target import run
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["T"])  # the token count varies: one compiled kernel for all (see _attention_triton)
 def _router_kernel(x_ptr, w_ptr, b_ptr, weights_ptr, experts_ptr, T, D, E,
                    TOP_K: tl.constexpr, K_POW2: tl.constexpr, BLOCK_T: tl.constexpr, BLOCK_E: tl.constexpr,
                    BLOCK_D: tl.constexpr, PRECISION: tl.constexpr):

@@ -53,7 +53,7 @@ def engine_launches(shape: dict, dtype: torch.dtype = torch.bfloat16) -> list[tu
     for name, T in (("decode", 1), ("prefill", PREFILL)):
         record(f"moe {name}", _moe_triton.moe, t(T, D), t(E, D), t(E), experts, K, 7.0, SWIGLU_ALPHA)
     positions = lambda n: t(n, dt=torch.int64)  # noqa: E731
-    for name, T, S, sliding in (("decode sliding", 1, window + 1, True), ("decode full", 1, LONG_CACHE, False),
+    for name, T, S, sliding in (("decode sliding", 1, window, True), ("decode full", 1, LONG_CACHE, False),
                                 ("prefill sliding", PREFILL, window + PREFILL, True),
                                 ("prefill full", PREFILL, PREFILL, False)):
         record(f"attention {name}", _attention_triton.attention, t(T, Hq, hd), t(S, Hkv, hd), t(S, Hkv, hd), t(Hq),

@@ -74,3 +74,51 @@ def test_decode_step_host_code_is_graph_capturable():
         assert a.kernel is b.kernel and a.grid == b.grid, label
         scalars = [x for x in a.args if not isinstance(x, torch.Tensor)]
         assert scalars == [x for x in b.args if not isinstance(x, torch.Tensor)], label
+
+
+SPECIALIZATION_PROBE = """
+import torch
+from triton.compiler import make_backend
+from triton.backends.compiler import GPUTarget
+from triton.runtime.jit import create_function_from_signature
+from kernels import _attention_triton, _moe_triton
+from kernels.target import Recorder
+
+meta = torch.device("meta")
+def t(*size, dt=torch.bfloat16):
+    return torch.empty(*size, dtype=dt, device=meta)
+
+backend = make_backend(GPUTarget("cuda", 90, 32))
+def keys(record):
+    out = set()
+    for launch in record.launches:
+        kernel = launch.kernel
+        binder = create_function_from_signature(kernel.signature, kernel.params, backend)
+        out.add((kernel.fn.__name__, str(binder(*launch.args, **launch.constexprs)[1])))
+    return out
+
+seen = []
+for T, S in ((1, 128), (1, 129), (1, 4096), (1, 4103)):  # decode: ring, odd and long caches
+    r = Recorder()
+    _attention_triton.attention(t(T, 64, 64), t(S, 8, 64), t(S, 8, 64), t(64), t(T, dt=torch.int64),
+                                t(S, dt=torch.int64), None, 0.125, launch=r)
+    seen.append(keys(r))
+for T in (37, 48):  # a ragged and an even prefill chunk
+    r = Recorder()
+    _moe_triton.route(t(T, 2880), t(32, 2880), t(32), 4, launch=r)
+    seen.append(keys(r))
+print(len(seen[0] | seen[1]), len(seen[2] | seen[3]), len(seen[4] | seen[5]))
+"""
+
+
+def test_lengths_do_not_multiply_the_compiled_variants(tmp_path):
+    # The installer ships kernels compiled for the launches of kernels.compile_check; a length
+    # Triton specialised on (== 1, multiple of 16) would make unseen prompts compile anew.
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env["TRITON_CACHE_DIR"] = str(tmp_path / "triton-cache")
+    result = subprocess.run([sys.executable, "-c", SPECIALIZATION_PROBE], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-4000:]
+    # One kernel per case: the ring and the odd cache share one specialisation, and so do
+    # the two long caches (attention + combine), and the two router token counts.
+    assert result.stdout.split() == ["1", "2", "1"]
