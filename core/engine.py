@@ -61,11 +61,13 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     if backend not in BACKENDS:
         raise InvalidInput(f"Unknown compute backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
     config, weights = read_checkpoint(path)
-    _check_memory(weights, device)
+    size = checkpoint_bytes(weights)
+    if device.type == "cpu":
+        _check_ram(size)  # on a GPU the memory plan (device_context) refuses, against free memory
     dtype = dtype or torch.bfloat16
     config = config.replace(max_position_embeddings=device_context(config, device, dtype, backend, context_length))
     ops = make_ops(backend, weights.layers[0].moe.experts, dtype, device)
-    mover = _Mover(device, dtype, checkpoint_bytes(weights), preload and device.type == "cpu", progress, cancel)
+    mover = _Mover(device, dtype, size, preload and device.type == "cpu", progress, cancel)
     weights = mover.place(weights)
     return Model(Transformer(config, weights, ops, dtype, device), Path(path))
 
@@ -85,20 +87,12 @@ def _tensors(obj):
             yield from _tensors(item)
 
 
-def _check_memory(weights: Weights, device: torch.device) -> None:
-    need = checkpoint_bytes(weights)
-    if device.type == "cpu":
-        have = psutil.virtual_memory().total
-        where = "memory (RAM)"
-    elif device.type == "cuda":
-        have = torch.cuda.get_device_properties(device).total_memory
-        where = "graphics card memory"
-    else:
-        return
+def _check_ram(need: int) -> None:
+    have = psutil.virtual_memory().total
     if need > have:
         raise NotEnoughMemory(
             f"This model needs {need / 2**30:.1f} GiB but the computer has only {have / 2**30:.1f} GiB of "
-            f"{where}. Choose a smaller model, or use a machine with more memory.")
+            "memory (RAM). Choose a smaller model, or use a machine with more memory.")
 
 
 class _Mover:
