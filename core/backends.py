@@ -1,6 +1,9 @@
 """Backends: which implementation of the hot paths (attention, MoE) the model calls.
 
-"torch" runs everywhere and is the reference. "triton" runs the kernels of kernels/ on the
+"torch" runs everywhere and is the reference. "cpu" runs the compiled CPU kernels
+(kernels/cpu/, the default on the processor where they are built and load): MoE on the
+packed MXFP4 experts, and a decode step's projections, attention and lm_head at the
+memory's speed. "triton" runs the kernels of kernels/ on the
 packed MXFP4 experts: compiled on an NVIDIA GPU (compute capability 8.0+, the default
 there), or interpreted on CPU tensors under TRITON_INTERPRET=1 (float32 only: the
 interpreter's bf16 arithmetic is wrong, triton-lang/triton#11584), which is how the tests
@@ -22,25 +25,46 @@ from functools import partial
 import torch
 
 from core.errors import InvalidInput
-from kernels.attention import attention, attention_torch
-from kernels.moe import ExpertWeights, moe, moe_torch
+from kernels.attention import attention, attention_cpu, attention_torch
+from kernels.linear import linear_cpu, linear_torch
+from kernels.moe import ExpertWeights, moe, moe_cpu, moe_torch
 from kernels.mxfp4 import Mxfp4Decoder
 from kernels.target import default_backend, interpreting, kernel_device
 
-BACKENDS = ("torch", "triton")
+BACKENDS = ("torch", "cpu", "triton")
 
-__all__ = ["BACKENDS", "Ops", "default_backend", "make_ops", "torch_ops", "triton_ops"]
+__all__ = ["BACKENDS", "Ops", "cpu_ops", "default_backend", "make_ops", "torch_ops", "triton_ops"]
 
 
 @dataclass(frozen=True)
 class Ops:
     attention: Callable  # (q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale) -> [T, Hq*hd]
     moe: Callable        # (x, router_weight, router_bias, experts, top_k, swiglu_limit) -> [T, D]
+    linear: Callable = linear_torch  # (x, weight, bias=None, out_dtype=None) -> [T, N]
+    # The residual stream in float32 (as llama.cpp keeps it), weights and KV cache in the compute
+    # dtype: the compiled CPU ops take float32 activations at no cost, and the bf16 rounding of
+    # every block's output otherwise swaps near-tied experts in the next router.
+    float32_residual: bool = False
 
 
 def torch_ops(experts: ExpertWeights, dtype: torch.dtype, device) -> Ops:
     decoder = Mxfp4Decoder(experts.largest_tile, dtype=dtype, device=device)
     return Ops(attention=attention_torch, moe=partial(moe_torch, decoder=decoder))
+
+
+def cpu_ops(device) -> Ops:
+    """The compiled CPU kernels, after checking they load on this processor."""
+    from kernels import _cpu
+
+    if torch.device(device).type != "cpu":
+        raise InvalidInput("The cpu backend runs on the processor; use the triton or torch backend on a GPU.")
+    try:
+        kernels = _cpu.load()
+    except _cpu.KernelsUnavailable as error:
+        raise InvalidInput(f"The compiled processor kernels cannot be used: {error}. "
+                           "Use the torch backend, or reinstall Hearth to build them.") from error
+    return Ops(attention=partial(attention_cpu, kernels=kernels), moe=partial(moe_cpu, kernels=kernels),
+               linear=partial(linear_cpu, kernels=kernels), float32_residual=True)
 
 
 def triton_ops(dtype: torch.dtype, device) -> Ops:
@@ -60,4 +84,8 @@ def triton_ops(dtype: torch.dtype, device) -> Ops:
 def make_ops(backend: str, experts: ExpertWeights, dtype: torch.dtype, device) -> Ops:
     if backend not in BACKENDS:
         raise InvalidInput(f"Unknown compute backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
-    return triton_ops(dtype, device) if backend == "triton" else torch_ops(experts, dtype, device)
+    if backend == "triton":
+        return triton_ops(dtype, device)
+    if backend == "cpu":
+        return cpu_ops(device)
+    return torch_ops(experts, dtype, device)

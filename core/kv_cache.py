@@ -42,6 +42,7 @@ class LayerCache:
     def update(self, k: torch.Tensor, v: torch.Tensor, positions: torch.Tensor, limit: int):
         """Stores the new k/v [T, Hkv, hd] at `positions` [T]; returns (keys, values, key positions)
         for the new queries to attend to."""
+        k, v = k.to(self.k.dtype), v.to(self.v.dtype)
         if self.ring:
             return self._update_ring(k, v, positions)
         if self.static:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from core.backends import Ops
 from core.checkpoint import AttentionWeights, MoEWeights, Weights
@@ -34,10 +33,11 @@ class Transformer:
         self.device = torch.device(device)
         self.rope = Rope(config, device)
         self.sm_scale = 1.0 / math.sqrt(config.head_dim)
+        self.residual_dtype = torch.float32 if ops.float32_residual else dtype
 
     def forward(self, token_ids: torch.Tensor, positions: torch.Tensor, cache: KVCache | None) -> torch.Tensor:
         """token_ids, positions [T] -> hidden states [T, D] after the final norm."""
-        x = self.weights.embedding[token_ids].to(self.dtype)             # [T, D]
+        x = self.weights.embedding[token_ids].to(self.residual_dtype)    # [T, D]
         cos, sin = self.rope.cos_sin(positions)
         for i, layer in enumerate(self.weights.layers):
             x = x + self.attention(i, layer.attention, x, positions, cos, sin, cache)
@@ -48,9 +48,10 @@ class Transformer:
         c = self.config
         T = x.shape[0]
         h = rms_norm(x, w.norm, c.rms_norm_eps)
-        q = F.linear(h, w.q_weight, w.q_bias).view(T, c.num_attention_heads, c.head_dim)
-        k = F.linear(h, w.k_weight, w.k_bias).view(T, c.num_key_value_heads, c.head_dim)
-        v = F.linear(h, w.v_weight, w.v_bias).view(T, c.num_key_value_heads, c.head_dim)
+        linear = self.ops.linear
+        q = linear(h, w.q_weight, w.q_bias).view(T, c.num_attention_heads, c.head_dim)
+        k = linear(h, w.k_weight, w.k_bias).view(T, c.num_key_value_heads, c.head_dim)
+        v = linear(h, w.v_weight, w.v_bias).view(T, c.num_key_value_heads, c.head_dim)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is None:
             keys, values, key_positions = k, v, positions
@@ -58,7 +59,7 @@ class Transformer:
             keys, values, key_positions = cache.layers[i].update(k, v, positions, cache.limit)
         window = c.sliding_window if c.is_sliding(i) else None
         o = self.ops.attention(q, keys, values, w.sinks, positions, key_positions, window, self.sm_scale)
-        return F.linear(o, w.o_weight, w.o_bias)                         # [T, D]
+        return linear(o, w.o_weight, w.o_bias)                           # [T, D]
 
     def moe(self, w: MoEWeights, x: torch.Tensor) -> torch.Tensor:
         c = self.config
@@ -67,4 +68,4 @@ class Transformer:
 
     def unembed(self, hidden: torch.Tensor) -> torch.Tensor:
         """hidden [T, D] -> logits [T, V] float32."""
-        return F.linear(hidden, self.weights.lm_head).float()
+        return self.ops.linear(hidden, self.weights.lm_head, None, torch.float32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import torch
@@ -32,6 +33,12 @@ def tiny_config(**overrides) -> ModelConfig:
 
 def random_weights(config: ModelConfig, seed: int = 0) -> dict[str, torch.Tensor]:
     """Random weights in the Hugging Face root naming, scaled so activations stay O(1)."""
+    return dict(iter_random_weights(config, seed))
+
+
+def iter_random_weights(config: ModelConfig, seed: int = 0) -> Iterator[tuple[str, torch.Tensor]]:
+    """`random_weights` one layer at a time, so the whole 20b (12.8 GiB) can be written on a
+    machine with less than twice that in memory."""
     g = torch.Generator().manual_seed(seed)
     c = config
     D, E, I2 = c.hidden_size, c.num_local_experts, 2 * c.intermediate_size
@@ -46,11 +53,11 @@ def random_weights(config: ModelConfig, seed: int = 0) -> dict[str, torch.Tensor
     def norm(*shape):
         return (1.0 + 0.1 * torch.randn(*shape, generator=g)).to(torch.bfloat16)
 
-    tensors = {"model.embed_tokens.weight": dense(c.vocab_size, D), "model.norm.weight": norm(D),
-               "lm_head.weight": dense(c.vocab_size, D, fan_in=D)}
+    yield from {"model.embed_tokens.weight": dense(c.vocab_size, D), "model.norm.weight": norm(D),
+                "lm_head.weight": dense(c.vocab_size, D, fan_in=D)}.items()
     for i in range(c.num_hidden_layers):
         p = f"model.layers.{i}."
-        tensors |= {
+        tensors = {
             p + "input_layernorm.weight": norm(D),
             p + "self_attn.q_proj.weight": dense(c.q_size, D, fan_in=D), p + "self_attn.q_proj.bias": small(c.q_size),
             p + "self_attn.k_proj.weight": dense(c.kv_size, D, fan_in=D), p + "self_attn.k_proj.bias": small(c.kv_size),
@@ -69,7 +76,7 @@ def random_weights(config: ModelConfig, seed: int = 0) -> dict[str, torch.Tensor
             p + "mlp.experts.down_proj_blocks": down_blocks, p + "mlp.experts.down_proj_scales": down_scales,
             p + "mlp.experts.down_proj_bias": small(E, D),
         }
-    return tensors
+        yield from tensors.items()
 
 
 def random_mxfp4(shape: tuple[int, ...], generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,8 +128,8 @@ def write_checkpoint(folder: str | Path, config: ModelConfig | None = None, seed
     config = config or tiny_config()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tensors = tensors if tensors is not None else random_weights(config, seed)
     if format == "original":
+        tensors = tensors if tensors is not None else random_weights(config, seed)
         (folder / "config.json").write_text(json.dumps(original_config_dict(config), indent=2))
         save_file(to_original_names(tensors, config), folder / "model.safetensors")
         return folder
@@ -132,25 +139,32 @@ def write_checkpoint(folder: str | Path, config: ModelConfig | None = None, seed
     (folder / "generation_config.json").write_text(json.dumps(
         {"bos_token_id": 199998, "do_sample": True, "eos_token_id": [200002, 199999, 200012],
          "pad_token_id": 199999, "transformers_version": "4.55.0.dev0"}, indent=2))
-    shards = _shard(tensors, max_shard_bytes)
+    # Shards are written as they fill, under temporary names: their count is known only at the end.
+    items = tensors.items() if tensors is not None else iter_random_weights(config, seed)
+    written: list[tuple[Path, list[str]]] = []
+    total = 0
+    for shard in _shard(items, max_shard_bytes):
+        part = folder / f"part-{len(written) + 1}.tmp"
+        save_file(shard, part, metadata={"format": "pt"})
+        written.append((part, list(shard)))
+        total += sum(t.nbytes for t in shard.values())
     weight_map = {}
-    for n, shard in enumerate(shards, start=1):
-        name = f"model-{n:05d}-of-{len(shards):05d}.safetensors"
-        save_file(shard, folder / name, metadata={"format": "pt"})
-        weight_map |= {tensor_name: name for tensor_name in shard}
-    total = sum(t.nbytes for t in tensors.values())
+    for n, (part, names) in enumerate(written, start=1):
+        name = f"model-{n:05d}-of-{len(written):05d}.safetensors"
+        part.rename(folder / name)
+        weight_map |= dict.fromkeys(names, name)
     index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
     return folder
 
 
-def _shard(tensors: dict[str, torch.Tensor], max_bytes: int) -> list[dict[str, torch.Tensor]]:
-    shards: list[dict[str, torch.Tensor]] = [{}]
+def _shard(items: Iterable[tuple[str, torch.Tensor]], max_bytes: int) -> Iterator[dict[str, torch.Tensor]]:
+    shard: dict[str, torch.Tensor] = {}
     size = 0
-    for name, tensor in tensors.items():
-        if shards[-1] and size + tensor.nbytes > max_bytes:
-            shards.append({})
-            size = 0
-        shards[-1][name] = tensor.contiguous()
+    for name, tensor in items:
+        if shard and size + tensor.nbytes > max_bytes:
+            yield shard
+            shard, size = {}, 0
+        shard[name] = tensor.contiguous()
         size += tensor.nbytes
-    return shards
+    yield shard

@@ -7,6 +7,8 @@ chunked prefill against a KV cache, and one decode step; key position -1 marks a
 `attention_torch` is the PyTorch path and the GPU kernels' reference. Scores and softmax
 are float32; the sink is one extra logit column per head, dropped after the softmax.
 `attention` is the flash-style Triton kernel (kernels/_attention_triton.py), same signature.
+`attention_cpu` is the compiled CPU op for a decode step (kernels/cpu/attention.c): it reads
+the cache in its own dtype, where the torch path converts the whole cache to float32 per call.
 """
 
 from __future__ import annotations
@@ -42,6 +44,23 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sinks: torch.Te
     from kernels import _attention_triton  # Triton exists on Linux only; the CPU engine never needs it
 
     return _attention_triton.attention(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale)
+
+
+# Queries up to which the compiled op serves a call; a longer prefill chunk is a batched
+# matmul that torch's GEMMs do better.
+CPU_MAX_QUERIES = 4
+
+
+def attention_cpu(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sinks: torch.Tensor,
+                  q_positions: torch.Tensor, k_positions: torch.Tensor,
+                  sliding_window: int | None, sm_scale: float, kernels=None) -> torch.Tensor:
+    """`attention_torch` through the compiled CPU kernels for a few queries (decode)."""
+    if q.shape[0] > CPU_MAX_QUERIES:
+        return attention_torch(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale)
+    from kernels import _cpu
+
+    kernels = kernels or _cpu.load()
+    return kernels.attention(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale).to(q.dtype)
 
 
 def _attend(q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale):

@@ -8,6 +8,10 @@ buffer; every token of the chunk that uses an expert shares that one decode.
 
 `moe` and `route` are the Triton kernels (kernels/_moe_triton.py) with the same signatures:
 on a GPU, or on CPU tensors under TRITON_INTERPRET=1.
+
+`moe_cpu` is the compiled CPU op (kernels/cpu/moe.c through kernels/_cpu.py): the routed
+experts read in place from the memory-mapped MXFP4 blocks and decoded in SIMD registers,
+the activations quantized to int16 per 32-value block, float32 accumulation.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from kernels.linear import CPU_MAX_TOKENS
 from kernels.mxfp4 import Mxfp4Decoder
 
 SWIGLU_ALPHA = 1.702
@@ -88,6 +93,24 @@ def _mxfp4_linear(x: torch.Tensor, blocks: torch.Tensor, scales: torch.Tensor, b
                       bias[r:r + DECODE_ROWS].to(x.dtype))
              for r in range(0, rows, DECODE_ROWS)]
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+
+
+def moe_cpu(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Tensor,
+            experts: ExpertWeights, top_k: int, swiglu_limit: float, kernels=None) -> torch.Tensor:
+    """`moe_torch` through the compiled CPU kernels (`kernels`: a kernels._cpu.CpuKernels,
+    by default the best this processor runs). The router stays in torch: one small matmul."""
+    from kernels import _cpu
+
+    kernels = kernels or _cpu.load()
+    # Router logits in float32, as the model was trained: rounded to bfloat16 they tie often
+    # enough to swap experts, which moves that token's output by far more than any rounding.
+    if x.shape[0] <= CPU_MAX_TOKENS and router_weight.dtype == torch.bfloat16:
+        logits = kernels.linear(x, router_weight, router_bias)             # [T, E]
+    else:
+        logits = F.linear(x.float(), router_weight.float(), router_bias.float())
+    top = torch.topk(logits, top_k, dim=-1, sorted=True)
+    weights, chosen = torch.softmax(top.values, dim=-1), top.indices     # [T, K]
+    return kernels.moe(x, chosen, weights, experts, swiglu_limit, SWIGLU_ALPHA).to(x.dtype)
 
 
 def route(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Tensor,

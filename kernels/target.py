@@ -80,9 +80,16 @@ def kernel_device(device: torch.device) -> bool:
 
 
 def default_backend(device: torch.device) -> str:
-    """"triton" on a GPU the kernels serve, "torch" everywhere else."""
+    """"triton" on a GPU the kernels serve, "cpu" on a processor the compiled kernels run on
+    (kernels/_cpu.py), "torch" everywhere else."""
     device = torch.device(device)
-    return "triton" if device.type == "cuda" and kernel_device(device) else "torch"
+    if device.type == "cuda":
+        return "triton" if kernel_device(device) else "torch"
+    if device.type == "cpu" and not interpreting():
+        from kernels import _cpu
+
+        return "cpu" if _cpu.available() is not None else "torch"
+    return "torch"
 
 
 def peak_bandwidth(device: torch.device) -> float | None:

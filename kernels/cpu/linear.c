@@ -1,0 +1,139 @@
+/* y[T, N] = x[T, C] @ w[N, C]^T + bias, w in bfloat16, for a few tokens (a decode step's
+ * attention projections and lm_head): each weight row is read once for all T tokens and
+ * widened to float32 in registers (a bf16 is the high half of a float32), so the op runs at
+ * the memory's speed. Items of ROWS output rows are shared out among the threads. */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "hearth_cpu.h"
+#include "pool.h"
+#include "simd.h"
+
+#define ROWS 64
+#define TOKENS 4  /* tokens per pass over the weights */
+
+#if defined(HEARTH_AVX512)
+#define CHUNK 32
+#elif defined(HEARTH_AVX2)
+#define CHUNK 16
+#else
+#define CHUNK 8
+#endif
+
+typedef struct {
+    int T, C, N;
+    const float *xp;  /* [T, C] float32, each CHUNK permuted to the order the weights widen in */
+    const uint16_t *w;
+    const void *bias;
+    int bias_dtype;
+    float *y;
+    atomic_int next;
+} linear_job;
+
+/* On x86 the bf16 of a CHUNK are widened by unpacking with zeros within 128-bit lanes: the low
+ * unpack yields elements 0-3 of each lane of 8, the high unpack elements 4-7. */
+static int permuted(int i) {
+#if defined(HEARTH_AVX512) || defined(HEARTH_AVX2)
+    int half = i / (CHUNK / 2), k = i % (CHUNK / 2);
+    return (k / 4) * 8 + half * 4 + k % 4;
+#else
+    return i;
+#endif
+}
+
+ALWAYS_INLINE void rows_n(const linear_job *j, int r0, int r1, int t0, const int nt) {
+    const int C = j->C, body = C / CHUNK * CHUNK;
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *w = j->w + (long)r * C;
+        float res[TOKENS];
+#if defined(HEARTH_AVX512)
+        __m512 acc[TOKENS][2];
+        for (int t = 0; t < nt; t++) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+        for (int c = 0; c < body; c += CHUNK) {
+            __m512i raw = _mm512_loadu_si512((const void *)(w + c));
+            __m512 lo = _mm512_castsi512_ps(_mm512_unpacklo_epi16(_mm512_setzero_si512(), raw));
+            __m512 hi = _mm512_castsi512_ps(_mm512_unpackhi_epi16(_mm512_setzero_si512(), raw));
+            for (int t = 0; t < nt; t++) {
+                const float *x = j->xp + (long)(t0 + t) * C + c;
+                acc[t][0] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x), acc[t][0]);
+                acc[t][1] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + 16), acc[t][1]);
+            }
+        }
+        for (int t = 0; t < nt; t++) res[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]));
+#elif defined(HEARTH_AVX2)
+        __m256 acc[TOKENS][2];
+        for (int t = 0; t < nt; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+        for (int c = 0; c < body; c += CHUNK) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(w + c));
+            __m256 lo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(_mm256_setzero_si256(), raw));
+            __m256 hi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(_mm256_setzero_si256(), raw));
+            for (int t = 0; t < nt; t++) {
+                const float *x = j->xp + (long)(t0 + t) * C + c;
+                acc[t][0] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x), acc[t][0]);
+                acc[t][1] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(x + 8), acc[t][1]);
+            }
+        }
+        for (int t = 0; t < nt; t++) res[t] = hsum256(_mm256_add_ps(acc[t][0], acc[t][1]));
+#elif defined(HEARTH_NEON)
+        float32x4_t acc[TOKENS][2];
+        for (int t = 0; t < nt; t++) acc[t][0] = acc[t][1] = vdupq_n_f32(0.0f);
+        for (int c = 0; c < body; c += CHUNK) {
+            uint16x8_t raw = vld1q_u16(w + c);
+            float32x4_t lo = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(raw), 16));
+            float32x4_t hi = vreinterpretq_f32_u32(vshll_high_n_u16(raw, 16));
+            for (int t = 0; t < nt; t++) {
+                const float *x = j->xp + (long)(t0 + t) * C + c;
+                acc[t][0] = vfmaq_f32(acc[t][0], lo, vld1q_f32(x));
+                acc[t][1] = vfmaq_f32(acc[t][1], hi, vld1q_f32(x + 4));
+            }
+        }
+        for (int t = 0; t < nt; t++) res[t] = vaddvq_f32(vaddq_f32(acc[t][0], acc[t][1]));
+#else
+        for (int t = 0; t < nt; t++) {
+            const float *x = j->xp + (long)(t0 + t) * C;
+            float s[8] = {0};
+            for (int c = 0; c < body; c += CHUNK)
+                for (int k = 0; k < 8; k++) s[k] += bf16_to_f32(w[c + k]) * x[c + k];
+            res[t] = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+        }
+#endif
+        for (int t = 0; t < nt; t++) {
+            const float *x = j->xp + (long)(t0 + t) * C;
+            for (int c = body; c < C; c++) res[t] += bf16_to_f32(w[c]) * x[c];
+            float bias = j->bias ? load_value(j->bias, j->bias_dtype, r) : 0.0f;
+            j->y[(long)(t0 + t) * j->N + r] = res[t] + bias;
+        }
+    }
+}
+
+static void linear_items(void *arg, int thread, int threads) {
+    (void)thread; (void)threads;
+    linear_job *j = arg;
+    int items = (j->N + ROWS - 1) / ROWS;
+    for (int item; (item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < items;) {
+        int r0 = item * ROWS, r1 = r0 + ROWS < j->N ? r0 + ROWS : j->N;
+        for (int t0 = 0; t0 < j->T; t0 += TOKENS) {
+            switch (j->T - t0) {
+            case 1: rows_n(j, r0, r1, t0, 1); break;
+            case 2: rows_n(j, r0, r1, t0, 2); break;
+            case 3: rows_n(j, r0, r1, t0, 3); break;
+            default: rows_n(j, r0, r1, t0, 4); break;
+            }
+        }
+    }
+}
+
+void hearth_linear_bf16(int T, int C, int N, const void *x, int x_dtype, const uint16_t *w,
+                        const void *bias, int bias_dtype, float *y) {
+    float *xp = malloc(sizeof(float) * (size_t)T * C);
+    if (!xp) return;
+    const int body = C / CHUNK * CHUNK;
+    for (int t = 0; t < T; t++) {
+        for (int c = 0; c < body; c += CHUNK)
+            for (int i = 0; i < CHUNK; i++) xp[(long)t * C + c + i] = load_value(x, x_dtype, (long)t * C + c + permuted(i));
+        for (int c = body; c < C; c++) xp[(long)t * C + c] = load_value(x, x_dtype, (long)t * C + c);
+    }
+    linear_job j = {T, C, N, xp, w, bias, bias_dtype, y, 0};
+    pool_run(linear_items, &j);
+    free(xp);
+}

@@ -1,0 +1,177 @@
+/* The routed experts of one MoE layer on MXFP4 weights read in place (see hearth_cpu.h).
+ *
+ * Shapes: T tokens, D hidden, I intermediate, E experts, K per token, P = T*K (token, expert)
+ * pairs, grouped by expert so that each expert's rows are read once per chunk of its tokens.
+ *
+ * Phase 1, items (expert, 256 gate_up rows): h = gate_up(x) + bias for up to TOKENS_MAX of the
+ *   expert's tokens at a time; the rows of an item hold whole interleaved (gate, linear)
+ *   pairs, so the item also applies the clamped SwiGLU and quantizes its 4 blocks of `a`.
+ * Phase 2, items (32 output rows): for every active expert, y = down(a) + bias, and
+ *   out[t] += weight * y; each output row belongs to one item, so no two threads add to it. */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "hearth_cpu.h"
+#include "mxfp4_dot.h"
+#include "pool.h"
+
+#define GATE_UP_ROWS 256   /* per phase-1 item: 128 values of a = 4 blocks */
+#define DOWN_ROWS 32       /* per phase-2 item */
+
+typedef struct {
+    int T, D, I, E, K, Gd, Gi;
+    const uint8_t *gu_blocks, *gu_scales, *dn_blocks, *dn_scales;
+    const void *gu_bias, *dn_bias;
+    int bias_dtype;
+    float limit, alpha;
+    float *out;
+    const int *offset;         /* [E+1]: pairs of expert e are offset[e] .. offset[e+1]-1 */
+    const int *pair_token;     /* [P] */
+    const float *pair_weight;  /* [P] */
+    const int *active;         /* experts with tokens */
+    int n_active;
+    int16_t *xq; float *xqs;   /* [T, D], [T, Gd*4] */
+    int16_t *aq; float *aqs;   /* [P, I], [P, Gi*4] */
+    const void *x; int x_dtype;
+    atomic_int next;
+} moe_job;
+
+static void quantize_tokens(void *arg, int thread, int threads) {
+    moe_job *j = arg;
+    float v[32];
+    for (int t = thread; t < j->T; t += threads)
+        for (int b = 0; b < j->Gd; b++) {
+            for (int e = 0; e < 32; e++) v[e] = load_value(j->x, j->x_dtype, (long)t * j->D + b * 32 + e);
+            quantize_block(v, b, j->Gd, j->xq + (long)t * j->D, j->xqs + (long)t * j->Gd * 4);
+        }
+}
+
+static void gate_up_item(moe_job *j, int e, int r0, int r1) {
+    const long rows = 2L * j->I;
+    float h[TOKENS_MAX][GATE_UP_ROWS];
+    float a[TOKENS_MAX][GATE_UP_ROWS / 2];
+    for (int p0 = j->offset[e]; p0 < j->offset[e + 1]; p0 += TOKENS_MAX) {
+        int nt = j->offset[e + 1] - p0 < TOKENS_MAX ? j->offset[e + 1] - p0 : TOKENS_MAX;
+        const int16_t *q[TOKENS_MAX];
+        const float *qs[TOKENS_MAX];
+        for (int t = 0; t < nt; t++) {
+            int token = j->pair_token[p0 + t];
+            q[t] = j->xq + (long)token * j->D;
+            qs[t] = j->xqs + (long)token * j->Gd * 4;
+        }
+        for (int r = r0; r < r1; r++) {
+            long row = e * rows + r;
+            float res[TOKENS_MAX];
+            row_dot(j->gu_blocks + row * j->Gd * 16, j->gu_scales + row * j->Gd, j->Gd, q, qs, nt, res);
+            float bias = load_value(j->gu_bias, j->bias_dtype, row);
+            for (int t = 0; t < nt; t++) h[t][r - r0] = res[t] + bias;
+        }
+        for (int t = 0; t < nt; t++) {
+            for (int i = 0; i < (r1 - r0) / 2; i++) {
+                float gate = fminf(h[t][2 * i], j->limit);
+                float linear = fminf(fmaxf(h[t][2 * i + 1], -j->limit), j->limit);
+                a[t][i] = gate / (1.0f + expf(-j->alpha * gate)) * (linear + 1.0f);
+            }
+            for (int b = 0; b < (r1 - r0) / 64; b++)
+                quantize_block(a[t] + b * 32, r0 / 64 + b, j->Gi, j->aq + (long)(p0 + t) * j->I,
+                               j->aqs + (long)(p0 + t) * j->Gi * 4);
+        }
+    }
+}
+
+static void gate_up_phase(void *arg, int thread, int threads) {
+    (void)thread; (void)threads;
+    moe_job *j = arg;
+    int per_expert = (2 * j->I + GATE_UP_ROWS - 1) / GATE_UP_ROWS;
+    int items = per_expert * j->n_active;
+    for (int item; (item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < items;) {
+        int e = j->active[item / per_expert];
+        int r0 = item % per_expert * GATE_UP_ROWS;
+        int r1 = r0 + GATE_UP_ROWS < 2 * j->I ? r0 + GATE_UP_ROWS : 2 * j->I;
+        gate_up_item(j, e, r0, r1);
+    }
+}
+
+static void down_phase(void *arg, int thread, int threads) {
+    (void)thread; (void)threads;
+    moe_job *j = arg;
+    int items = (j->D + DOWN_ROWS - 1) / DOWN_ROWS;
+    for (int item; (item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < items;) {
+        int r0 = item * DOWN_ROWS, r1 = r0 + DOWN_ROWS < j->D ? r0 + DOWN_ROWS : j->D;
+        for (int n = 0; n < j->n_active; n++) {
+            int e = j->active[n];
+            for (int p0 = j->offset[e]; p0 < j->offset[e + 1]; p0 += TOKENS_MAX) {
+                int nt = j->offset[e + 1] - p0 < TOKENS_MAX ? j->offset[e + 1] - p0 : TOKENS_MAX;
+                const int16_t *q[TOKENS_MAX];
+                const float *qs[TOKENS_MAX];
+                for (int t = 0; t < nt; t++) {
+                    q[t] = j->aq + (long)(p0 + t) * j->I;
+                    qs[t] = j->aqs + (long)(p0 + t) * j->Gi * 4;
+                }
+                for (int r = r0; r < r1; r++) {
+                    long row = (long)e * j->D + r;
+                    float res[TOKENS_MAX];
+                    row_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, q, qs, nt, res);
+                    float bias = load_value(j->dn_bias, j->bias_dtype, row);
+                    for (int t = 0; t < nt; t++)
+                        j->out[(long)j->pair_token[p0 + t] * j->D + r] += j->pair_weight[p0 + t] * (res[t] + bias);
+                }
+            }
+        }
+    }
+}
+
+static void *aligned(size_t bytes) {
+    return aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
+
+int hearth_moe(int T, int D, int I, int E, int K,
+               const void *x, int x_dtype, const int32_t *chosen, const float *weights,
+               const uint8_t *gate_up_blocks, const uint8_t *gate_up_scales, const void *gate_up_bias,
+               const uint8_t *down_blocks, const uint8_t *down_scales, const void *down_bias, int bias_dtype,
+               float swiglu_limit, float swiglu_alpha, float *out) {
+    if (T < 1 || D % 32 || I % 32 || E < 1 || K < 1) return -2;
+    long P = (long)T * K;
+    for (long p = 0; p < P; p++)
+        if (chosen[p] < 0 || chosen[p] >= E) return -2;
+    hearth_e8m0_init();
+    int *offset = calloc((size_t)E + 1, sizeof(int));
+    int *fill = calloc((size_t)E, sizeof(int));
+    int *active = malloc(sizeof(int) * (size_t)E);
+    int *pair_token = malloc(sizeof(int) * (size_t)P);
+    float *pair_weight = malloc(sizeof(float) * (size_t)P);
+    int Gd = D / 32, Gi = I / 32;
+    int16_t *xq = aligned(sizeof(int16_t) * (size_t)T * D);
+    float *xqs = aligned(sizeof(float) * (size_t)T * Gd * 4);
+    int16_t *aq = aligned(sizeof(int16_t) * (size_t)P * I);
+    float *aqs = aligned(sizeof(float) * (size_t)P * Gi * 4);
+    int status = -1;
+    if (!offset || !fill || !active || !pair_token || !pair_weight || !xq || !xqs || !aq || !aqs) goto done;
+
+    for (long p = 0; p < P; p++) offset[chosen[p] + 1]++;
+    for (int e = 0; e < E; e++) offset[e + 1] += offset[e];
+    for (long p = 0; p < P; p++) {
+        int e = chosen[p], at = offset[e] + fill[e]++;
+        pair_token[at] = (int)(p / K);
+        pair_weight[at] = weights[p];
+    }
+    int n_active = 0;
+    for (int e = 0; e < E; e++)
+        if (offset[e + 1] > offset[e]) active[n_active++] = e;
+    for (long i = 0; i < (long)T * D; i++) out[i] = 0.0f;
+
+    moe_job j = {T, D, I, E, K, Gd, Gi, gate_up_blocks, gate_up_scales, down_blocks, down_scales,
+                 gate_up_bias, down_bias, bias_dtype, swiglu_limit, swiglu_alpha, out,
+                 offset, pair_token, pair_weight, active, n_active, xq, xqs, aq, aqs, x, x_dtype, 0};
+    if (T == 1) quantize_tokens(&j, 0, 1);
+    else pool_run(quantize_tokens, &j);
+    atomic_store(&j.next, 0);
+    pool_run(gate_up_phase, &j);
+    atomic_store(&j.next, 0);
+    pool_run(down_phase, &j);
+    status = 0;
+done:
+    free(offset); free(fill); free(active); free(pair_token); free(pair_weight);
+    free(xq); free(xqs); free(aq); free(aqs);
+    return status;
+}

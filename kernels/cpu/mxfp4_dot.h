@@ -1,0 +1,216 @@
+/* MXFP4 weight rows times activations, with the weights decoded in registers.
+ *
+ * Activations are quantized per 32-value block to int16 with one float scale (a bf16 value
+ * loses nothing: int16 holds 15 bits against bf16's 8), and stored permuted so that the
+ * codes of a packed block line up with them after one table lookup per nibble:
+ *   a byte's low nibble is element 2*byte, its high nibble element 2*byte+1;
+ *   blocks are taken GROUP at a time (the 128-bit lanes of one register: 4 on AVX-512,
+ *   2 on AVX2, 1 elsewhere); vector j of a group holds, per lane l (block l of the group),
+ *   8 int16 values: element 2*(8*(j&1)+p) + (j>>1) of that block, p = 0..7.
+ * A row's dot product is then, per block, an exact integer sum (weights as 2*e2m1 are
+ * integers in [-12, 12]) times weight scale times activation scale, summed in float32.
+ *
+ * Shapes: G blocks per row (columns/32); q [G*32] int16; qs [G*4] float (each block's
+ * scale repeated 4 times, so a group's scales load as one vector). */
+#ifndef HEARTH_MXFP4_DOT_H
+#define HEARTH_MXFP4_DOT_H
+
+#include <math.h>
+
+#include "simd.h"
+
+#if defined(HEARTH_AVX512)
+#define GROUP 4
+#elif defined(HEARTH_AVX2)
+#define GROUP 2
+#else
+#define GROUP 1
+#endif
+/* The integer weights the SIMD paths multiply are 2*value (the table) times 256 on x86,
+ * where a code is widened to int16 by unpacking it into the high byte. */
+#if defined(HEARTH_AVX512) || defined(HEARTH_AVX2)
+#define WEIGHT_UNIT 512.0f
+#else
+#define WEIGHT_UNIT 2.0f
+#endif
+#define TOKENS_MAX 4  /* tokens multiplied per pass over a row's weights */
+#define PREFETCH 2048 /* bytes ahead of the packed weights being read */
+
+static const int8_t FP4_X2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+/* E8M0: scale byte s -> 2^(s-127), exactly (s = 0 is a subnormal, s = 255 is +inf, as in the reference). */
+extern float hearth_e8m0[256];
+void hearth_e8m0_init(void);
+
+/* First block of the group holding block b, and the group's size. */
+ALWAYS_INLINE void group_of(int b, int G, int *start, int *size) {
+    int n4 = GROUP >= 4 ? G / 4 * 4 : 0;
+    int n2 = GROUP >= 2 ? n4 + (G - n4) / 2 * 2 : 0;
+    if (b < n4) { *start = b & ~3; *size = 4; }
+    else if (b < n2) { *start = n4 + ((b - n4) & ~1); *size = 2; }
+    else { *start = b; *size = 1; }
+}
+
+/* Quantizes 32 values (natural order) as block b of a G-block activation row. */
+static inline void quantize_block(const float *v, int b, int G, int16_t *q, float *qs) {
+    float m = 0.0f;
+    for (int e = 0; e < 32; e++) m = fmaxf(m, fabsf(v[e]));
+    int start, size;
+    group_of(b, G, &start, &size);
+    int16_t *base = q + start * 32;
+    int lane = b - start;
+    float inv = m > 0.0f ? 32767.0f / m : 0.0f;
+    for (int e = 0; e < 32; e++) {
+        int byte = e >> 1, j = ((e & 1) << 1) | (byte >> 3), p = byte & 7;
+        float r = nearbyintf(v[e] * inv);
+        r = fminf(fmaxf(r, -32767.0f), 32767.0f);
+        base[j * 8 * size + lane * 8 + p] = (int16_t)r;
+    }
+    float scale = m / 32767.0f / WEIGHT_UNIT;
+    for (int i = 0; i < 4; i++) qs[b * 4 + i] = scale;
+}
+
+/* One block in the one-lane layout: integer dot of 2*values and q, in portable C. */
+ALWAYS_INLINE int32_t dot_block_c(const uint8_t *blk, const int16_t *q) {
+    int32_t s = 0;
+    for (int i = 0; i < 16; i++) s += FP4_X2[blk[i] & 15] * q[i] + FP4_X2[blk[i] >> 4] * q[16 + i];
+    return s;
+}
+
+#if defined(HEARTH_AVX512) || defined(HEARTH_AVX2)
+/* Two blocks (one pair group) on 256-bit registers; acc[t] += their contribution for token t. */
+ALWAYS_INLINE void dot_pair_avx2(const uint8_t *blk, const uint8_t *sc, const int16_t *const *q,
+                                 const float *const *qs, int b, const int nt, __m256 *acc) {
+    const __m256i m0f = _mm256_set1_epi8(0x0f);
+    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)FP4_X2));
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i x = _mm256_loadu_si256((const __m256i *)(blk + b * 16));
+    /* The hardware prefetcher alone leaves a single stream at ~half the memory's speed here. */
+    _mm_prefetch((const char *)(blk + b * 16 + PREFETCH), _MM_HINT_T0);
+    __m256i wl = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, m0f));
+    __m256i wh = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m0f));
+    __m256i w0 = _mm256_unpacklo_epi8(zero, wl), w1 = _mm256_unpackhi_epi8(zero, wl);
+    __m256i w2 = _mm256_unpacklo_epi8(zero, wh), w3 = _mm256_unpackhi_epi8(zero, wh);
+    __m256 ws = _mm256_set_m128(_mm_broadcast_ss(&hearth_e8m0[sc[b + 1]]), _mm_broadcast_ss(&hearth_e8m0[sc[b]]));
+    for (int t = 0; t < nt; t++) {
+        const __m256i *a = (const __m256i *)(q[t] + b * 32);
+        __m256i p = _mm256_add_epi32(
+            _mm256_add_epi32(_mm256_madd_epi16(w0, _mm256_loadu_si256(a)), _mm256_madd_epi16(w1, _mm256_loadu_si256(a + 1))),
+            _mm256_add_epi32(_mm256_madd_epi16(w2, _mm256_loadu_si256(a + 2)), _mm256_madd_epi16(w3, _mm256_loadu_si256(a + 3))));
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, _mm256_loadu_ps(qs[t] + b * 4)), acc[t]);
+    }
+}
+#endif
+
+/* res[t] = row . activation t, for nt <= TOKENS_MAX tokens: the row's G blocks at `blk`
+ * (G*16 bytes) with scales `sc` (G bytes). */
+ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const int16_t *const *q,
+                             const float *const *qs, const int nt, float *res) {
+    int b = 0;
+#if defined(HEARTH_AVX512)
+    {
+        const __m512i m0f = _mm512_set1_epi8(0x0f);
+        const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)FP4_X2));
+        const __m512i zero = _mm512_setzero_si512();
+        /* Scale byte l of the group to every int32 of lane l. */
+        const __m512i pick = _mm512_set_epi32(
+            (int)0x80808003, (int)0x80808003, (int)0x80808003, (int)0x80808003,
+            (int)0x80808002, (int)0x80808002, (int)0x80808002, (int)0x80808002,
+            (int)0x80808001, (int)0x80808001, (int)0x80808001, (int)0x80808001,
+            (int)0x80808000, (int)0x80808000, (int)0x80808000, (int)0x80808000);
+        const __m512i subnormal = _mm512_set1_epi32(0x00400000);  /* 2^-127, for scale 0 */
+        __m512 acc[TOKENS_MAX];
+        for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
+        for (; b + 4 <= G / 4 * 4; b += 4) {
+            __m512i x = _mm512_loadu_si512((const void *)(blk + b * 16));
+            _mm_prefetch((const char *)(blk + b * 16 + PREFETCH), _MM_HINT_T0);
+            __m512i wl = _mm512_shuffle_epi8(lut, _mm512_and_si512(x, m0f));
+            __m512i wh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m0f));
+            __m512i w0 = _mm512_unpacklo_epi8(zero, wl), w1 = _mm512_unpackhi_epi8(zero, wl);
+            __m512i w2 = _mm512_unpacklo_epi8(zero, wh), w3 = _mm512_unpackhi_epi8(zero, wh);
+            uint32_t s4;
+            memcpy(&s4, sc + b, 4);
+            __m512i s = _mm512_shuffle_epi8(_mm512_set1_epi32((int)s4), pick);
+            __m512 ws = _mm512_castsi512_ps(_mm512_max_epu32(_mm512_slli_epi32(s, 23), subnormal));
+            for (int t = 0; t < nt; t++) {
+                const int16_t *a = q[t] + b * 32;
+#if defined(HEARTH_VNNI)
+                __m512i p = _mm512_madd_epi16(w0, _mm512_loadu_si512((const void *)a));
+                p = _mm512_dpwssd_epi32(p, w1, _mm512_loadu_si512((const void *)(a + 32)));
+                p = _mm512_dpwssd_epi32(p, w2, _mm512_loadu_si512((const void *)(a + 64)));
+                p = _mm512_dpwssd_epi32(p, w3, _mm512_loadu_si512((const void *)(a + 96)));
+#else
+                __m512i p = _mm512_add_epi32(
+                    _mm512_add_epi32(_mm512_madd_epi16(w0, _mm512_loadu_si512((const void *)a)),
+                                     _mm512_madd_epi16(w1, _mm512_loadu_si512((const void *)(a + 32)))),
+                    _mm512_add_epi32(_mm512_madd_epi16(w2, _mm512_loadu_si512((const void *)(a + 64))),
+                                     _mm512_madd_epi16(w3, _mm512_loadu_si512((const void *)(a + 96)))));
+#endif
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, _mm512_loadu_ps(qs[t] + b * 4)), acc[t]);
+            }
+        }
+        __m256 acc2[TOKENS_MAX];
+        for (int t = 0; t < nt; t++)
+            acc2[t] = _mm256_add_ps(_mm512_castps512_ps256(acc[t]),
+                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[t]), 1)));
+        for (; b + 2 <= G; b += 2) dot_pair_avx2(blk, sc, q, qs, b, nt, acc2);
+        for (int t = 0; t < nt; t++) res[t] = hsum256(acc2[t]);
+    }
+#elif defined(HEARTH_AVX2)
+    {
+        __m256 acc[TOKENS_MAX];
+        for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+        for (; b + 2 <= G; b += 2) dot_pair_avx2(blk, sc, q, qs, b, nt, acc);
+        for (int t = 0; t < nt; t++) res[t] = hsum256(acc[t]);
+    }
+#elif defined(HEARTH_NEON)
+    {
+        const uint8x16_t m0f = vdupq_n_u8(0x0f);
+        const int8x16_t lut = vld1q_s8(FP4_X2);
+        float32x4_t acc[TOKENS_MAX];
+        for (int t = 0; t < nt; t++) acc[t] = vdupq_n_f32(0.0f);
+        for (; b < G; b++) {
+            uint8x16_t x = vld1q_u8(blk + b * 16);
+            __builtin_prefetch(blk + b * 16 + PREFETCH);
+            int8x16_t wl = vqtbl1q_s8(lut, vandq_u8(x, m0f));
+            int8x16_t wh = vqtbl1q_s8(lut, vshrq_n_u8(x, 4));
+            int16x8_t w0 = vmovl_s8(vget_low_s8(wl)), w1 = vmovl_high_s8(wl);
+            int16x8_t w2 = vmovl_s8(vget_low_s8(wh)), w3 = vmovl_high_s8(wh);
+            float ws = hearth_e8m0[sc[b]];
+            for (int t = 0; t < nt; t++) {
+                const int16_t *a = q[t] + b * 32;
+                int16x8_t a0 = vld1q_s16(a), a1 = vld1q_s16(a + 8), a2 = vld1q_s16(a + 16), a3 = vld1q_s16(a + 24);
+                int32x4_t p = vmull_s16(vget_low_s16(w0), vget_low_s16(a0));
+                p = vmlal_high_s16(p, w0, a0);
+                p = vmlal_s16(p, vget_low_s16(w1), vget_low_s16(a1));
+                p = vmlal_high_s16(p, w1, a1);
+                p = vmlal_s16(p, vget_low_s16(w2), vget_low_s16(a2));
+                p = vmlal_high_s16(p, w2, a2);
+                p = vmlal_s16(p, vget_low_s16(w3), vget_low_s16(a3));
+                p = vmlal_high_s16(p, w3, a3);
+                acc[t] = vmlaq_n_f32(acc[t], vcvtq_f32_s32(p), ws * qs[t][b * 4]);
+            }
+        }
+        for (int t = 0; t < nt; t++) res[t] = vaddvq_f32(acc[t]);
+    }
+#else
+    for (int t = 0; t < nt; t++) res[t] = 0.0f;
+#endif
+    /* What is left: single blocks in the one-lane layout (all of them on the portable path). */
+    for (; b < G; b++) {
+        float ws = hearth_e8m0[sc[b]] * (WEIGHT_UNIT / 2.0f);
+        for (int t = 0; t < nt; t++) res[t] += (float)dot_block_c(blk + b * 16, q[t] + b * 32) * ws * qs[t][b * 4];
+    }
+}
+
+/* row_dot_n for a run-time token count, each count compiled on its own. */
+static inline void row_dot(const uint8_t *blk, const uint8_t *sc, int G, const int16_t *const *q,
+                           const float *const *qs, int nt, float *res) {
+    switch (nt) {
+    case 1: row_dot_n(blk, sc, G, q, qs, 1, res); break;
+    case 2: row_dot_n(blk, sc, G, q, qs, 2, res); break;
+    case 3: row_dot_n(blk, sc, G, q, qs, 3, res); break;
+    default: row_dot_n(blk, sc, G, q, qs, 4, res); break;
+    }
+}
+
+#endif
