@@ -146,6 +146,8 @@ def _load(args):
     except HearthError as error:
         return _fail(error)
     print(f"Loaded {path.name} in {time.perf_counter() - started:.1f} s.", file=sys.stderr, flush=True)
+    if model.notice:
+        print(model.notice, file=sys.stderr, flush=True)
     session = model.new_session(args.context)
     return Conversation(session, tokenizer, system=args.system, settings=settings), path.name
 

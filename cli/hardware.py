@@ -47,6 +47,8 @@ def run(args) -> int:
         print(f"     ({note})")
     flags = ", ".join(hw.cpu.flags) or "none of note"
     print(f"CPU: {hw.cpu.name}, {hw.cpu.physical_cores} cores ({hw.cpu.logical_cores} threads); {flags}")
+    if hw.cpu.kernels:
+        print(f"     {hw.cpu.kernels}")
     print(f"RAM: {_gib(hw.ram_available_bytes)} free of {_gib(hw.ram_total_bytes)}")
     if hw.disk_free_bytes is not None:
         print(f"Disk: {_gib(hw.disk_free_bytes)} free for models")

@@ -56,6 +56,7 @@ def run(args) -> int:
     with tempfile.TemporaryDirectory(prefix="hearth-self-test-") as tmp:
         steps: list[tuple[str, Callable[[], str]]] = [
             ("imports", check_imports),
+            ("cpu kernels", check_cpu_kernels),
             ("model", lambda: check_generation(Path(tmp))),
             ("window", lambda: check_window(Path(tmp), args.screenshot)),
             ("triton", lambda: check_triton_cache(Path(tmp))),
@@ -100,6 +101,15 @@ def check_imports() -> str:
         raise SelfTestFailed("the program's version is unknown: its package metadata is missing")
     note = f"; {len(without_triton)} Triton kernel modules skipped (no Triton in this build)" if without_triton else ""
     return f"Hearth {version}, {imported} modules{note}"
+
+
+def check_cpu_kernels() -> str:
+    """Which processor path answers: the bundle ships the compiled kernels, so there they must load."""
+    from kernels import _cpu
+
+    if getattr(sys, "frozen", False) and _cpu.available() is None:
+        raise SelfTestFailed(_cpu.describe())
+    return _cpu.describe()
 
 
 def check_generation(tmp: Path) -> str:

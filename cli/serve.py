@@ -117,6 +117,8 @@ def _start(args, path: Path, model_id: str, api_key: str | None, policy):
     from core.tokenizer import load_tokenizer
 
     model = load_model(path, device=args.device)
+    if model.notice:
+        print(model.notice, file=sys.stderr, flush=True)
     tokenizer = load_tokenizer(path)
     return serve_in_background(model, tokenizer, model_id, args.host, args.port, policy=policy, context=args.context,
                                api_key=api_key, max_queue=args.queue)

@@ -57,7 +57,14 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     the load between two tensors (raises Cancelled).
     """
     device = torch.device(device)
-    backend = backend or default_backend(device)
+    notice = None
+    if backend is None:
+        backend = default_backend(device)
+        if device.type == "cpu" and backend == "torch":
+            from kernels import _cpu
+
+            if _cpu.available() is None:
+                notice = _cpu.describe()  # why the compiled kernels are not used, and what it costs
     if backend not in BACKENDS:
         raise InvalidInput(f"Unknown compute backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
     config, weights = read_checkpoint(path)
@@ -69,7 +76,7 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     ops = make_ops(backend, weights.layers[0].moe.experts, dtype, device)
     mover = _Mover(device, dtype, size, preload and device.type == "cpu", progress, cancel)
     weights = mover.place(weights)
-    return Model(Transformer(config, weights, ops, dtype, device), Path(path))
+    return Model(Transformer(config, weights, ops, dtype, device), Path(path), notice)
 
 
 def checkpoint_bytes(weights: Weights) -> int:
@@ -134,9 +141,11 @@ class _Mover:
 
 
 class Model:
-    def __init__(self, transformer: Transformer, path: Path):
+    def __init__(self, transformer: Transformer, path: Path, notice: str | None = None):
         self.transformer = transformer
         self.path = path
+        # A sentence for the person when the model runs slower than it could (no compiled kernels).
+        self.notice = notice
         # The backend's workspaces (e.g. the MXFP4 decode buffer) are shared by every session
         # of this model: one forward at a time. Sessions interleave between chunks and tokens.
         self._forward_lock = threading.Lock()

@@ -63,6 +63,7 @@ class CPU:
     physical_cores: int
     logical_cores: int
     flags: tuple[str, ...]  # the instruction sets that matter for inference, of CPU_ISA_FLAGS
+    kernels: str = ""       # which processor path the engine runs, as a sentence (kernels._cpu.describe)
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,17 @@ def detect_cpu() -> CPU:
         physical_cores=psutil.cpu_count(logical=False) or os.cpu_count() or 1,
         logical_cores=psutil.cpu_count(logical=True) or os.cpu_count() or 1,
         flags=tuple(f for f in CPU_ISA_FLAGS if f in flags),
+        kernels=_cpu_path(),
     )
+
+
+def _cpu_path() -> str:
+    try:
+        from kernels import _cpu  # loads torch: only when hardware is detected, never at import
+
+        return _cpu.describe()
+    except Exception as error:  # a broken install must not stop detection
+        return f"Processor path: unknown ({error})."
 
 
 _TORCH_CAPABILITY_FLAGS = {"AVX2": ("avx", "avx2", "fma"), "AVX512": ("avx", "avx2", "fma", "avx512f"),

@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         self.loader.changed.connect(self._model_state_changed)
         self.loader.progress.connect(self._load_progress)
         self.loader.loaded_model.connect(self._model_loaded)
+        self.loader.notice.connect(self.status.show_note)
         self.loader.cancelled.connect(self._load_cancelled)
         self.loader.problem.connect(self.show_problem)
         # GUI -> worker: queued, since the worker lives in its own thread.

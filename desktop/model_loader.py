@@ -26,6 +26,7 @@ class ModelLoader(QObject):
     changed = Signal()  # `loaded` or `loading` changed
     progress = Signal(int)  # percent of the loading model's weights placed
     loaded_model = Signal(str)  # a model finished loading: its id
+    notice = Signal(str)  # a sentence for the person about the loaded model (it runs slower than it could)
     cancelled = Signal()  # the person cancelled the load
     problem = Signal(str, object)  # a sentence, and (button text, action key) or None
 
@@ -113,6 +114,8 @@ class ModelLoader(QObject):
         self.loading, self.loaded, self._previous = None, loaded, None
         self.settings.current_model = loaded.model_id
         self.loaded_model.emit(loaded.model_id)
+        if loaded.notice:
+            self.notice.emit(loaded.notice)
         self.changed.emit()
 
     @Slot(str, int)

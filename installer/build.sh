@@ -46,11 +46,12 @@ need_debs() {
     apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
         || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
 }
-need_debs libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0
+need_debs gcc libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0
 [ "$make_installer" = 1 ] && need_debs makeself pigz
 
 started=$(date +%s)
 python3 -m pip install --quiet -e . -r installer/requirements-build.txt
+python3 -m kernels.cpu_build --quiet  # shipped prebuilt: the user needs no compiler
 version=$(python3 -c 'import importlib.metadata as m; print(m.version("hearth"))')
 arch=$(uname -m)
 work="build/installer-$variant"

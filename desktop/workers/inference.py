@@ -53,6 +53,7 @@ class LoadedModel:
     device: str
     context_length: int
     token: int = 0  # which load request this answers
+    notice: str = ""  # a sentence about speed, when the model runs without the compiled kernels
 
 
 @dataclass(frozen=True)
@@ -232,8 +233,10 @@ class InferenceWorker(QObject):
             self.load_cancelled.emit(token)
             return
         self._engine, self._model_id, self._device = engine, request.model_id, request.device
+        model = getattr(engine, "model", None)
         self.loaded.emit(LoadedModel(request.model_id, request.path, request.device,
-                                     getattr(engine, "context_length", 0), token))
+                                     getattr(engine, "context_length", 0), token,
+                                     getattr(model, "notice", None) or ""))
 
     @Slot()
     def unload(self) -> None:

@@ -2,11 +2,14 @@
  *
  * Activations are quantized per 32-value block to int16 with one float scale (a bf16 value
  * loses nothing: int16 holds 15 bits against bf16's 8), and stored permuted so that the
- * codes of a packed block line up with them after one table lookup per nibble:
- *   a byte's low nibble is element 2*byte, its high nibble element 2*byte+1;
- *   blocks are taken GROUP at a time (the 128-bit lanes of one register: 4 on AVX-512,
- *   2 on AVX2, 1 elsewhere); vector j of a group holds, per lane l (block l of the group),
- *   8 int16 values: element 2*(8*(j&1)+p) + (j>>1) of that block, p = 0..7.
+ * codes of a packed block line up with them after one table lookup per nibble and no
+ * shuffle: the looked-up int8 weights, read as int16 lanes, give the even bytes' weights
+ * (shifted left 8) and the odd bytes' weights (masked), each times 256, exactly.
+ *   A byte's low nibble is element 2*byte, its high nibble element 2*byte+1.
+ *   Blocks are taken GROUP at a time (the 128-bit lanes of one register: 4 on AVX-512,
+ *   2 on AVX2, 1 elsewhere); vector j (0..3) of a group holds, per lane l (block l of the
+ *   group), 8 int16 values p = 0..7: element 4p + JOFF[j] of that block, JOFF = {0, 2, 1, 3}
+ *   (low nibbles of even bytes, of odd bytes, high nibbles of even bytes, of odd bytes).
  * A row's dot product is then, per block, an exact integer sum (weights as 2*e2m1 are
  * integers in [-12, 12]) times weight scale times activation scale, summed in float32.
  *
@@ -26,9 +29,8 @@
 #else
 #define GROUP 1
 #endif
-/* The integer weights the SIMD paths multiply are 2*value (the table) times 256 on x86,
- * where a code is widened to int16 by unpacking it into the high byte. */
-#if defined(HEARTH_AVX512) || defined(HEARTH_AVX2)
+/* The integer weights the SIMD paths multiply: 2*value (the table) in the high byte of an int16. */
+#if defined(HEARTH_AVX512) || defined(HEARTH_AVX2) || defined(HEARTH_NEON)
 #define WEIGHT_UNIT 512.0f
 #else
 #define WEIGHT_UNIT 2.0f
@@ -59,8 +61,9 @@ static inline void quantize_block(const float *v, int b, int G, int16_t *q, floa
     int16_t *base = q + start * 32;
     int lane = b - start;
     float inv = m > 0.0f ? 32767.0f / m : 0.0f;
+    static const int J_OF[4] = {0, 2, 1, 3};  /* element % 4 -> vector j */
     for (int e = 0; e < 32; e++) {
-        int byte = e >> 1, j = ((e & 1) << 1) | (byte >> 3), p = byte & 7;
+        int j = J_OF[e & 3], p = e >> 2;
         float r = nearbyintf(v[e] * inv);
         r = fminf(fmaxf(r, -32767.0f), 32767.0f);
         base[j * 8 * size + lane * 8 + p] = (int16_t)r;
@@ -72,7 +75,11 @@ static inline void quantize_block(const float *v, int b, int G, int16_t *q, floa
 /* One block in the one-lane layout: integer dot of 2*values and q, in portable C. */
 ALWAYS_INLINE int32_t dot_block_c(const uint8_t *blk, const int16_t *q) {
     int32_t s = 0;
-    for (int i = 0; i < 16; i++) s += FP4_X2[blk[i] & 15] * q[i] + FP4_X2[blk[i] >> 4] * q[16 + i];
+    for (int p = 0; p < 8; p++) {
+        uint8_t even = blk[2 * p], odd = blk[2 * p + 1];
+        s += FP4_X2[even & 15] * q[p] + FP4_X2[odd & 15] * q[8 + p] + FP4_X2[even >> 4] * q[16 + p] +
+             FP4_X2[odd >> 4] * q[24 + p];
+    }
     return s;
 }
 
@@ -82,14 +89,14 @@ ALWAYS_INLINE void dot_pair_avx2(const uint8_t *blk, const uint8_t *sc, const in
                                  const float *const *qs, int b, const int nt, __m256 *acc) {
     const __m256i m0f = _mm256_set1_epi8(0x0f);
     const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)FP4_X2));
-    const __m256i zero = _mm256_setzero_si256();
+    const __m256i high = _mm256_set1_epi16((short)0xff00);
     __m256i x = _mm256_loadu_si256((const __m256i *)(blk + b * 16));
     /* The hardware prefetcher alone leaves a single stream at ~half the memory's speed here. */
     _mm_prefetch((const char *)(blk + b * 16 + PREFETCH), _MM_HINT_T0);
     __m256i wl = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, m0f));
     __m256i wh = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m0f));
-    __m256i w0 = _mm256_unpacklo_epi8(zero, wl), w1 = _mm256_unpackhi_epi8(zero, wl);
-    __m256i w2 = _mm256_unpacklo_epi8(zero, wh), w3 = _mm256_unpackhi_epi8(zero, wh);
+    __m256i w0 = _mm256_slli_epi16(wl, 8), w1 = _mm256_and_si256(wl, high);
+    __m256i w2 = _mm256_slli_epi16(wh, 8), w3 = _mm256_and_si256(wh, high);
     __m256 ws = _mm256_set_m128(_mm_broadcast_ss(&hearth_e8m0[sc[b + 1]]), _mm_broadcast_ss(&hearth_e8m0[sc[b]]));
     for (int t = 0; t < nt; t++) {
         const __m256i *a = (const __m256i *)(q[t] + b * 32);
@@ -110,7 +117,7 @@ ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const
     {
         const __m512i m0f = _mm512_set1_epi8(0x0f);
         const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)FP4_X2));
-        const __m512i zero = _mm512_setzero_si512();
+        const __m512i high = _mm512_set1_epi16((short)0xff00);
         /* Scale byte l of the group to every int32 of lane l. */
         const __m512i pick = _mm512_set_epi32(
             (int)0x80808003, (int)0x80808003, (int)0x80808003, (int)0x80808003,
@@ -125,8 +132,8 @@ ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const
             _mm_prefetch((const char *)(blk + b * 16 + PREFETCH), _MM_HINT_T0);
             __m512i wl = _mm512_shuffle_epi8(lut, _mm512_and_si512(x, m0f));
             __m512i wh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m0f));
-            __m512i w0 = _mm512_unpacklo_epi8(zero, wl), w1 = _mm512_unpackhi_epi8(zero, wl);
-            __m512i w2 = _mm512_unpacklo_epi8(zero, wh), w3 = _mm512_unpackhi_epi8(zero, wh);
+            __m512i w0 = _mm512_slli_epi16(wl, 8), w1 = _mm512_and_si512(wl, high);
+            __m512i w2 = _mm512_slli_epi16(wh, 8), w3 = _mm512_and_si512(wh, high);
             uint32_t s4;
             memcpy(&s4, sc + b, 4);
             __m512i s = _mm512_shuffle_epi8(_mm512_set1_epi32((int)s4), pick);
@@ -157,15 +164,21 @@ ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const
     }
 #elif defined(HEARTH_AVX2)
     {
-        __m256 acc[TOKENS_MAX];
-        for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+        /* Two accumulators per token: with one, a single token waits on the FMA's latency. */
+        __m256 acc[TOKENS_MAX], acc2[TOKENS_MAX];
+        for (int t = 0; t < nt; t++) acc[t] = acc2[t] = _mm256_setzero_ps();
+        for (; b + 4 <= G; b += 4) {
+            dot_pair_avx2(blk, sc, q, qs, b, nt, acc);
+            dot_pair_avx2(blk, sc, q, qs, b + 2, nt, acc2);
+        }
         for (; b + 2 <= G; b += 2) dot_pair_avx2(blk, sc, q, qs, b, nt, acc);
-        for (int t = 0; t < nt; t++) res[t] = hsum256(acc[t]);
+        for (int t = 0; t < nt; t++) res[t] = hsum256(_mm256_add_ps(acc[t], acc2[t]));
     }
 #elif defined(HEARTH_NEON)
     {
         const uint8x16_t m0f = vdupq_n_u8(0x0f);
         const int8x16_t lut = vld1q_s8(FP4_X2);
+        const int16x8_t high = vdupq_n_s16((int16_t)0xff00);
         float32x4_t acc[TOKENS_MAX];
         for (int t = 0; t < nt; t++) acc[t] = vdupq_n_f32(0.0f);
         for (; b < G; b++) {
@@ -173,8 +186,8 @@ ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const
             __builtin_prefetch(blk + b * 16 + PREFETCH);
             int8x16_t wl = vqtbl1q_s8(lut, vandq_u8(x, m0f));
             int8x16_t wh = vqtbl1q_s8(lut, vshrq_n_u8(x, 4));
-            int16x8_t w0 = vmovl_s8(vget_low_s8(wl)), w1 = vmovl_high_s8(wl);
-            int16x8_t w2 = vmovl_s8(vget_low_s8(wh)), w3 = vmovl_high_s8(wh);
+            int16x8_t w0 = vshlq_n_s16(vreinterpretq_s16_s8(wl), 8), w1 = vandq_s16(vreinterpretq_s16_s8(wl), high);
+            int16x8_t w2 = vshlq_n_s16(vreinterpretq_s16_s8(wh), 8), w3 = vandq_s16(vreinterpretq_s16_s8(wh), high);
             float ws = hearth_e8m0[sc[b]];
             for (int t = 0; t < nt; t++) {
                 const int16_t *a = q[t] + b * 32;

@@ -1,0 +1,161 @@
+"""The CPU engine on the whole gpt-oss-20b, as the window loads it, for side-by-side figures.
+
+Writes (once) the whole 20b with core's checkpoint writer (24 layers, real shapes, random
+weights in the published layout, 12.8 GiB), then, in a fresh process so peak RSS is the
+engine's own, loads it as the window does (`load_model(path, preload=True)`) and prints:
+load time, peak RSS against the checkpoint, prefill tokens/s for 128- and 512-token
+prompts, decode tokens/s, one decode step split into attention, MoE, lm_head and the rest,
+and decode at 1 and 2 threads. Compare with llama.cpp on the same folder:
+
+    sync; echo 3 > /proc/sys/vm/drop_caches; python bench/bench_cpu.py
+    sync; echo 3 > /proc/sys/vm/drop_caches; ../shared/bench/llamacpp_anchor.sh bench/out/20b 2 128 16
+
+    python bench/bench_cpu.py [--dir bench/out/20b] [--layers 24] [--decode-tokens 16] [--backend cpu|torch]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_core import _peak_rss  # noqa: E402  (after the path is set)
+
+
+def write(folder: Path, layers: int) -> None:
+    from core.config import GPT_OSS_20B
+    from core.testing import write_checkpoint
+
+    if (folder / "model.safetensors.index.json").exists():
+        return
+    print(f"writing gpt-oss-20b ({layers} layers, random weights) to {folder} ...", flush=True)
+    start = time.perf_counter()
+    write_checkpoint(folder, GPT_OSS_20B.replace(num_hidden_layers=layers), seed=0)
+    print(f"  written in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+class _Timed:
+    """Wraps the backend's ops to add up the seconds each kind takes during one decode step."""
+
+    def __init__(self, transformer):
+        from dataclasses import replace
+
+        self.seconds: dict[str, float] = defaultdict(float)
+        ops = transformer.ops
+        self.original = ops
+        head = transformer.weights.lm_head
+
+        def timed(kind, fn):
+            def run(*args, **kwargs):
+                start = time.perf_counter()
+                out = fn(*args, **kwargs)
+                name = "lm_head" if kind == "linear" and args[1] is head else kind
+                self.seconds[name] += time.perf_counter() - start
+                return out
+            return run
+
+        self.ops = replace(ops, attention=timed("attention", ops.attention), moe=timed("moe", ops.moe),
+                           linear=timed("linear", ops.linear))
+
+
+def _decode(session, logits, tokens: int) -> tuple[float, object]:
+    times = []
+    for _ in range(tokens):
+        token = int(logits.argmax())
+        start = time.perf_counter()
+        logits = session.feed([token])
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), logits
+
+
+def measure(folder: Path, decode_tokens: int, backend: str | None) -> dict:
+    import torch
+
+    from core import load_model
+    from kernels import _cpu
+
+    start = time.perf_counter()
+    model = load_model(folder, preload=True, backend=backend)
+    load_s = time.perf_counter() - start
+    disk = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
+    g = torch.Generator().manual_seed(0)
+    result = {"load_s": load_s, "checkpoint_bytes": disk, "threads": torch.get_num_threads(),
+              "path": _cpu.describe() if backend in (None, "cpu") else "PyTorch (forced)"}
+    for prompt_tokens in (128, 512):
+        prompt = torch.randint(0, 199998, (prompt_tokens,), generator=g).tolist()
+        session = model.new_session()
+        start = time.perf_counter()
+        logits = session.feed(prompt)
+        result[f"prefill_{prompt_tokens}_tok_s"] = prompt_tokens / (time.perf_counter() - start)
+    step_s, logits = _decode(session, logits, decode_tokens)
+    result["decode_tok_s"] = 1 / step_s
+
+    transformer = model.transformer
+    timed = _Timed(transformer)
+    transformer.ops = timed.ops
+    split = defaultdict(list)
+    for _ in range(5):
+        timed.seconds.clear()
+        step, logits = _decode(session, logits, 1)
+        for kind in ("attention", "moe", "lm_head", "linear"):
+            split[kind].append(timed.seconds[kind])
+        split["step"].append(step)
+    transformer.ops = timed.original
+    result["split_ms"] = {kind: 1000 * statistics.median(v) for kind, v in split.items()}
+
+    kernels = _cpu.available() if backend in (None, "cpu") else None
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        if kernels is not None:
+            kernels.set_threads(threads)
+        step_s, logits = _decode(session, logits, max(4, decode_tokens // 2))
+        result[f"decode_{threads}_threads_tok_s"] = 1 / step_s
+    result["peak_rss_bytes"] = _peak_rss()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out" / "20b")
+    parser.add_argument("--layers", type=int, default=24)
+    parser.add_argument("--decode-tokens", type=int, default=16)
+    parser.add_argument("--backend", choices=("cpu", "torch"), help="default: what load_model picks")
+    parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure_only:
+        print(json.dumps(measure(args.dir, args.decode_tokens, args.backend)))
+        return
+    write(args.dir, args.layers)
+    cmd = [sys.executable, __file__, "--measure-only", "--dir", str(args.dir),
+           "--decode-tokens", str(args.decode_tokens)]
+    if args.backend:
+        cmd += ["--backend", args.backend]
+    r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    gib = 2**30
+    s = r["split_ms"]
+    other = s["step"] - s["attention"] - s["moe"] - s["lm_head"] - s["linear"]
+    print(f"gpt-oss-20b on the CPU, {r['threads']} threads. {r['path']}")
+    print(f"  checkpoint on disk      {r['checkpoint_bytes'] / gib:8.2f} GiB")
+    print(f"  load (preload)          {r['load_s']:8.1f} s")
+    ratio = r["peak_rss_bytes"] / r["checkpoint_bytes"]
+    print(f"  peak RSS                {r['peak_rss_bytes'] / gib:8.2f} GiB = {ratio:.3f}x the checkpoint"
+          " (target <= 1.10x)")
+    print(f"  prefill, 128 tokens     {r['prefill_128_tok_s']:8.1f} tokens/s")
+    print(f"  prefill, 512 tokens     {r['prefill_512_tok_s']:8.1f} tokens/s")
+    print(f"  decode                  {r['decode_tok_s']:8.2f} tokens/s")
+    print(f"  one decode step         {s['step']:8.1f} ms = attention {s['attention']:.1f} + MoE {s['moe']:.1f}"
+          f" + projections {s['linear']:.1f} + lm_head {s['lm_head']:.1f} + the rest {other:.1f}")
+    print(f"  decode at 1 / 2 threads {r['decode_1_threads_tok_s']:8.2f} / {r['decode_2_threads_tok_s']:.2f} tokens/s")
+    print("llama.cpp on the same folder: ../shared/bench/llamacpp_anchor.sh " + str(args.dir) + " 2 128 16")
+
+
+if __name__ == "__main__":
+    main()
