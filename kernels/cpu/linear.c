@@ -1,7 +1,8 @@
-/* y[T, N] = x[T, C] @ w[N, C]^T + bias, w in bfloat16, for a few tokens (a decode step's
- * attention projections and lm_head): each weight row is read once for all T tokens and
- * widened to float32 in registers (a bf16 is the high half of a float32), so the op runs at
- * the memory's speed. Items of ROWS output rows are shared out among the threads. */
+/* y[T, N] = x[T, C] @ w[N, C]^T + bias, w in bfloat16: a decode step's attention projections
+ * and lm_head (each weight row read once for all tokens, at the memory's speed), and a prefill
+ * chunk's (weights reused from cache across 4 tokens at a time). The weights are widened to
+ * float32 in registers (a bf16 is the high half of a float32). Items of ROWS output rows are
+ * shared out among the threads; within an item, 4 tokens at a time sweep its rows. */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -106,6 +107,39 @@ ALWAYS_INLINE void rows_n(const linear_job *j, int r0, int r1, int t0, const int
     }
 }
 
+#if defined(HEARTH_AVX2) && !defined(HEARTH_AVX512)
+/* Two rows times four tokens (a prefill chunk): each weight load feeds four FMAs and each
+ * activation load two, so the FMA units, not the loads, set the pace. */
+static void rows2_tokens4(const linear_job *j, int r, int t0) {
+    const int C = j->C, body = C / CHUNK * CHUNK;
+    const uint16_t *w0 = j->w + (long)r * C, *w1 = w0 + C;
+    __m256 acc[2][TOKENS];
+    for (int t = 0; t < TOKENS; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
+    for (int c = 0; c < body; c += CHUNK) {
+        __m256i raw0 = _mm256_loadu_si256((const __m256i *)(w0 + c));
+        __m256i raw1 = _mm256_loadu_si256((const __m256i *)(w1 + c));
+        __m256 lo0 = _mm256_castsi256_ps(_mm256_unpacklo_epi16(_mm256_setzero_si256(), raw0));
+        __m256 hi0 = _mm256_castsi256_ps(_mm256_unpackhi_epi16(_mm256_setzero_si256(), raw0));
+        __m256 lo1 = _mm256_castsi256_ps(_mm256_unpacklo_epi16(_mm256_setzero_si256(), raw1));
+        __m256 hi1 = _mm256_castsi256_ps(_mm256_unpackhi_epi16(_mm256_setzero_si256(), raw1));
+        for (int t = 0; t < TOKENS; t++) {
+            const float *x = j->xp + (long)(t0 + t) * C + c;
+            __m256 xlo = _mm256_loadu_ps(x), xhi = _mm256_loadu_ps(x + 8);
+            acc[0][t] = _mm256_fmadd_ps(hi0, xhi, _mm256_fmadd_ps(lo0, xlo, acc[0][t]));
+            acc[1][t] = _mm256_fmadd_ps(hi1, xhi, _mm256_fmadd_ps(lo1, xlo, acc[1][t]));
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        for (int t = 0; t < TOKENS; t++) {
+            const float *x = j->xp + (long)(t0 + t) * C;
+            float res = hsum256(acc[k][t]);
+            for (int c = body; c < C; c++) res += bf16_to_f32(j->w[(long)(r + k) * C + c]) * x[c];
+            float bias = j->bias ? load_value(j->bias, j->bias_dtype, r + k) : 0.0f;
+            j->y[(long)(t0 + t) * j->N + r + k] = res + bias;
+        }
+}
+#endif
+
 static void linear_items(void *arg, int thread, int threads) {
     (void)thread; (void)threads;
     linear_job *j = arg;
@@ -113,11 +147,16 @@ static void linear_items(void *arg, int thread, int threads) {
     for (int item; (item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < items;) {
         int r0 = item * ROWS, r1 = r0 + ROWS < j->N ? r0 + ROWS : j->N;
         for (int t0 = 0; t0 < j->T; t0 += TOKENS) {
+            int r = r0;
+#if defined(HEARTH_AVX2) && !defined(HEARTH_AVX512)
+            if (j->T - t0 >= TOKENS)
+                for (; r + 2 <= r1; r += 2) rows2_tokens4(j, r, t0);
+#endif
             switch (j->T - t0) {
-            case 1: rows_n(j, r0, r1, t0, 1); break;
-            case 2: rows_n(j, r0, r1, t0, 2); break;
-            case 3: rows_n(j, r0, r1, t0, 3); break;
-            default: rows_n(j, r0, r1, t0, 4); break;
+            case 1: rows_n(j, r, r1, t0, 1); break;
+            case 2: rows_n(j, r, r1, t0, 2); break;
+            case 3: rows_n(j, r, r1, t0, 3); break;
+            default: rows_n(j, r, r1, t0, 4); break;
             }
         }
     }

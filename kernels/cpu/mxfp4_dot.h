@@ -164,15 +164,10 @@ ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const
     }
 #elif defined(HEARTH_AVX2)
     {
-        /* Two accumulators per token: with one, a single token waits on the FMA's latency. */
-        __m256 acc[TOKENS_MAX], acc2[TOKENS_MAX];
-        for (int t = 0; t < nt; t++) acc[t] = acc2[t] = _mm256_setzero_ps();
-        for (; b + 4 <= G; b += 4) {
-            dot_pair_avx2(blk, sc, q, qs, b, nt, acc);
-            dot_pair_avx2(blk, sc, q, qs, b + 2, nt, acc2);
-        }
+        __m256 acc[TOKENS_MAX];
+        for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
         for (; b + 2 <= G; b += 2) dot_pair_avx2(blk, sc, q, qs, b, nt, acc);
-        for (int t = 0; t < nt; t++) res[t] = hsum256(_mm256_add_ps(acc[t], acc2[t]));
+        for (int t = 0; t < nt; t++) res[t] = hsum256(acc[t]);
     }
 #elif defined(HEARTH_NEON)
     {

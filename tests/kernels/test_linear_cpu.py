@@ -29,14 +29,25 @@ def test_linear_matches_torch(isa, T, C, N):
     assert torch.equal(kernels.linear(x.bfloat16(), weight), kernels.linear(x.bfloat16().float(), weight))
 
 
-def test_linear_cpu_serves_decode_and_leaves_prefill_to_torch():
+@pytest.mark.parametrize("isa", X86_PATHS)
+@pytest.mark.parametrize(("T", "N"), [(9, 64), (128, 301), (6, 1)])
+def test_linear_serves_prefill_chunks_too(isa, T, N):
+    # Tokens 4 at a time (and 2 rows at a time on AVX2), then a ragged tail of tokens and rows.
+    kernels = kernels_or_skip(isa)
+    g = torch.Generator().manual_seed(T)
+    x, weight = torch.randn(T, 2880, generator=g), torch.randn(N, 2880, generator=g).bfloat16()
+    assert relative_errors(kernels.linear(x, weight), torch.nn.functional.linear(x, weight.float()))[0] <= 1e-5
+
+
+def test_linear_cpu_keeps_the_input_dtype_unless_asked_and_leaves_float_weights_to_torch():
     kernels = kernels_or_skip("avx2")
     weight = torch.randn(64, 32).bfloat16()
     x = torch.randn(9, 32).bfloat16()
-    assert torch.equal(linear_cpu(x, weight, kernels=kernels), linear_torch(x, weight))  # 9 tokens: torch's GEMM
+    assert linear_cpu(x, weight, kernels=kernels).dtype == torch.bfloat16
     one = linear_cpu(x[:1], weight, out_dtype=torch.float32, kernels=kernels)
     assert one.dtype == torch.float32
     assert relative_errors(one, torch.nn.functional.linear(x[:1].float(), weight.float()))[0] <= 1e-5
+    assert torch.equal(linear_cpu(x.float(), weight.float(), kernels=kernels), linear_torch(x.float(), weight.float()))
 
 
 @pytest.mark.parametrize("isa", X86_PATHS)
