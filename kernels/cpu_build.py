@@ -25,7 +25,7 @@ from pathlib import Path
 
 SOURCES = Path(__file__).resolve().parent / "cpu"
 OUT = Path(__file__).resolve().parent
-COMMON = ["-O3", "-std=c11", "-fPIC", "-shared", "-pthread", "-fno-math-errno", "-fno-trapping-math",
+COMMON = ["-O3", "-std=gnu11", "-fPIC", "-shared", "-pthread", "-fno-math-errno", "-fno-trapping-math",
           "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 
 # instruction set -> compiler flags (defines + target options)
