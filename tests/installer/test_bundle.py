@@ -49,6 +49,7 @@ def test_bundle_self_test_passes_with_no_network(build, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok   network: no connection attempted, no Internet socket created" in result.stdout
     assert "ok   triton: not in this build (CPU only)" in result.stdout
+    assert "ok   cpu kernels: Processor path: compiled" in result.stdout  # shipped built: no compiler needed
     assert "6 generated" in result.stdout
     assert list(tmp_path.iterdir()) == []  # HOME and TMPDIR: the self-test cleaned up after itself
 
@@ -56,6 +57,8 @@ def test_bundle_self_test_passes_with_no_network(build, tmp_path):
 def test_bundle_carries_sources_resources_and_licences(build):
     internal = BUNDLE / "_internal"
     assert (internal / "kernels" / "_moe_triton.py").is_file()  # Triton's JIT reads kernel source
+    assert {p.name for p in (internal / "kernels").glob("_hearth_cpu_*.so")} >= {
+        "_hearth_cpu_scalar.so", "_hearth_cpu_avx2.so", "_hearth_cpu_avx512.so", "_hearth_cpu_avx512_vnni.so"}
     assert (internal / "resources" / "o200k_base.tiktoken").stat().st_size == 3_613_922
     assert (internal / "resources" / "icons" / "hearth.svg").is_file()
     assert (internal / "resources" / "styles" / "dark.qss").is_file()
