@@ -7,14 +7,19 @@ the window runs it: one full forward, and token by token through a session. Prin
 each, the relative max error (max |diff| / max |reference|) and the argmax agreement.
 The issue's bar: <= 0.06 and >= 28 of 30.
 
-    pip install transformers==4.57.6 accelerate   # the reference; not Hearth dependencies
-    python bench/fidelity_cpu.py [--layers 2] [--backend cpu|torch] [--dir bench/out/20b-2l]
+    python bench/fidelity_cpu.py --reference-python REF/bin/python [--layers 2] [--backend cpu|torch]
+
+The reference runs in its own Python (REF: a venv with torch, transformers==4.57.6 and
+accelerate), since transformers pins an older huggingface_hub than Hearth's downloads use:
+    python3 -m venv REF && REF/bin/pip install torch transformers==4.57.6 accelerate
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +41,16 @@ def transformers_logits(folder: Path, tokens: list[int]):
         return model(torch.tensor([tokens])).logits[0].float()
 
 
+def reference_in(python: str, folder: Path, tokens: list[int]):
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "logits.pt"
+        subprocess.run([python, __file__, "--reference-only", str(folder), str(out), ",".join(map(str, tokens))],
+                       check=True)
+        return torch.load(out)
+
+
 def compare(name: str, actual, expected) -> str:
     max_err = ((actual - expected).abs().max() / expected.abs().max()).item()
     agree = int((actual.argmax(-1) == expected.argmax(-1)).sum())
@@ -47,7 +62,15 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--backend", choices=("cpu", "torch"), default=None, help="default: what load_model picks")
+    parser.add_argument("--reference-python", default=sys.executable, help="a Python with transformers")
+    parser.add_argument("--reference-only", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.reference_only:
+        import torch
+
+        folder, out, tokens = args.reference_only
+        torch.save(transformers_logits(Path(folder), [int(t) for t in tokens.split(",")]), out)
+        return
     folder = args.dir or ROOT / "bench" / "out" / f"20b-{args.layers}l"
     write(folder, args.layers)
     import torch
@@ -55,7 +78,7 @@ def main() -> None:
     from core import load_model
 
     tokens = torch.randint(0, 199998, (POSITIONS,), generator=torch.Generator().manual_seed(0)).tolist()
-    expected = transformers_logits(folder, tokens)
+    expected = reference_in(args.reference_python, folder, tokens)
     model = load_model(folder, backend=args.backend)
     full = model.logits(tokens)
     session = model.new_session()

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from kernels.cpu_build import host_arch, library_name
+from kernels.cpu_build import OUT, host_arch, library_name
 
-HERE = Path(__file__).resolve().parent
+LIB_DIR = OUT  # where kernels/cpu_build.py puts the libraries (in the bundle too)
 ENV = "HEARTH_CPU_KERNELS"
 PREFERENCE = {"x86_64": ("avx512-vnni", "avx512", "avx2", "scalar"), "aarch64": ("neon", "scalar")}
 _DTYPES = {torch.float32: 0, torch.bfloat16: 1}
@@ -124,7 +124,7 @@ def _check(status: int, what: str) -> None:
 
 
 def _open(isa: str) -> CpuKernels:
-    path = HERE / library_name(isa)
+    path = LIB_DIR / library_name(isa)
     if not path.exists():
         raise KernelsUnavailable(f"the {isa} kernels were not built ({path.name} is missing)")
     try:

@@ -24,7 +24,9 @@ import tempfile
 from pathlib import Path
 
 SOURCES = Path(__file__).resolve().parent / "cpu"
-OUT = Path(__file__).resolve().parent
+# Not beside the Python modules: an importer walking kernels/ would take a .so there for an
+# extension module. (build/ folders are ignored by git.)
+OUT = SOURCES / "build"
 COMMON = ["-O3", "-std=gnu11", "-fPIC", "-shared", "-pthread", "-fno-math-errno", "-fno-trapping-math",
           "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wno-unused-parameter"]
 

@@ -80,7 +80,7 @@ class HardwarePanel(QWidget):
         form.addRow("Processor:", _label(f"{cpu.name}, {cpu.physical_cores} cores ({cpu.logical_cores} threads); "
                                          f"features: {features}", "Processor"))
         if cpu.kernels:
-            form.addRow("", _label(cpu.kernels, "Processor path"))
+            form.addRow("Processor path:", _label(cpu.kernels.removeprefix("Processor path: "), "Processor path"))
         form.addRow("Memory (RAM):", _label(f"{size_text(hardware.ram_total_bytes)} in all, "
                                             f"{size_text(hardware.ram_available_bytes)} free", "Memory"))
         disk = size_text(hardware.disk_free_bytes) + " free" if hardware.disk_free_bytes is not None else "unknown"

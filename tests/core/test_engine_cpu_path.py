@@ -14,7 +14,7 @@ from kernels import _cpu
 @pytest.fixture
 def no_compiled_kernels(tmp_path, monkeypatch):
     """As after an install without a C compiler: the libraries are not there."""
-    monkeypatch.setattr(_cpu, "HERE", tmp_path / "empty")
+    monkeypatch.setattr(_cpu, "LIB_DIR", tmp_path / "empty")
     _cpu.load.cache_clear()
     yield
     _cpu.load.cache_clear()

@@ -108,3 +108,23 @@ def test_cancel_mid_load_keeps_the_previous_model_answering(qtbot, make_window, 
     wait_until(qtbot, lambda: not window.chat.busy, timeout=60)
     answer = window.history.messages(window.chat.conversation_id)[-1]
     assert answer.model == "gpt-oss-20b" and answer.status == "complete" and answer.stats["generated_tokens"] > 0
+
+
+def test_a_model_without_the_compiled_kernels_says_so_in_the_status_bar(qtbot, make_window, two_models, settings,
+                                                                         monkeypatch):
+    from kernels import _cpu
+
+    monkeypatch.setenv(_cpu.ENV, "off")  # as after an install without a C compiler
+    _cpu.load.cache_clear()
+    notes = []
+    try:
+        settings.current_model = "gpt-oss-20b"
+        window = make_window(InferenceWorker())
+        window.loader.notice.connect(notes.append)
+        wait_until(qtbot, lambda: window.loaded is not None, timeout=60)
+        window.use_model("gpt-oss-120b")
+        wait_until(qtbot, lambda: window.loaded is not None and notes, timeout=60)
+    finally:
+        _cpu.load.cache_clear()
+    assert notes[-1].startswith("Processor path: PyTorch, several times slower")
+    assert window.status.currentMessage() == notes[-1]

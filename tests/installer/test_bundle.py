@@ -57,7 +57,7 @@ def test_bundle_self_test_passes_with_no_network(build, tmp_path):
 def test_bundle_carries_sources_resources_and_licences(build):
     internal = BUNDLE / "_internal"
     assert (internal / "kernels" / "_moe_triton.py").is_file()  # Triton's JIT reads kernel source
-    assert {p.name for p in (internal / "kernels").glob("_hearth_cpu_*.so")} >= {
+    assert {p.name for p in (internal / "kernels" / "cpu" / "build").glob("_hearth_cpu_*.so")} >= {
         "_hearth_cpu_scalar.so", "_hearth_cpu_avx2.so", "_hearth_cpu_avx512.so", "_hearth_cpu_avx512_vnni.so"}
     assert (internal / "resources" / "o200k_base.tiktoken").stat().st_size == 3_613_922
     assert (internal / "resources" / "icons" / "hearth.svg").is_file()
