@@ -27,19 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_core import _peak_rss  # noqa: E402  (after the path is set)
-
-
-def write(folder: Path, layers: int) -> None:
-    from core.config import GPT_OSS_20B
-    from core.testing import write_checkpoint
-
-    if (folder / "model.safetensors.index.json").exists():
-        return
-    print(f"writing gpt-oss-20b ({layers} layers, random weights) to {folder} ...", flush=True)
-    start = time.perf_counter()
-    write_checkpoint(folder, GPT_OSS_20B.replace(num_hidden_layers=layers), seed=0)
-    print(f"  written in {time.perf_counter() - start:.0f} s", flush=True)
+from bench.bench_core import _peak_rss, write  # noqa: E402  (after the path is set)
 
 
 class _Timed:
