@@ -52,12 +52,7 @@ def measure(folder: Path, prompt_tokens: int, decode_tokens: int) -> dict:
     logits = session.feed(prompt)
     prefill_s = time.perf_counter() - start
 
-    token_times = []
-    for _ in range(decode_tokens):
-        token = int(logits.argmax())
-        start = time.perf_counter()
-        logits = session.feed([token])
-        token_times.append(time.perf_counter() - start)
+    token_times, logits = decode_steps(session, logits, decode_tokens)
     decode_s = sorted(token_times)[len(token_times) // 2]  # median: robust to a noisy neighbour
 
     # The part of a decode step outside the blocks (embedding row, final norm, lm_head).
@@ -86,6 +81,17 @@ def measure(folder: Path, prompt_tokens: int, decode_tokens: int) -> dict:
         "projected_20b_decode_tok_s": 1 / projected_s,
         "projected_20b_prefill_tok_s": prompt_tokens / (prefill_s / layers * 24),
     }
+
+
+def decode_steps(session, logits, tokens: int) -> tuple[list[float], object]:
+    """Feeds `tokens` greedy tokens one at a time: the seconds each step took, and the last logits."""
+    times = []
+    for _ in range(tokens):
+        token = int(logits.argmax())
+        start = time.perf_counter()
+        logits = session.feed([token])
+        times.append(time.perf_counter() - start)
+    return times, logits
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_core import _peak_rss, write  # noqa: E402  (after the path is set)
+from bench.bench_core import _peak_rss, decode_steps, write  # noqa: E402  (after the path is set)
 
 
 class _Timed:
@@ -55,12 +55,7 @@ class _Timed:
 
 
 def _decode(session, logits, tokens: int) -> tuple[float, object]:
-    times = []
-    for _ in range(tokens):
-        token = int(logits.argmax())
-        start = time.perf_counter()
-        logits = session.feed([token])
-        times.append(time.perf_counter() - start)
+    times, logits = decode_steps(session, logits, tokens)
     return statistics.median(times), logits
 
 

@@ -51,7 +51,11 @@ def route_torch(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch
                 top_k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """x [T, D] -> (weights [T, K] float32, experts [T, K] int64): the top-k router logits,
     sorted, with a softmax over those k values only."""
-    logits = F.linear(x, router_weight, router_bias).float()  # [T, E]
+    return top_k_softmax(F.linear(x, router_weight, router_bias).float(), top_k)  # logits [T, E]
+
+
+def top_k_softmax(logits: torch.Tensor, top_k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """logits [T, E] -> (weights [T, K], experts [T, K]): the top-k, sorted, softmax over those k."""
     top = torch.topk(logits, top_k, dim=-1, sorted=True)
     return torch.softmax(top.values, dim=-1), top.indices
 
@@ -108,8 +112,7 @@ def moe_cpu(x: torch.Tensor, router_weight: torch.Tensor, router_bias: torch.Ten
         logits = kernels.linear(x, router_weight, router_bias)             # [T, E]
     else:
         logits = F.linear(x.float(), router_weight.float(), router_bias.float())
-    top = torch.topk(logits, top_k, dim=-1, sorted=True)
-    weights, chosen = torch.softmax(top.values, dim=-1), top.indices     # [T, K]
+    weights, chosen = top_k_softmax(logits, top_k)                       # [T, K]
     return kernels.moe(x, chosen, weights, experts, swiglu_limit, SWIGLU_ALPHA).to(x.dtype)
 
 
