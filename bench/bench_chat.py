@@ -1,6 +1,6 @@
 """Benchmark of multi-turn KV cache reuse in chat: prefill tokens saved and time to first token.
 
-Plays a conversation through `core.conversation.Conversation`, keeping one session for the
+Plays a conversation through `core.chat.conversation.Conversation`, keeping one session for the
 whole chat (the cache carries over; only each turn's new tokens are computed). Before each turn
 it times the first token of that turn's prompt both ways, best of a few alternating tries: with
 the kept cache (then rewound) and in a fresh session (the whole history prefilled again, as a
@@ -26,9 +26,9 @@ ANSWER = "<|channel|>final<|message|>That sounds like a good season for the vill
 
 
 def scripted_model(folder: Path, layers: int, hidden: int) -> Path:
-    from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
-    from core.testing import tiny_config
-    from core.tokenizer import load_tokenizer, shipped_vocabulary
+    from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+    from core.engine.testing import tiny_config
+    from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
     if (folder / "model.safetensors.index.json").exists():
         return folder
@@ -45,9 +45,9 @@ def play(model, tokenizer, turns: int, max_new_tokens: int, repeats: int):
     """Per turn: (the turn's Finished event with the cache kept, the best time to first token of
     `repeats` tries with the cache kept, the best Finished of `repeats` fresh-session prefills of
     the same prompt). Tries alternate, so both kinds see the same machine load."""
-    from core.conversation import Conversation
-    from core.generate import GenerationSettings, generate
-    from core.sampling import SamplingParams
+    from core.chat.conversation import Conversation
+    from core.chat.generate import GenerationSettings, generate
+    from core.engine.sampling import SamplingParams
 
     settings = GenerationSettings(SamplingParams(temperature=0.0), max_new_tokens=max_new_tokens)
     chat = Conversation(model.new_session(), tokenizer, system="Answer briefly.", settings=settings,
@@ -88,7 +88,7 @@ def main() -> int:
     import torch
 
     from core import load_model
-    from core.tokenizer import load_tokenizer
+    from core.chat.tokenizer import load_tokenizer
 
     folder = args.model or scripted_model(args.dir / f"scripted-{args.layers}x{args.hidden}", args.layers,
                                           args.hidden)

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def write(folder: Path, layers: int) -> None:
-    from core.config import GPT_OSS_20B
-    from core.testing import write_checkpoint
+    from core.engine.config import GPT_OSS_20B
+    from core.engine.testing import write_checkpoint
 
     if (folder / "model.safetensors.index.json").exists():
         return
@@ -38,7 +38,7 @@ def measure(folder: Path, prompt_tokens: int, decode_tokens: int) -> dict:
     import torch
 
     from core import load_model
-    from core.engine import checkpoint_bytes
+    from core.engine.model import checkpoint_bytes
 
     start = time.perf_counter()
     model = load_model(folder)

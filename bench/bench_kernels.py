@@ -33,7 +33,7 @@ if not HAVE_GPU:
     # Must precede the first import of a kernel module: Triton reads it at decoration time.
     os.environ["TRITON_INTERPRET"] = "1"
 
-from core.config import GPT_OSS_20B, GPT_OSS_120B, ModelConfig  # noqa: E402
+from core.engine.config import GPT_OSS_20B, GPT_OSS_120B, ModelConfig  # noqa: E402
 from kernels.attention import attention, attention_torch  # noqa: E402
 from kernels.moe import moe, moe_torch  # noqa: E402
 from kernels.target import kernel_device, peak_bandwidth  # noqa: E402
@@ -139,7 +139,7 @@ def gpu_kernels(c: ModelConfig, context: int) -> None:
 
 def gpu_model(layers: int, folder: Path, steps: int = 64) -> None:
     from core import load_model
-    from core.testing import write_checkpoint
+    from core.engine.testing import write_checkpoint
 
     config = GPT_OSS_20B.replace(num_hidden_layers=layers)
     if not (folder / "model.safetensors.index.json").exists():

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.chat_events import (
+from core.chat.events import (
     Event,
     Finished,
     Malformed,
@@ -38,9 +38,9 @@ from core.chat_events import (
     TextDelta,
     ToolCall,
 )
+from core.chat.harmony import REASONING_EFFORTS
 from core.errors import HearthError
-from core.harmony import REASONING_EFFORTS
-from core.policy import Policy, PolicyForbids, load_policy
+from core.system.policy import Policy, PolicyForbids, load_policy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY, EXIT_STOPPED = 0, 1, 2, 3, 130
 
@@ -132,10 +132,10 @@ def _load(args):
         return _fail(error)
 
     from core import load_model  # torch loads here, not for `hearth --help` or a refused model
-    from core.conversation import Conversation
-    from core.generate import GenerationSettings
-    from core.sampling import SamplingParams
-    from core.tokenizer import load_tokenizer
+    from core.chat.conversation import Conversation
+    from core.chat.generate import GenerationSettings
+    from core.chat.tokenizer import load_tokenizer
+    from core.engine.sampling import SamplingParams
 
     try:
         settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
@@ -154,8 +154,8 @@ def _load(args):
 
 def _model_path(name: str, policy: Policy) -> Path:
     """The folder to load for `--model`, once `policy` allows the model (else PolicyForbids)."""
-    from core.model_files import MANIFEST_NAME, Manifest
-    from core.models import CATALOGUE, ModelStore
+    from core.store import CATALOGUE, ModelStore
+    from core.store.model_files import MANIFEST_NAME, Manifest
 
     path = Path(name).expanduser()
     if not path.exists() and name in CATALOGUE:

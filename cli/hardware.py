@@ -11,8 +11,9 @@ import sys
 from dataclasses import asdict
 
 from core.errors import InvalidInput
-from core.hardware import GIB, detect_hardware, plan_fit, recommend
-from core.models import CATALOGUE, default_models_dir
+from core.store import CATALOGUE
+from core.system.environment import default_models_dir
+from core.system.hardware import GIB, detect_hardware, plan_fit, recommend
 
 
 def register(subparsers) -> None:

@@ -3,7 +3,7 @@
 Each subcommand lives in its own module of this package and exposes
 `register(subparsers)`, which adds its parser and sets `func` on it.
 
-Before any command runs, the process's egress guard (`core.egress`) is installed with the
+Before any command runs, the process's egress guard (`core.system.egress`) is installed with the
 offline mode that the organisation's policy, `HEARTH_OFFLINE` and a command's `--offline` give,
 locked on where the policy forces it; the window and every command then share that guard.
 """
@@ -45,9 +45,9 @@ def _install_egress_guard(args: argparse.Namespace) -> None:
     # After parsing, so `--help` stays quick and a command's own --offline flag counts; before
     # the command, so nothing it does can reach the network first. Installed even when offline
     # mode is off: the guard then only counts, and the window can turn it on later.
-    from core import egress
-    from core.model_store import offline_from_env
-    from core.policy import load_policy
+    from core.system import egress
+    from core.system.environment import offline_from_env
+    from core.system.policy import load_policy
 
     egress.install_for(load_policy(), bool(getattr(args, "offline", None)) or offline_from_env())
 

@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 from core.errors import DiskFull, HearthError, OfflineMode
-from core.model_progress import Progress
-from core.models import CATALOGUE, ModelStore
-from core.policy import PolicyForbids
+from core.store import CATALOGUE, ModelStore
+from core.store.progress import Progress
+from core.system.policy import PolicyForbids
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VERIFY_FAILED, EXIT_PAUSED, EXIT_REFUSED, EXIT_DISK_FULL = range(7)
 

@@ -3,7 +3,7 @@
 Run by the installer build on every bundle before it is called good, and by a person or an
 administrator after installing. In order: every Hearth module imports; a tiny random
 gpt-oss checkpoint is written to a temporary folder, loaded, and answers a few tokens
-through `core.generate`; the main window and the About dialog render offscreen; where the
+through `core.chat.generate`; the main window and the About dialog render offscreen; where the
 build carries Triton with a pre-built cache, the launcher and every kernel are found in it.
 The egress guard is on from the first line, and the test fails if anything tried to reach
 the network. The test writes nothing outside its temporary folder (the CUDA bundle's start-up
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     # First, before any library can open a connection: refuse and count every attempt off the machine,
     # and count every Internet socket created at all (even a refused one shows intent).
-    from core import egress
+    from core.system import egress
 
     guard = egress.install(offline=True)
     inet_sockets: list[str] = []
@@ -115,11 +115,11 @@ def check_cpu_kernels() -> str:
 def check_generation(tmp: Path) -> str:
     """A tiny checkpoint with the full vocabulary: written, loaded, and answering greedily."""
     from core import load_model
-    from core.chat_events import Finished
-    from core.generate import GenerationSettings, generate
-    from core.sampling import SamplingParams
-    from core.testing import tiny_config, write_checkpoint
-    from core.tokenizer import load_tokenizer
+    from core.chat.events import Finished
+    from core.chat.generate import GenerationSettings, generate
+    from core.chat.tokenizer import load_tokenizer
+    from core.engine.sampling import SamplingParams
+    from core.engine.testing import tiny_config, write_checkpoint
 
     folder = write_checkpoint(tmp / "tiny-model", tiny_config(vocab_size=201088), seed=0)
     model = load_model(folder)
@@ -139,7 +139,7 @@ def check_window(tmp: Path, screenshot: str | None) -> str:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from core.model_store import ModelStore
+    from core.store.model_store import ModelStore
     from desktop import theme
     from desktop.app import create_app
     from desktop.history import History

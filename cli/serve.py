@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 def _serve(args) -> int:
     from core.errors import HearthError
-    from core.policy import PolicyForbids, is_loopback_host, load_policy
+    from core.system.policy import PolicyForbids, is_loopback_host, load_policy
 
     if args.queue < 0 or not 0 <= args.port <= 65535 or (args.context is not None and args.context < 16):
         print("--queue must be 0 or more, --port 0 to 65535, --context at least 16.", file=sys.stderr)
@@ -86,8 +86,8 @@ def _serve(args) -> int:
 
 
 def _install_egress_guard(args, policy):
-    from core import egress
-    from core.model_store import offline_from_env
+    from core.system import egress
+    from core.system.environment import offline_from_env
 
     if not policy.effective_offline(args.offline or offline_from_env()):
         return None
@@ -97,11 +97,11 @@ def _install_egress_guard(args, policy):
 def _model(name: str, models_dir: Path | None) -> tuple[Path, str]:
     """The model's folder and the id clients use for it: an installed model's catalogue id
     (from its manifest), else the folder's name."""
-    from core.model_files import MANIFEST_NAME, Manifest
+    from core.store.model_files import MANIFEST_NAME, Manifest
 
     path = Path(name).expanduser()
     if not path.exists():
-        from core.models import CATALOGUE, ModelStore
+        from core.store import CATALOGUE, ModelStore
 
         if name in CATALOGUE:
             return ModelStore(models_dir).path(name), name
@@ -113,8 +113,8 @@ def _model(name: str, models_dir: Path | None) -> tuple[Path, str]:
 
 def _start(args, path: Path, model_id: str, api_key: str | None, policy):
     from core import load_model  # torch loads here, not for `hearth --help`
-    from core.api_server import serve_in_background
-    from core.tokenizer import load_tokenizer
+    from core.chat.tokenizer import load_tokenizer
+    from core.server.http import serve_in_background
 
     model = load_model(path, device=args.device)
     if model.notice:

@@ -33,9 +33,10 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 def build_window(settings: Settings):
     """The window for `settings`: history in the user-data folder, models where the settings say
     (and the organisation's policy allows), showing the process's egress guard."""
-    from core import egress
-    from core.model_store import ModelStore, offline_from_env
-    from core.policy import load_policy
+    from core.store.model_store import ModelStore
+    from core.system import egress
+    from core.system.environment import offline_from_env
+    from core.system.policy import load_policy
     from desktop.history import History
     from desktop.main_window import MainWindow
 

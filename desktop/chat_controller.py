@@ -13,13 +13,13 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from core.chat_events import Finished, MessageEnded, MessageStarted, Notice, TextDelta
+from core.chat.events import Finished, MessageEnded, MessageStarted, Notice, TextDelta
 from desktop.history import NEW_CHAT_TITLE, History, Message
 from desktop.settings import Settings
 from desktop.widgets.composer import Composer
 from desktop.widgets.message_view import MessageView
 from desktop.widgets.transcript import Transcript
-from desktop.workers.inference import ChatRequest
+from desktop.workers.requests import ChatRequest
 
 SAVE_INTERVAL_MS = 1000
 TITLE_CHARS = 48
@@ -46,7 +46,7 @@ def prompt_messages(instructions: str, messages: list[Message]) -> list[dict]:
 class ChatController(QObject):
     request_generate = Signal(object)  # ChatRequest, queued to the worker's `generate` slot
     busy_changed = Signal(bool)
-    turn_finished = Signal(object)  # core.chat_events.Finished
+    turn_finished = Signal(object)  # core.chat.events.Finished
     notice = Signal(str)
     problem = Signal(str)
     conversations_changed = Signal()

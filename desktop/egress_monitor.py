@@ -1,4 +1,4 @@
-"""The window's view of the process's egress guard (`core.egress`): a count for the status
+"""The window's view of the process's egress guard (`core.system.egress`): a count for the status
 bar, the list of blocked attempts, and offline mode switched as the settings say.
 
 The guard reports a blocked attempt on whichever thread tried to connect (a download, the
@@ -18,7 +18,7 @@ from core.errors import OfflineMode
 
 
 class Guard(Protocol):
-    """What the window needs of `core.egress.EgressGuard`."""
+    """What the window needs of `core.system.egress.EgressGuard`."""
 
     offline: bool
     blocked: int

@@ -8,7 +8,7 @@ import errno
 from dataclasses import dataclass
 
 from core import errors
-from core.policy import PolicyForbids
+from core.system.policy import PolicyForbids
 
 NEXT_STEP: dict[type, str] = {
     errors.NotEnoughMemory: "Choose a smaller model in Models, or close other programs and try again.",

@@ -1,5 +1,5 @@
 """The "Local API for other apps" toggle: an OpenAI-compatible server on this computer
-(`core.api_server`) answering with the model loaded in the window, opted into per session.
+(`core.server.http`) answering with the model loaded in the window, opted into per session.
 
 The toggle is the person's wish; the server runs while it is on and a model is loaded. The
 inference worker starts it (the engine lives in its thread) and stops it when the model is
@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
 
-from core.policy import Policy
+from core.system.policy import Policy
 from desktop.settings import Settings
 from desktop.widgets.status_bar import StatusBar
 from desktop.workers.inference import InferenceWorker

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.model_store import ModelStore, default_models_dir, offline_from_env
+from core.store.model_store import ModelStore
+from core.system.environment import default_models_dir, offline_from_env
 from desktop import export, theme
 from desktop.chat_controller import ChatController
 from desktop.egress_monitor import EgressMonitor, Guard
@@ -41,7 +42,8 @@ from desktop.widgets.instructions_dialog import InstructionsDialog
 from desktop.widgets.models_panel import ModelsPanel
 from desktop.widgets.settings_dialog import SettingsDialog
 from desktop.widgets.status_bar import StatusBar
-from desktop.workers.inference import InferenceThread, InferenceWorker, LoadedModel
+from desktop.workers.inference import InferenceThread, InferenceWorker
+from desktop.workers.requests import LoadedModel
 
 PAGES = ("Chat", "Models", "Hardware")
 
@@ -49,7 +51,7 @@ PAGES = ("Chat", "Models", "Hardware")
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, history: History, store: ModelStore,
                  worker: InferenceWorker | None = None, guard: Guard | None = None):
-        """`guard`: the process's egress guard (`core.egress.guard()`), None when none is installed."""
+        """`guard`: the process's egress guard (`core.system.egress.guard()`), None when none is installed."""
         super().__init__()
         self.settings, self.history, self.store = settings, history, store
         self.policy = store.policy

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from core.model_store import ModelStore
-from core.policy import Policy, PolicyForbids
+from core.store.model_store import ModelStore
+from core.system.policy import Policy, PolicyForbids
 from desktop.errors import explain
 from desktop.models_controller import ModelsController
 from desktop.settings import Settings
-from desktop.workers.inference import InferenceWorker, LoadedModel, LoadRequest, keeps_previous
+from desktop.workers.inference import InferenceWorker, keeps_previous
+from desktop.workers.requests import LoadedModel, LoadRequest
 
 
 class ModelLoader(QObject):

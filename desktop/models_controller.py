@@ -10,12 +10,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
-from core import catalogue
+from core.engine import catalogue
 from core.errors import HearthError
-from core.hardware import FitPlan, Hardware, detect_hardware, plan_fit, recommend
-from core.model_files import MANIFEST_NAME, inspect_checkpoint
-from core.model_progress import Progress
-from core.model_store import ModelStore
+from core.store.model_files import MANIFEST_NAME, inspect_checkpoint
+from core.store.model_store import ModelStore
+from core.store.progress import Progress
+from core.system.hardware import FitPlan, Hardware, detect_hardware, plan_fit, recommend
 from desktop.errors import explain
 from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.format import size_text

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from core.policy import REASONING_DISPLAYS
+from core.system.policy import REASONING_DISPLAYS
 
 THEMES = ("light", "dark")
 EFFORTS = ("low", "medium", "high")

@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from core.model_store import ModelStore  # noqa: E402
-from core.testing import tiny_config, write_checkpoint  # noqa: E402
+from core.engine.testing import tiny_config, write_checkpoint  # noqa: E402
+from core.store.model_store import ModelStore  # noqa: E402
 from desktop import theme  # noqa: E402
 from desktop.app import create_app  # noqa: E402
 from desktop.history import History  # noqa: E402

@@ -1,6 +1,6 @@
 """Tiny but real gpt-oss repositories for the model-store tests: the files of the published
 `openai/gpt-oss-20b` layout (root format, `original/`, `metal/`), with random weights from
-`core.testing.write_checkpoint` so the engine's load-check runs on them for real."""
+`core.engine.testing.write_checkpoint` so the engine's load-check runs on them for real."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from core.testing import tiny_config, write_checkpoint
+from core.engine.testing import tiny_config, write_checkpoint
 
 REPO_ID = "openai/gpt-oss-20b"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QVBoxLayout
 
-from core.egress import LOG_LIMIT
+from core.system.egress import LOG_LIMIT
 from desktop.egress_monitor import EgressMonitor
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from core.hardware import Recommendation
+from core.system.hardware import Recommendation
 from desktop.widgets.format import size_text
 
 

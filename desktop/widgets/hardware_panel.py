@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.hardware import FitPlan, Hardware
+from core.system.hardware import FitPlan, Hardware
 from desktop.widgets.format import FIT_BADGES, size_text
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton
 
-from core.hardware import FitPlan
-from core.model_progress import Progress
-from core.model_store import ModelInfo
-from core.policy import NO_POLICY, Policy
+from core.store.model_store import ModelInfo
+from core.store.progress import Progress
+from core.system.hardware import FitPlan
+from core.system.policy import NO_POLICY, Policy
 from desktop.theme import scale_fonts
 from desktop.widgets.format import FIT_BADGES, eta_text, size_text
 

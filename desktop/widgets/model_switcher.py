@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QToolButton, QWidget
 
-from core.policy import NO_POLICY, Policy
+from core.system.policy import NO_POLICY, Policy
 
 
 class ModelSwitcher(QWidget):

@@ -6,10 +6,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from core.hardware import FitPlan
-from core.model_progress import Progress
-from core.model_store import ModelInfo
-from core.policy import NO_POLICY, Policy
+from core.store.model_store import ModelInfo
+from core.store.progress import Progress
+from core.system.hardware import FitPlan
+from core.system.policy import NO_POLICY, Policy
 from desktop.widgets.model_card import ModelCard
 
 

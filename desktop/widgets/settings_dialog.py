@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.policy import NO_POLICY, REASONING_DISPLAYS, Policy
+from core.system.policy import NO_POLICY, REASONING_DISPLAYS, Policy
 from desktop.settings import EFFORTS, THEMES, Settings
 
 REASONING_DISPLAY_NAMES = {"shown": "Shown", "collapsed": "Folded (click to read)", "hidden": "Hidden"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton
 
-from core.chat_events import Finished
+from core.chat.events import Finished
 
 NOTE_MS = 6000
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.model_progress import Progress
-from core.model_store import ModelStore
+from core.store.model_store import ModelStore
+from core.store.progress import Progress
 from desktop.errors import explain
 
 
@@ -26,7 +26,7 @@ class _Running:
 
 
 class ModelJob(QObject):
-    progress = Signal(object)  # core.model_progress.Progress
+    progress = Signal(object)  # core.store.progress.Progress
     succeeded = Signal(str, str)  # model id, outcome: "installed", "paused", "imported", "exported", "verified"
     failed = Signal(str, str)  # model id, sentence
     cancelled = Signal(str)

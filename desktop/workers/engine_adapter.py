@@ -10,16 +10,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from core import load_model
-from core.api_server import ApiServer, serve_in_background
-from core.chat_events import Event
-from core.engine import LoadProgress
+from core.chat.events import Event
+from core.chat.generate import GenerationSettings, Session
+from core.chat.generate import generate as core_generate
+from core.chat.tokenizer import Tokenizer, load_tokenizer
+from core.engine.model import LoadProgress
+from core.engine.sampling import SamplingParams
 from core.errors import InvalidInput
-from core.generate import GenerationSettings, Session
-from core.generate import generate as core_generate
-from core.policy import Policy
-from core.sampling import SamplingParams
-from core.tokenizer import Tokenizer, load_tokenizer
-from desktop.workers.inference import ChatRequest, LoadRequest
+from core.server.http import ApiServer, serve_in_background
+from core.system.policy import Policy
+from desktop.workers.requests import ChatRequest, LoadRequest
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Engine:
     tokenizer: Tokenizer
     session: Session
     context_length: int
-    model: object | None = None  # core.engine.Model; kept so its weights stay alive
+    model: object | None = None  # core.engine.model.Model; kept so its weights stay alive
 
 
 def load_engine(request: LoadRequest, progress: Callable[[float], None] | None = None,

@@ -24,61 +24,24 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.chat_events import Event, Finished, TextDelta
-from core.policy import Policy
+from core.chat.events import Event, Finished, TextDelta
+from core.system.policy import Policy
 from desktop.errors import api_problem, explain
+from desktop.workers.requests import ChatRequest, GenerateFn, LoadedModel, LoadFn, LoadRequest, ServeFn
 
 # How many text events are batched into one signal at most, and for how long: fewer, larger
 # signals keep the GUI's event queue short when a small model decodes hundreds of tokens a second.
 BATCH_SECONDS = 0.03
 
 
-@dataclass(frozen=True)
-class LoadRequest:
-    model_id: str  # catalogue id, or a folder name for models outside the catalogue
-    path: Path
-    device: str = "cpu"
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    model_id: str
-    path: Path
-    device: str
-    context_length: int
-    token: int = 0  # which load request this answers
-    notice: str = ""  # a sentence about speed, when the model runs without the compiled kernels
-
-
-@dataclass(frozen=True)
-class ChatRequest:
-    messages: list[dict]  # chat-completions messages, system/developer first
-    reasoning_effort: str = "medium"
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 4096
-    extra: dict = field(default_factory=dict)
-
-
-# (engine, request, stop) -> events. The engine is whatever `load_engine` returned.
-GenerateFn = Callable[[object, ChatRequest, threading.Event], Iterator[Event]]
-# (request, progress, cancel) -> engine. `progress` takes the fraction done (0 to 1); setting
-# `cancel` makes the load raise core.errors.Cancelled soon after.
-LoadFn = Callable[[LoadRequest, Callable[[float], None], threading.Event], object]
-# (engine, model id, host, port, policy) -> a running server with `url` and `stop()`.
-ServeFn = Callable[[object, str, str, int, Policy], object]
-
-
 class SpeedMeter:
     """Tokens/s of the answer being written, from its text events' arrival.
 
-    `core.generate` reports exact figures only in the turn's final `Finished` and yields no
+    `core.chat.generate` reports exact figures only in the turn's final `Finished` and yields no
     per-token event. Each decode step that produces text yields one `TextDelta`; a step on a
     format token (a channel header) or inside a multi-byte character yields none, so counting
     the deltas gives a close lower bound of the decode speed. Timed from the first delta, so
@@ -135,7 +98,7 @@ class InferenceWorker(QObject):
     load_failed = Signal(str, int)  # a sentence for the person, token
     load_cancelled = Signal(int)
     unloaded = Signal()
-    events = Signal(list)  # a batch of core.chat_events events, in order
+    events = Signal(list)  # a batch of core.chat.events events, in order
     generation_failed = Signal(str)
     generation_done = Signal()
     live_speed = Signal(float)  # tokens/s of the answer being written, while it streams
@@ -275,7 +238,7 @@ class InferenceWorker(QObject):
 
     @Slot(str, int, object, int)
     def start_api(self, host: str, port: int, policy: Policy, epoch: int) -> None:
-        """Serves the loaded model at http://host:port/v1 (see `core.api_server`)."""
+        """Serves the loaded model at http://host:port/v1 (see `core.server.http`)."""
         self._close_server()
         if epoch != self.api_epoch():
             return  # turned off again before this request was reached

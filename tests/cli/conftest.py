@@ -16,7 +16,7 @@ from tests.policy_fixtures import no_machine_policy  # noqa: F401  (an autouse f
 
 @pytest.fixture(autouse=True)
 def egress_calls(monkeypatch) -> list[tuple]:
-    """(policy, offline) for each `core.egress.install_for` call made in this process."""
+    """(policy, offline) for each `core.system.egress.install_for` call made in this process."""
     calls: list[tuple] = []
-    monkeypatch.setattr("core.egress.install_for", lambda policy, offline: calls.append((policy, offline)))
+    monkeypatch.setattr("core.system.egress.install_for", lambda policy, offline: calls.append((policy, offline)))
     return calls

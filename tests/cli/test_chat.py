@@ -16,9 +16,9 @@ import pytest
 
 from cli.chat import _print_answer, _progress, _show_chat_turn, _Style
 from cli.main import main
-from core.chat_events import Finished, MessageEnded, MessageStarted, Notice, PromptProgress, TextDelta, ToolCall
-from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
-from core.tokenizer import load_tokenizer, shipped_vocabulary
+from core.chat.events import Finished, MessageEnded, MessageStarted, Notice, PromptProgress, TextDelta, ToolCall
+from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from core.model_store import ModelStore
+from core.store.model_store import ModelStore
 from tests.model_fixtures import root_files, write_folder
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ forces offline mode.
 
 In-process calls of `main()` only record the guard they would install (tests/cli/conftest.py);
 the real guard is proven in fresh interpreters, behind the same safety net as
-tests/core/test_egress.py: a second audit hook, installed after the guard, refuses any outbound
+tests/core/system/test_egress.py: a second audit hook, installed after the guard, refuses any outbound
 connection the guard let through, so nothing can leave this machine even if the guard failed.
 """
 
@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from core.model_files import Manifest
-from core.policy import Policy, load_policy
-from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
-from core.tokenizer import load_tokenizer, shipped_vocabulary
-from tests.core.test_egress import SAFETY_NET
+from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+from core.store.model_files import Manifest
+from core.system.policy import Policy, load_policy
+from tests.core.system.test_egress import SAFETY_NET
 from tests.model_fixtures import root_files, write_folder
+from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,7 +140,7 @@ def test_hearth_with_offline_forced_blocks_a_connection_from_within(tmp_path):
     script = textwrap.dedent("""
         import json, socket
         from cli.main import main
-        from core import egress
+        from core.system import egress
         from core.errors import OfflineMode
         code = main(["models", "list", "--json"])
     """) + SAFETY_NET + textwrap.dedent("""

@@ -16,8 +16,8 @@ import openai
 import pytest
 import torch  # noqa: F401  (loaded once here, so the checkpoint writer below is quick)
 
-from core.scripted_checkpoint import script_transitions, write_scripted_checkpoint
-from core.tokenizer import load_tokenizer, shipped_vocabulary
+from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 

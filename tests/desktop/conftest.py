@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.model_store import ModelStore
-from core.testing import tiny_config, write_checkpoint
+from core.engine.testing import tiny_config, write_checkpoint
+from core.store.model_store import ModelStore
 from desktop.history import History
 from desktop.settings import Settings
 from tests.desktop.helpers import VOCAB

@@ -1,8 +1,8 @@
 """Shared pieces of the desktop tests: a scripted chat session and a wait helper.
 
-`ScriptedSession` stands in for the transformer only: it satisfies `core.generate`'s Session
+`ScriptedSession` stands in for the transformer only: it satisfies `core.chat.generate`'s Session
 protocol and, at temperature 0, makes generation emit a fixed harmony text token by token, so
-the real `core.generate`, harmony parser, tokenizer, worker thread and widgets all run while
+the real `core.chat.generate`, harmony parser, tokenizer, worker thread and widgets all run while
 the output (reasoning, then a Markdown answer) is known in advance.
 """
 
@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from core.tokenizer import load_tokenizer, shipped_vocabulary
+from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
 from desktop.workers.engine_adapter import Engine
 
 VOCAB = 201088

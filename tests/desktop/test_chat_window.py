@@ -285,7 +285,7 @@ def test_renaming_in_the_list_is_saved(qtbot, make_window, installed, settings):
 
 def test_a_new_models_folder_and_offline_mode_apply_at_once(qtbot, make_window, settings, tmp_path,
                                                             tiny_checkpoint):
-    from core.model_store import ModelStore
+    from core.store.model_store import ModelStore
 
     other = ModelStore(tmp_path / "other", offline=True)
     other.import_folder(tiny_checkpoint, model_id="gpt-oss-20b", copy=False)

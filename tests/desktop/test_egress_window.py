@@ -2,7 +2,7 @@
 (reported on the connecting thread, shown on the GUI thread), the log dialog lists them, and
 offline mode in Settings switches the guard.
 
-The guard here is a real `core.egress.EgressGuard` that is *not* installed as an audit hook
+The guard here is a real `core.system.egress.EgressGuard` that is *not* installed as an audit hook
 (hooks cannot be removed, and this pytest process runs every other test): an attempt is made
 by calling its hook entry point, `audit`, as Python would before connect(2)."""
 
@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from core.egress import EgressBlocked, EgressGuard
-from core.policy import Policy
+from core.system.egress import EgressBlocked, EgressGuard
+from core.system.policy import Policy
 from desktop.widgets.egress_log_dialog import EgressLogDialog
 from desktop.workers.inference import InferenceWorker
 from tests.desktop.helpers import scripted_loader, wait_until
@@ -83,7 +83,7 @@ def test_offline_mode_in_settings_switches_the_guard(qtbot, make_window, setting
 
 @pytest.mark.parametrize("user_offline", [False, True])
 def test_a_policy_that_forces_offline_keeps_the_guard_on(qtbot, make_window, settings, tmp_path, user_offline):
-    from core.model_store import ModelStore
+    from core.store.model_store import ModelStore
 
     policy = Policy(offline=True, reason="IT.", sources=(tmp_path / "policy.toml",))
     guard = EgressGuard(offline=True, locked_reason=policy.lock_reason("offline"))

@@ -119,7 +119,7 @@ def test_cancelling_the_first_load_leaves_no_model_and_no_banner(qtbot, make_win
 
 
 def test_a_load_failure_becomes_a_sentence_with_a_next_step(qtbot, make_window, store, tmp_path):
-    from core.testing import tiny_config, write_checkpoint
+    from core.engine.testing import tiny_config, write_checkpoint
 
     folder = write_checkpoint(tmp_path / "bad", tiny_config(vocab_size=201088))
     store.import_folder(folder, model_id="gpt-oss-20b", copy=False)
@@ -149,7 +149,7 @@ KILLED_APP = textwrap.dedent("""
     from pathlib import Path
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from core.model_store import ModelStore
+    from core.store.model_store import ModelStore
     from desktop.history import History
     from desktop.main_window import MainWindow
     from desktop.settings import Settings

@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from core.model_store import ModelStore
-from core.policy import Policy
+from core.store.model_store import ModelStore
+from core.system.policy import Policy
 from desktop.workers.inference import InferenceWorker, SpeedMeter
 from tests.desktop.helpers import scripted_loader, wait_until
 
@@ -27,7 +27,7 @@ def free_port() -> int:
 
 def served_models(url: str) -> list[str]:
     # The client closes its connection first, so the TIME_WAIT falls on the client's port.
-    # core.api_server's own server_bind skips SO_REUSEADDR, so a server-side TIME_WAIT would keep
+    # core.server.http's own server_bind skips SO_REUSEADDR, so a server-side TIME_WAIT would keep
     # the port from being bound again for a minute after a model switch (reported to core/).
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
@@ -138,7 +138,7 @@ def test_live_speed_shows_while_the_answer_streams(qtbot, make_window, two_model
 
 
 def test_speed_meter_counts_text_events_from_the_first():
-    from core.chat_events import MessageStarted, TextDelta
+    from core.chat.events import MessageStarted, TextDelta
 
     times = iter([10.0, 10.5, 11.0, 12.0])
     meter = SpeedMeter(clock=lambda: next(times))

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from core.hardware import FitPlan
-from core.model_progress import Progress
-from core.model_store import ModelInfo
+from core.store.model_store import ModelInfo
+from core.store.progress import Progress
+from core.system.hardware import FitPlan
 from desktop.widgets.models_panel import ModelsPanel
 
 GIB = 1024**3

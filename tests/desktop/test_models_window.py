@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-from core.downloads import RetryPolicy
-from core.hardware import Recommendation
-from core.model_store import ModelStore
+from core.store.downloads import RetryPolicy
+from core.store.model_store import ModelStore
+from core.system.hardware import Recommendation
 from tests.desktop.helpers import wait_until
 from tests.fakehub import FakeHub, FakeRepo
 from tests.model_fixtures import REPO_ID, repo_files

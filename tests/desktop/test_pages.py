@@ -2,8 +2,8 @@
 
 from PySide6.QtWidgets import QLabel
 
-from core.chat_events import Finished
-from core.hardware import CPU, GPU, Hardware, Recommendation, plan_fit
+from core.chat.events import Finished
+from core.system.hardware import CPU, GPU, Hardware, Recommendation, plan_fit
 from desktop.settings import Settings
 from desktop.widgets.error_banner import ErrorBanner
 from desktop.widgets.first_launch import FirstLaunch

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.model_store import ModelStore
-from core.policy import Policy, read_policy
+from core.store.model_store import ModelStore
+from core.system.policy import Policy, read_policy
 from desktop import export
 from desktop.history import Conversation, Message
 from desktop.widgets.message_view import MessageView

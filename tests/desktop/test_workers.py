@@ -9,11 +9,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.chat_events import Finished, TextDelta
+from core.chat.events import Finished, TextDelta
 from core.errors import Cancelled, CorruptCheckpoint, NotEnoughMemory
 from desktop.workers.background import BackgroundCall
 from desktop.workers.download import ModelJobs
-from desktop.workers.inference import ChatRequest, InferenceThread, InferenceWorker, LoadRequest, keeps_previous
+from desktop.workers.inference import InferenceThread, InferenceWorker, keeps_previous
+from desktop.workers.requests import ChatRequest, LoadRequest
 from tests.desktop.helpers import scripted_loader, wait_until
 
 
@@ -160,7 +161,7 @@ def test_cancel_reaches_the_running_load_and_keeps_the_previous_model(qtbot):
     def load(request, progress, cancel):
         if request.model_id == "b":
             started.set()
-            if cancel.wait(10):  # as core.engine does between two tensors
+            if cancel.wait(10):  # as core.engine.model does between two tensors
                 raise Cancelled("Loading the model was stopped.")
         return real(request, progress, cancel)
 

@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "dist" / "linux-cpu" / "hearth"
 INSTALLER = REPO / "dist" / f"hearth-{importlib.metadata.version('hearth')}-linux-{platform.machine()}.run"
 
-pytestmark = pytest.mark.slow
+# Building the bundle takes ~5 minutes on 2 cores: more than the suite's per-test timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture(scope="module")

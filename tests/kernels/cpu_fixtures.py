@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from core.testing import random_mxfp4
+from core.engine.testing import random_mxfp4
 from kernels import _cpu, cpu_build
 from kernels.moe import ExpertWeights
 

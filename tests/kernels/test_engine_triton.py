@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from core import load_model
+from core.engine.testing import tiny_config, write_checkpoint
 from core.errors import InvalidInput
-from core.testing import tiny_config, write_checkpoint
 from kernels.testing import assert_close
 
 CONFIG = tiny_config(num_hidden_layers=4, sliding_window=6)

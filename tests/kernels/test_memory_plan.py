@@ -1,4 +1,4 @@
-"""GPU memory plan (core.memory_plan): the published models fit the cards they are meant
+"""GPU memory plan (core.engine.memory_plan): the published models fit the cards they are meant
 for, the counts agree with what the engine really allocates, and a card too small is
 refused with a sentence a person can act on."""
 
@@ -7,12 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.checkpoint import read_checkpoint
-from core.config import GPT_OSS_20B, GPT_OSS_120B
-from core.engine import checkpoint_bytes
-from core.errors import NotEnoughMemory
-from core.kv_cache import KVCache
-from core.memory_plan import (
+from core.engine.checkpoint import read_checkpoint
+from core.engine.config import GPT_OSS_20B, GPT_OSS_120B
+from core.engine.kv_cache import KVCache
+from core.engine.memory_plan import (
     GIB,
     MIN_CONTEXT,
     fit_context,
@@ -23,7 +21,9 @@ from core.memory_plan import (
     weights_bytes,
     workspace_bytes,
 )
-from core.testing import tiny_config, write_checkpoint
+from core.engine.model import checkpoint_bytes
+from core.engine.testing import tiny_config, write_checkpoint
+from core.errors import NotEnoughMemory
 
 
 def test_20b_at_32k_fits_16_gib():

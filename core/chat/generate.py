@@ -1,0 +1,259 @@
+"""One assistant turn as a stream of events: fit the prompt, prefill, decode, finish.
+
+Owns the generation loop and its phases (`fit_prompt`, `reuse_cache`, `prefill`,
+`decode_one_token`, sampling via `core.engine.sampling`), stop tokens, cancellation, and the turn's
+figures (token counts, tokens/s, time to first token). The reader gets the harmony parser's
+events (text deltas per channel, tool calls ...), `Notice`s, and always a final `Finished`.
+
+Errors found before anything streams (a message too long for the context, bad input) are
+raised as typed errors; once streaming has begun, a failure ends the turn with
+`Finished(reason="error")` so the text already shown stays meaningful.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+
+from core.chat.events import Event, Finished, FinishReason, Notice, PromptProgress, TurnEnded
+from core.chat.harmony import drop_oldest_turn, render_chat
+from core.chat.harmony_parser import HarmonyStreamParser
+from core.chat.tokenizer import Tokenizer
+from core.engine.sampling import Sampler, SamplingParams
+from core.errors import ContextOverflow, HearthError, InvalidInput
+
+PREFILL_STEP = 256  # prompt tokens per feed: how often a long prefill checks for cancellation
+
+
+class Session(Protocol):
+    """What generation needs from `core.engine.model.Session`."""
+
+    tokens: list[int]
+    max_tokens: int
+
+    def feed(self, token_ids: Sequence[int]) -> torch.Tensor: ...
+    def mark(self) -> None: ...
+    def rewind(self, n: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    max_new_tokens: int = 4096
+    reasoning_effort: str = "medium"
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise InvalidInput(f"The answer length limit must be at least 1 token, not {self.max_new_tokens}.")
+
+
+def generate(
+    session: Session,
+    tokenizer: Tokenizer,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    settings: GenerationSettings | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    current_date: str | datetime.date | None = None,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Iterator[Event]:
+    """The assistant's next turn in `messages` (chat-completions form), streamed as events.
+
+    `session` keeps its KV cache between calls: when the new prompt extends what it already
+    holds, only the new tokens are computed. Setting `cancel` (from any thread) stops the turn
+    within one decode step.
+    """
+    settings = settings or GenerationSettings()
+    started = clock()
+    room = session.max_tokens - min(settings.max_new_tokens, session.max_tokens // 4)
+
+    def render(chat: Sequence[Mapping[str, Any]]) -> list[int]:
+        return render_chat(chat, tokenizer, reasoning_effort=settings.reasoning_effort, tools=tools,
+                           current_date=current_date)
+
+    prompt, dropped = fit_prompt(messages, render, room)
+    if dropped:
+        turns = "turn was" if dropped == 1 else f"{dropped} turns were"
+        yield Notice(f"The conversation is longer than the model can keep in mind: its oldest {turns} "
+                     "left out of this answer.", dropped_turns=dropped)
+    yield from stream(session, tokenizer, prompt, settings=settings, cancel=cancel, clock=clock,
+                      started=started)
+
+
+def fit_prompt(
+    messages: Sequence[Mapping[str, Any]], render: Callable[[Sequence[Mapping[str, Any]]], list[int]], room: int
+) -> tuple[list[int], int]:
+    """The prompt of `messages` without as few oldest turns as needed to be at most `room`
+    tokens long, and how many turns were dropped."""
+    prompt = render(messages)
+    if len(prompt) <= room:
+        return prompt, 0
+    shorter = [list(messages)]
+    while (fewer := drop_oldest_turn(shorter[-1])) is not None:
+        shorter.append(fewer)
+    # Binary search for the fewest dropped turns that fit: each render is a full tokenization.
+    low, high, best = 1, len(shorter) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = render(shorter[middle])
+        if len(candidate) <= room:
+            best, high = (candidate, middle), middle - 1
+        else:
+            low = middle + 1
+    if best is None:
+        last = render(shorter[-1])
+        raise ContextOverflow(
+            f"The message is too long for this model: with its instructions it takes {len(last)} tokens, "
+            f"and at most {room} fit while leaving room for an answer. Shorten the message or attach less text.")
+    return best
+
+
+def stream(
+    session: Session,
+    tokenizer: Tokenizer,
+    prompt: Sequence[int],
+    *,
+    settings: GenerationSettings,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    started: float | None = None,
+) -> Iterator[Event]:
+    """Prefill `prompt` (a harmony prompt ending in `<|start|>assistant`) and decode its answer."""
+    cancel = cancel or threading.Event()
+    started = clock() if started is None else started
+    if len(prompt) >= session.max_tokens:
+        raise ContextOverflow(f"The prompt takes {len(prompt)} tokens; this model keeps at most "
+                              f"{session.max_tokens - 1} plus the answer in mind. Shorten the conversation.")
+    figures = _Figures(prompt_tokens=len(prompt), started=started)
+    reused = figures.reused = reuse_cache(session, prompt)
+    try:
+        logits = yield from prefill(session, prompt[reused:], cancel)
+    except HearthError:
+        raise  # nothing streamed yet: the caller shows the sentence
+    except Exception as failure:  # an engine bug must not take the app down with it
+        yield figures.finish("error", clock(), _internal_error(failure))
+        return
+    figures.prefilled_at = clock()
+    if logits is None:
+        yield figures.finish("cancelled", clock())
+        return
+
+    parser = HarmonyStreamParser(tokenizer)
+    sampler = Sampler(settings.sampling)
+    stop_tokens = {tokenizer.return_, tokenizer.call, tokenizer.endoftext}
+    reason: FinishReason = "length"
+    error = None
+    try:
+        while True:
+            token = sample(logits, sampler)
+            figures.count_token(clock())
+            events = parser.feed(token)
+            yield from events
+            if token in stop_tokens or any(isinstance(e, TurnEnded) for e in events):
+                reason = "stop"
+                break
+            if figures.generated >= settings.max_new_tokens:
+                break
+            # Checked after the reader has seen the last token, so a cancel requested while it
+            # was shown costs no further model step.
+            if cancel.is_set():
+                reason = "cancelled"
+                break
+            if len(session.tokens) + 1 > session.max_tokens:
+                yield Notice("The conversation has filled the model's memory (its context); the answer "
+                             "was cut off. Start a new chat to go on.")
+                break
+            logits = decode_one_token(session, token)
+    except HearthError as failure:
+        reason, error = "error", str(failure)
+    except Exception as failure:
+        reason, error = "error", _internal_error(failure)
+    if reason != "stop":
+        yield from parser.finish()
+    yield figures.finish(reason, clock(), error)
+
+
+def _internal_error(failure: Exception) -> str:
+    return f"The model stopped with an internal error ({type(failure).__name__}: {failure})."
+
+
+def reuse_cache(session: Session, prompt: Sequence[int]) -> int:
+    """Rewinds `session` to the longest cached prefix of `prompt` it can restore (keeping at
+    least one prompt token to compute, for the logits) and returns that prefix's length."""
+    common = 0
+    for cached, new in zip(session.tokens, prompt, strict=False):
+        if cached != new:
+            break
+        common += 1
+    return session.rewind(min(common, len(prompt) - 1))
+
+
+def prefill(session: Session, tokens: Sequence[int],
+            cancel: threading.Event) -> Generator[PromptProgress, None, torch.Tensor | None]:
+    """Feeds the uncached prompt tokens, reporting progress when that takes more than one step;
+    returns the logits after the last token, or None if cancelled."""
+    body, report = tokens[:-1], len(tokens) > PREFILL_STEP
+    for start in range(0, len(body), PREFILL_STEP):
+        if cancel.is_set():
+            return None
+        session.feed(list(body[start:start + PREFILL_STEP]))
+        if report:
+            yield PromptProgress(min(start + PREFILL_STEP, len(body)), len(tokens))
+    if cancel.is_set():
+        return None
+    # A restore point just before the prompt's last token: the next turn's prompt extends this
+    # one, and asking the same prompt again (regenerate) needs to recompute only one token.
+    session.mark()
+    logits = session.feed(list(tokens[-1:]))
+    if report:
+        yield PromptProgress(len(tokens), len(tokens))
+    return logits
+
+
+def decode_one_token(session: Session, token: int) -> torch.Tensor:
+    return session.feed([token])
+
+
+def sample(logits: torch.Tensor, sampler: Sampler) -> int:
+    return sampler(logits)
+
+
+@dataclass
+class _Figures:
+    """Counts and clock readings for the turn's `Finished` event."""
+
+    prompt_tokens: int
+    started: float
+    reused: int = 0
+    generated: int = 0
+    prefilled_at: float = 0.0
+    first_token_at: float | None = None
+
+    def count_token(self, now: float) -> None:
+        self.generated += 1
+        if self.first_token_at is None:
+            self.first_token_at = now
+
+    def finish(self, reason: FinishReason, now: float, error: str | None = None) -> Finished:
+        computed = self.prompt_tokens - self.reused
+        prefill_seconds = self.prefilled_at - self.started
+        first = self.first_token_at
+        decode_seconds = now - first if first is not None else 0.0
+        return Finished(
+            reason=reason,
+            prompt_tokens=self.prompt_tokens,
+            reused_tokens=self.reused,
+            generated_tokens=self.generated,
+            prompt_tokens_per_second=computed / prefill_seconds if prefill_seconds > 0 else 0.0,
+            # The first token comes from the prefill's logits; the rest each cost one decode step.
+            decode_tokens_per_second=(self.generated - 1) / decode_seconds if decode_seconds > 0 else 0.0,
+            time_to_first_token=(first - self.started) if first is not None else 0.0,
+            error=error,
+        )

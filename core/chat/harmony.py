@@ -1,0 +1,212 @@
+"""The harmony chat format: a chat-completions conversation -> gpt-oss prompt tokens.
+
+Owns: the system message (identity, knowledge cutoff, date, reasoning effort, channels), the
+developer message (instructions and function tools), history rendering (earlier turns'
+reasoning dropped, their answers kept, tool calls and results), and the turn arithmetic used
+when a conversation outgrows the context. Parsing the model's output lives in
+`harmony_parser.py`; tool schemas in `harmony_tools.py`.
+
+Every piece of text is encoded on its own and the special tokens are inserted as ids, the way
+the reference renderer does it, so user text can never produce a special token.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.chat.harmony_tools import function_tools, tools_section
+from core.chat.tokenizer import Tokenizer
+from core.errors import InvalidInput
+
+MODEL_IDENTITY = "You are ChatGPT, a large language model trained by OpenAI."
+KNOWLEDGE_CUTOFF = "2024-06"
+REASONING_EFFORTS = ("low", "medium", "high")
+CHANNELS = ("analysis", "commentary", "final")
+ROLES = ("system", "developer", "user", "assistant", "tool")
+
+
+@dataclass(frozen=True)
+class HarmonyMessage:
+    """One harmony message: `<|start|>{author}[ to={recipient}][<|channel|>{channel}]
+    [ {content_type}]<|message|>{content}<|end|>` (or `<|call|>` for a tool call)."""
+
+    author: str
+    content: str
+    channel: str | None = None
+    recipient: str | None = None
+    content_type: str | None = None
+
+    @property
+    def is_tool_call(self) -> bool:
+        return self.author == "assistant" and self.recipient is not None
+
+
+def render_chat(
+    messages: Sequence[Mapping[str, Any]],
+    tokenizer: Tokenizer,
+    *,
+    reasoning_effort: str = "medium",
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    current_date: str | datetime.date | None = None,
+) -> list[int]:
+    """Prompt tokens for the assistant's next turn, ending with `<|start|>assistant`.
+
+    `messages` follow the chat-completions convention: roles system/developer (both become the
+    developer message's `# Instructions`), user, assistant (`content`, optional `reasoning` (or
+    `reasoning_content` / `thinking`) and `tool_calls`) and tool (`content` with `tool_call_id` or `name`). `tools` are
+    chat-completions function tools.
+    """
+    tokens: list[int] = []
+    for message in to_harmony(messages, reasoning_effort=reasoning_effort, tools=tools,
+                              current_date=current_date):
+        tokens += render_message(message, tokenizer)
+    return [*tokens, tokenizer.start, *tokenizer.encode("assistant")]
+
+
+def to_harmony(
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    reasoning_effort: str = "medium",
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    current_date: str | datetime.date | None = None,
+) -> list[HarmonyMessage]:
+    """The harmony messages a chat becomes, system and developer messages first."""
+    if reasoning_effort not in REASONING_EFFORTS:
+        raise InvalidInput(f"Reasoning effort must be low, medium or high, not {reasoning_effort!r}.")
+    functions = function_tools(tools)
+    for message in messages:
+        if message.get("role") not in ROLES:
+            role = message.get("role")
+            raise InvalidInput(f"A message has the role {role!r}; expected one of {', '.join(ROLES)}.")
+    instructions = [_text(m) for m in messages if m["role"] in ("system", "developer")]
+    result = [HarmonyMessage("system", system_text(reasoning_effort, current_date, bool(functions)))]
+    developer = developer_text("\n\n".join(i for i in instructions if i), functions)
+    if developer:
+        result.append(HarmonyMessage("developer", developer))
+    result += _history([m for m in messages if m["role"] not in ("system", "developer")])
+    return result
+
+
+def render_message(message: HarmonyMessage, tokenizer: Tokenizer) -> list[int]:
+    tokens = [tokenizer.start, *tokenizer.encode(message.author)]
+    if message.recipient is not None:
+        tokens += tokenizer.encode(f" to={message.recipient}")
+    if message.channel is not None:
+        tokens += [tokenizer.channel, *tokenizer.encode(message.channel)]
+    if message.content_type is not None:
+        if message.content_type.startswith("<|constrain|>"):
+            rest = message.content_type.removeprefix("<|constrain|>")
+            tokens += [*tokenizer.encode(" "), tokenizer.constrain, *tokenizer.encode(rest)]
+        else:
+            tokens += tokenizer.encode(f" {message.content_type}")
+    tokens += [tokenizer.message, *tokenizer.encode(message.content)]
+    return [*tokens, tokenizer.call if message.is_tool_call else tokenizer.end]
+
+
+def system_text(reasoning_effort: str, current_date: str | datetime.date | None, has_functions: bool) -> str:
+    date = current_date or datetime.date.today()
+    channels = f"# Valid channels: {', '.join(CHANNELS)}. Channel must be included for every message."
+    if has_functions:
+        channels += "\nCalls to these tools must go to the commentary channel: 'functions'."
+    return (
+        f"{MODEL_IDENTITY}\nKnowledge cutoff: {KNOWLEDGE_CUTOFF}\nCurrent date: {date}\n\n"
+        f"Reasoning: {reasoning_effort}\n\n{channels}"
+    )
+
+
+def developer_text(instructions: str, functions: list[dict[str, Any]]) -> str:
+    sections = ["# Instructions", instructions] if instructions else []
+    if functions:
+        sections.append(tools_section(functions))
+    return "\n\n".join(sections)
+
+
+def drop_oldest_turn(messages: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]] | None:
+    """`messages` without its oldest turn (a user message and every message up to the next
+    one); system and developer messages stay. None when only the latest turn is left."""
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    if len(users) < 2:
+        return None
+    first, second = users[0], users[1]
+    return [m for i, m in enumerate(messages)
+            if not (first <= i < second) or m.get("role") in ("system", "developer")]
+
+
+def _history(messages: list[Mapping[str, Any]]) -> list[HarmonyMessage]:
+    # An assistant turn is finished once a later assistant message gives a final answer; the
+    # reasoning of finished turns is dropped (the model was trained on prompts without it).
+    final_at = [i for i, m in enumerate(messages) if m["role"] == "assistant" and _is_final(m)]
+    last_final = final_at[-1] if final_at else -1
+    call_names: dict[str, str] = {}
+    result = []
+    for i, message in enumerate(messages):
+        role = message["role"]
+        if role == "user":
+            result.append(HarmonyMessage("user", _text(message)))
+        elif role == "assistant":
+            reasoning = _reasoning(message)
+            if reasoning and i > last_final:
+                result.append(HarmonyMessage("assistant", reasoning, channel="analysis"))
+            calls = message.get("tool_calls") or []
+            content = _text(message)
+            if content:
+                # Text beside tool calls is a preamble, which harmony puts on commentary.
+                channel = "commentary" if calls else "final"
+                result.append(HarmonyMessage("assistant", content, channel=channel))
+            for call in calls:
+                name, arguments = _tool_call(call)
+                if call.get("id"):
+                    call_names[call["id"]] = name
+                result.append(HarmonyMessage("assistant", arguments, channel="commentary",
+                                             recipient=f"functions.{name}", content_type="<|constrain|>json"))
+        else:  # tool
+            name = message.get("name") or call_names.get(message.get("tool_call_id", ""))
+            if not name:
+                raise InvalidInput("A tool result does not say which tool call it answers "
+                                   "(it has no name or tool_call_id).")
+            result.append(HarmonyMessage(f"functions.{name}", _text(message), channel="commentary",
+                                         recipient="assistant"))
+    return result
+
+
+def _reasoning(message: Mapping[str, Any]) -> str:
+    # "reasoning_content" is what OpenAI-compatible servers send, "thinking" what the Hugging Face
+    # chat template reads; all three mean the analysis channel.
+    for key in ("reasoning", "reasoning_content", "thinking"):
+        if isinstance(message.get(key), str) and message[key]:
+            return message[key]
+    return ""
+
+
+def _is_final(message: Mapping[str, Any]) -> bool:
+    return bool(_text(message)) and not message.get("tool_calls")
+
+
+def _tool_call(call: Mapping[str, Any]) -> tuple[str, str]:
+    function = call.get("function", call)
+    name, arguments = function.get("name"), function.get("arguments", "{}")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("An assistant tool call has no function name.")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return name, arguments
+
+
+def _text(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):  # a tool result given as a JSON object
+        return json.dumps(content, ensure_ascii=False)
+    parts = []
+    for part in content:
+        if not isinstance(part, Mapping) or part.get("type") != "text":
+            raise InvalidInput("Only text can be sent to gpt-oss; a message holds another kind of content.")
+        parts.append(part["text"])
+    return "".join(parts)

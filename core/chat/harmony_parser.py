@@ -1,0 +1,167 @@
+"""Streaming parse of gpt-oss output (harmony format) into typed events.
+
+Owns the state machine: header (`<|channel|>final`, ` to=functions.x`, `<|constrain|>json`),
+content streamed as UTF-8-safe text deltas, message ends (`<|end|>`), and turn ends
+(`<|return|>`, `<|call|>`, `<|endoftext|>`). Output that breaks the format is reported as a
+`Malformed` event and parsing carries on: a person always sees what the model wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.chat.detokenizer import StreamingDetokenizer
+from core.chat.events import Malformed, MessageEnded, MessageStarted, ParserEvent, TextDelta, ToolCall, TurnEnded
+from core.chat.harmony import CHANNELS
+from core.chat.tokenizer import Tokenizer
+
+MAX_HEADER_TOKENS = 64  # a real header is under 20 tokens; past this the model is rambling
+
+_RECIPIENT = re.compile(r"\bto=([^\s<]+)")
+_CHANNEL = re.compile(r"<\|channel\|>\s*([^\s<]*)")
+_CONSTRAIN = re.compile(r"<\|constrain\|>\s*([^\s<]*)")
+
+
+@dataclass
+class ParsedMessage:
+    channel: str
+    recipient: str | None
+    content_type: str | None
+    text: str = ""
+
+
+class HarmonyStreamParser:
+    """Feed it the generated ids one at a time. It starts inside the header of an assistant
+    message, since a harmony prompt ends with `<|start|>assistant`."""
+
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+        self.messages: list[ParsedMessage] = []  # completed messages, in order
+        self.turn_ended = False
+        # header -> content -> between -> header ...; a stop token leads to ended (then
+        # ended-reported once text after the end has been reported).
+        self._state = "header"
+        self._header: list[int] = []
+        self._first_header = True
+        self._current: ParsedMessage | None = None
+        self._text = StreamingDetokenizer(tokenizer)
+
+    def feed(self, token_id: int) -> list[ParserEvent]:
+        tok = self.tokenizer
+        stop = {tok.return_: "return", tok.call: "call", tok.endoftext: "endoftext"}
+        if self._state == "ended":
+            if token_id in stop:
+                return []
+            self._state = "ended-reported"
+            return [Malformed("The model kept writing after it ended its answer; the rest is ignored.")]
+        if self._state == "ended-reported":
+            return []
+        if self._state == "header":
+            return self._feed_header(token_id, stop)
+        if self._state == "between":
+            if token_id == tok.start:
+                self._state, self._header, self._first_header = "header", [], False
+                return []
+            if token_id in stop:
+                return self._end_turn(stop[token_id])
+            events: list[ParserEvent] = [Malformed("The model wrote text outside a message; it is shown "
+                                                   "as part of the answer.")]
+            return events + self._open(ParsedMessage("final", None, None)) + self._feed_content(token_id, stop)
+        return self._feed_content(token_id, stop)
+
+    def finish(self) -> list[ParserEvent]:
+        """The stream stopped without a stop token (length limit, cancel): close what is open."""
+        if self._state == "content":
+            return self._close()
+        if self._state == "header" and self._header:
+            return [Malformed("The model's output stopped inside a message header.")]
+        return []
+
+    def _feed_header(self, token_id: int, stop: dict[int, str]) -> list[ParserEvent]:
+        tok = self.tokenizer
+        if token_id == tok.message:
+            return self._open_from_header()
+        if token_id in stop:
+            problem = Malformed("The model ended its turn inside a message header.")
+            return [problem, *self._end_turn(stop[token_id])]
+        self._header.append(token_id)
+        if len(self._header) > MAX_HEADER_TOKENS:
+            # No <|message|> is coming: show the header text as the answer rather than hang on it.
+            header, self._header = self._header, []
+            events = [Malformed("The model wrote a message header that never ended; it is shown as text.")]
+            events += self._open(ParsedMessage("final", None, None))
+            for token in header:
+                if not tok.is_special(token):
+                    events += self._delta(self._text.add(token))
+            return events
+        return []
+
+    def _open_from_header(self) -> list[ParserEvent]:
+        tok = self.tokenizer
+        text = "".join(tok.special_name(t) if tok.is_special(t) else tok.decode([t]) for t in self._header)
+        events: list[ParserEvent] = []
+        role = re.split(r"<\||\s", text.strip(), maxsplit=1)[0] if not text.startswith("<|") else ""
+        if not self._first_header and role != "assistant":
+            events.append(Malformed(f"The model wrote a message as {role or 'nobody'!r} instead of as "
+                                    "the assistant."))
+        recipient = _RECIPIENT.search(text)
+        channel = _CHANNEL.search(text)
+        constrain = _CONSTRAIN.search(text)
+        content_type = f"<|constrain|>{constrain.group(1)}" if constrain else None
+        if constrain is None and channel is not None:
+            # A bare word after the channel (" json") is a content type too.
+            rest = text[channel.end():].replace(recipient.group(0) if recipient else "\0", "").split()
+            content_type = rest[0] if rest else None
+        name = channel.group(1) if channel else ""
+        if name not in CHANNELS:
+            why = f"an unknown channel {name!r}" if name else "no channel"
+            events.append(Malformed(f"The model started a message with {why}; it is shown as the answer."))
+            name = "final"
+        self._header = []
+        return events + self._open(ParsedMessage(name, recipient.group(1) if recipient else None, content_type))
+
+    def _open(self, message: ParsedMessage) -> list[ParserEvent]:
+        self._current, self._state = message, "content"
+        return [MessageStarted(message.channel, message.recipient, message.content_type)]
+
+    def _feed_content(self, token_id: int, stop: dict[int, str]) -> list[ParserEvent]:
+        tok = self.tokenizer
+        if token_id == tok.end:
+            events = self._close()
+            self._state = "between"
+            return events
+        if token_id in stop:
+            events = self._close()
+            if stop[token_id] == "call" and not self.messages[-1].recipient:
+                events.append(Malformed("The model ended a message with a tool call but named no tool."))
+            return events + self._end_turn(stop[token_id])
+        if token_id == tok.start:
+            events = [Malformed("The model began a new message without ending the last one.")]
+            events += self._close()
+            self._state, self._header, self._first_header = "header", [], False
+            return events
+        if tok.is_special(token_id):
+            return [Malformed(f"The model wrote the control token {tok.special_name(token_id)} inside a "
+                              "message; it is left out.")]
+        return self._delta(self._text.add(token_id))
+
+    def _delta(self, text: str) -> list[ParserEvent]:
+        if not text:
+            return []
+        message = self._current
+        message.text += text
+        return [TextDelta(message.channel, text, message.recipient)]
+
+    def _close(self) -> list[ParserEvent]:
+        events = self._delta(self._text.finish())
+        message, self._current = self._current, None
+        self.messages.append(message)
+        events.append(MessageEnded(message.channel, message.text, message.recipient))
+        if message.recipient:
+            events.append(ToolCall(message.recipient, message.text, message.content_type))
+        return events
+
+    def _end_turn(self, how: str) -> list[ParserEvent]:
+        self._state, self.turn_ended = "ended", True
+        return [TurnEnded(how)]

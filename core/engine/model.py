@@ -1,0 +1,249 @@
+"""Loads a model onto a device and runs it: `load_model`, `Model`, `Session`.
+
+The `Transformer` stays pure; this file owns device state: where the weights live, the
+compute dtype, the backend's workspaces, and each session's KV cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass, replace
+from pathlib import Path
+
+import psutil
+import torch
+
+from core.engine.backends import BACKENDS, default_backend, make_ops
+from core.engine.checkpoint import Weights, read_checkpoint
+from core.engine.config import ModelConfig
+from core.engine.kv_cache import KVCache, Snapshot
+from core.engine.memory_plan import device_context
+from core.engine.transformer import Transformer
+from core.errors import Cancelled, ContextOverflow, InvalidInput, NotEnoughMemory
+
+PREFILL_CHUNK = 512     # tokens per forward during prefill: bounds activations, amortizes expert decoding
+MAX_MARKS = 4           # restore points a session keeps (each copies the sliding layers' rings, ~3 MB on 20b)
+_LOGITS_ROWS = 1024     # lm_head rows per step in `Model.logits`
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far `load_model` is: bytes of weights placed (GPU) or read into memory (CPU preload)."""
+
+    done_bytes: int
+    total_bytes: int
+
+    @property
+    def fraction(self) -> float:
+        return self.done_bytes / self.total_bytes if self.total_bytes else 1.0
+
+
+def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | None = None,
+               backend: str | None = None, context_length: int | None = None,
+               preload: bool = False, progress: Callable[[LoadProgress], None] | None = None,
+               cancel: threading.Event | None = None) -> Model:
+    """Opens the model folder at `path` (either published format) on `device`.
+
+    CPU weights stay memory-mapped from the files; the MXFP4 experts are never unpacked
+    as a whole. `dtype` is the compute dtype (bfloat16 by default, as the model was trained).
+    `backend`: "torch" or "triton" (the default on a CUDA GPU). On a GPU the memory plan
+    (core.engine.memory_plan) grants `context_length` tokens (default: as many as fit, up to the
+    model's) or refuses with NotEnoughMemory before allocating; `config.context_length`
+    then says what was granted.
+
+    `preload` reads a CPU model's files into memory now, so the first answer does not wait
+    on the disk. `progress` is called as weights are placed or read; setting `cancel` stops
+    the load between two tensors (raises Cancelled).
+    """
+    device = torch.device(device)
+    notice = None
+    if backend is None:
+        backend = default_backend(device)
+        if device.type == "cpu" and backend == "torch":
+            from kernels import _cpu
+
+            if _cpu.available() is None:
+                notice = _cpu.describe()  # why the compiled kernels are not used, and what it costs
+    if backend not in BACKENDS:
+        raise InvalidInput(f"Unknown compute backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    config, weights = read_checkpoint(path)
+    size = checkpoint_bytes(weights)
+    if device.type == "cpu":
+        _check_ram(size)  # on a GPU the memory plan (device_context) refuses, against free memory
+    dtype = dtype or torch.bfloat16
+    config = config.replace(max_position_embeddings=device_context(config, device, dtype, backend, context_length))
+    ops = make_ops(backend, weights.layers[0].moe.experts, dtype, device)
+    mover = _Mover(device, dtype, size, preload and device.type == "cpu", progress, cancel)
+    weights = mover.place(weights)
+    return Model(Transformer(config, weights, ops, dtype, device), Path(path), notice)
+
+
+def checkpoint_bytes(weights: Weights) -> int:
+    return sum(t.nbytes for t in _tensors(weights))
+
+
+def _tensors(obj):
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif is_dataclass(obj):
+        for f in fields(obj):
+            yield from _tensors(getattr(obj, f.name))
+    elif isinstance(obj, tuple):
+        for item in obj:
+            yield from _tensors(item)
+
+
+def _check_ram(need: int) -> None:
+    have = psutil.virtual_memory().total
+    if need > have:
+        raise NotEnoughMemory(
+            f"This model needs {need / 2**30:.1f} GiB but the computer has only {have / 2**30:.1f} GiB of "
+            "memory (RAM). Choose a smaller model, or use a machine with more memory.")
+
+
+class _Mover:
+    """Places weights on the device: float tensors in (device, dtype), packed uint8 weights
+    only moved. CPU tensors already in `dtype` stay views of the memory-mapped files; with
+    `preload`, one byte per page is read so the kernel brings each page into memory."""
+
+    _PAGE = 4096
+
+    def __init__(self, device, dtype, total: int, preload: bool, progress, cancel):
+        self.device, self.dtype, self.total, self.preload = device, dtype, total, preload
+        self.progress, self.cancel = progress, cancel
+        self.done = 0
+
+    def place(self, obj):
+        if isinstance(obj, torch.Tensor):
+            return self._tensor(obj)
+        if is_dataclass(obj):
+            return replace(obj, **{f.name: self.place(getattr(obj, f.name)) for f in fields(obj)})
+        if isinstance(obj, tuple):
+            return tuple(self.place(item) for item in obj)
+        return obj
+
+    def _tensor(self, tensor: torch.Tensor) -> torch.Tensor:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("Loading the model was stopped.")
+        size = tensor.nbytes
+        if tensor.is_floating_point():
+            tensor = tensor.to(device=self.device, dtype=self.dtype)
+        else:
+            tensor = tensor.to(device=self.device)
+        if self.preload and tensor.numel():
+            flat = tensor.view(-1).view(torch.uint8) if tensor.is_contiguous() else tensor.reshape(-1)
+            int(flat[:: self._PAGE].sum())
+        self.done += size
+        if self.progress is not None:
+            self.progress(LoadProgress(self.done, self.total))
+        return tensor
+
+
+class Model:
+    def __init__(self, transformer: Transformer, path: Path, notice: str | None = None):
+        self.transformer = transformer
+        self.path = path
+        # A sentence for the person when the model runs slower than it could (no compiled kernels).
+        self.notice = notice
+        # The backend's workspaces (e.g. the MXFP4 decode buffer) are shared by every session
+        # of this model: one forward at a time. Sessions interleave between chunks and tokens.
+        self._forward_lock = threading.Lock()
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.transformer.config
+
+    @property
+    def device(self) -> torch.device:
+        return self.transformer.device
+
+    def logits(self, token_ids) -> torch.Tensor:
+        """float32 [T, V]: a full causal forward over `token_ids`, with no cache."""
+        ids = _check_ids(token_ids, self.config, 0)
+        with self._forward_lock, torch.inference_mode():
+            positions = torch.arange(len(ids), device=self.device)
+            hidden = self.transformer.forward(ids.to(self.device), positions, cache=None)
+            out = torch.empty(len(ids), self.config.vocab_size, dtype=torch.float32)
+            for start in range(0, len(ids), _LOGITS_ROWS):
+                out[start:start + _LOGITS_ROWS] = self.transformer.unembed(hidden[start:start + _LOGITS_ROWS]).cpu()
+        return out
+
+    def new_session(self, max_tokens: int | None = None, *, static_cache: bool | None = None) -> Session:
+        """A conversation state with its own KV cache, for up to `max_tokens` (default: the context).
+        `static_cache` (default: on CUDA) preallocates it for CUDA-graph capture (core.engine.kv_cache)."""
+        limit = min(max_tokens or self.config.context_length, self.config.context_length)
+        return Session(self.transformer, limit, static_cache, self._forward_lock)
+
+
+class Session:
+    """Feeds tokens through the model, keeping their keys and values for the next ones."""
+
+    def __init__(self, transformer: Transformer, max_tokens: int, static_cache: bool | None = None,
+                 forward_lock: threading.Lock | None = None):
+        self.transformer = transformer
+        self._forward_lock = forward_lock or threading.Lock()
+        self.max_tokens = max_tokens
+        self.cache = KVCache(transformer.config, transformer.dtype, transformer.device, max_tokens, static_cache)
+        self.tokens: list[int] = []
+        self._marks: list[Snapshot] = []
+        self._lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        return len(self.tokens)
+
+    def feed(self, token_ids) -> torch.Tensor:
+        """float32 [V]: the logits after the last of `token_ids`, which extend the session."""
+        ids = _check_ids(token_ids, self.transformer.config, self.position)
+        if self.position + len(ids) > self.max_tokens:
+            raise ContextOverflow(
+                f"The conversation is too long for this model: {self.position + len(ids)} tokens, "
+                f"but it can keep at most {self.max_tokens} in mind. Start a new chat or shorten the message.")
+        device = self.transformer.device
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(ids), PREFILL_CHUNK):
+                chunk = ids[start:start + PREFILL_CHUNK].to(device)
+                positions = torch.arange(self.position, self.position + len(chunk), device=device)
+                with self._forward_lock:
+                    hidden = self.transformer.forward(chunk, positions, self.cache)
+                self.cache.position += len(chunk)
+                self.tokens.extend(chunk.tolist())
+            return self.transformer.unembed(hidden[-1:])[0].cpu()
+
+    def mark(self) -> None:
+        """Remembers the current position, so `rewind` can come back to it later."""
+        with self._lock:
+            self._marks = [m for m in self._marks if m.position < self.position][-(MAX_MARKS - 1):]
+            self._marks.append(self.cache.snapshot())
+
+    def rewind(self, n: int) -> int:
+        """Goes back to the latest restorable position <= n (a mark, or the start) and returns it."""
+        with self._lock:
+            if n >= self.position:
+                return self.position
+            self._marks = [m for m in self._marks if m.position <= n]
+            if self._marks:
+                self.cache.restore(self._marks[-1])
+            else:
+                self.cache = KVCache(self.transformer.config, self.transformer.dtype,
+                                     self.transformer.device, self.max_tokens, self.cache.static)
+            del self.tokens[self.cache.position:]
+            return self.cache.position
+
+
+def _check_ids(token_ids, config: ModelConfig, start: int) -> torch.Tensor:
+    ids = torch.as_tensor(token_ids)
+    if ids.numel() == 0:
+        raise InvalidInput("There is nothing to process: the input has no tokens.")
+    if ids.dim() != 1 or ids.dtype in (torch.bool,) or ids.is_floating_point():
+        raise InvalidInput("Token ids must be a flat list of whole numbers.")
+    ids = ids.to(torch.int64)
+    if (int(ids.min()) < 0 or int(ids.max()) >= config.vocab_size):
+        bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+        raise InvalidInput(f"Token id {bad} is outside this model's vocabulary (0 to {config.vocab_size - 1}).")
+    if start + len(ids) > config.context_length:
+        raise ContextOverflow(
+            f"The text is too long for this model: {start + len(ids)} tokens, but its context holds "
+            f"{config.context_length}. Shorten the message or start a new chat.")
+    return ids

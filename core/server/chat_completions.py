@@ -1,0 +1,389 @@
+"""The OpenAI side of the local API server: checking `/v1/chat/completions` and `/v1/responses`
+requests, and turning one turn's events into their answers, whole or as stream chunks.
+
+No HTTP and no threads here (`core.server.http` owns those): every function takes plain JSON
+values and returns plain JSON values, or raises `ApiError` with the HTTP status, the OpenAI
+error `type`/`code`/`param`, and a sentence a developer understands.
+
+The model's reasoning (harmony's analysis channel) goes to `reasoning_content` and never into
+`content`; preambles (commentary without a recipient) are shown text, so they join `content`;
+messages addressed to a tool become `tool_calls`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.chat.events import Event, Finished, MessageStarted, TextDelta, ToolCall
+from core.chat.harmony import REASONING_EFFORTS, ROLES
+from core.chat.harmony_tools import function_tools
+from core.engine.sampling import SamplingParams
+from core.errors import InvalidInput
+
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class ApiError(Exception):
+    """An HTTP error answer in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`."""
+
+    def __init__(self, status: int, message: str, *, kind: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code, self.param = status, message, kind, code, param
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
+
+
+def bad_request(message: str, param: str | None = None, code: str | None = None) -> ApiError:
+    return ApiError(400, message, param=param, code=code)
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """What one request asks of the model, in the core's terms."""
+
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None
+    sampling: SamplingParams
+    reasoning_effort: str
+    max_tokens: int | None  # None: as many as the context leaves
+    stream: bool = False
+    include_usage: bool = False
+
+
+# -- requests ---------------------------------------------------------------------------
+def chat_request(body: Any, model_id: str) -> TurnRequest:
+    """A `/v1/chat/completions` body, checked."""
+    body = _object(body)
+    _check_model(body, model_id)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("'messages' must be a non-empty list of messages.", "messages")
+    checked = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise bad_request(f"messages[{i}] must be an object with a 'role'.", f"messages[{i}]")
+        if message.get("role") not in ROLES:
+            raise bad_request(f"messages[{i}] has the role {message.get('role')!r}; expected one of "
+                              f"{', '.join(ROLES)}.", f"messages[{i}].role")
+        message = dict(message)
+        # Reasoning sent back with an earlier assistant turn, under either common name.
+        reasoning = message.pop("reasoning_content", None) or message.get("reasoning")
+        if reasoning:
+            message["reasoning"] = reasoning
+        checked.append(message)
+    for name in ("stop", "logprobs", "logit_bias", "audio", "prediction"):
+        if body.get(name):
+            raise bad_request(f"'{name}' is not supported by this server.", name)
+    if body.get("n", 1) != 1:
+        raise bad_request("'n' must be 1: this server writes one answer per request.", "n")
+    response_format = body.get("response_format")
+    if response_format not in (None, {"type": "text"}):
+        raise bad_request("Only text answers are supported ('response_format' must be text).", "response_format")
+    tools = _tools(body.get("tools"), body.get("tool_choice"))
+    stream_options = body.get("stream_options") or {}
+    if not isinstance(stream_options, dict):
+        raise bad_request("'stream_options' must be an object.", "stream_options")
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    return TurnRequest(
+        messages=checked, tools=tools, sampling=_sampling(body),
+        reasoning_effort=_effort(body.get("reasoning_effort"), "reasoning_effort"),
+        max_tokens=_positive(max_tokens, "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"),
+        stream=_flag(body, "stream"), include_usage=bool(stream_options.get("include_usage")),
+    )
+
+
+def responses_request(body: Any, model_id: str) -> TurnRequest:
+    """A `/v1/responses` body (text, function tools, reasoning effort), checked."""
+    body = _object(body)
+    _check_model(body, model_id)
+    for name in ("previous_response_id", "conversation", "prompt", "background"):
+        if body.get(name):
+            raise bad_request(f"'{name}' is not supported: this server keeps no state between requests.", name)
+    messages: list[dict[str, Any]] = []
+    if body.get("instructions"):
+        if not isinstance(body["instructions"], str):
+            raise bad_request("'instructions' must be text.", "instructions")
+        messages.append({"role": "developer", "content": body["instructions"]})
+    given = body.get("input")
+    if isinstance(given, str):
+        messages.append({"role": "user", "content": given})
+    elif isinstance(given, list) and given:
+        messages += [_input_item(item, i) for i, item in enumerate(given)]
+    else:
+        raise bad_request("'input' must be text or a non-empty list of input items.", "input")
+    reasoning = body.get("reasoning") or {}
+    if not isinstance(reasoning, dict):
+        raise bad_request("'reasoning' must be an object such as {\"effort\": \"low\"}.", "reasoning")
+    text_format = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
+    if text_format not in (None, {"type": "text"}):
+        raise bad_request("Only text answers are supported ('text.format' must be text).", "text.format")
+    return TurnRequest(
+        messages=messages, tools=_tools(body.get("tools"), body.get("tool_choice")), sampling=_sampling(body),
+        reasoning_effort=_effort(reasoning.get("effort"), "reasoning.effort"),
+        max_tokens=_positive(body.get("max_output_tokens"), "max_output_tokens"), stream=_flag(body, "stream"),
+    )
+
+
+def _input_item(item: Any, i: int) -> dict[str, Any]:
+    where = f"input[{i}]"
+    if not isinstance(item, dict):
+        raise bad_request(f"{where} must be an object.", where)
+    kind = item.get("type", "message")
+    if kind == "message":
+        if item.get("role") not in ("user", "assistant", "system", "developer"):
+            raise bad_request(f"{where} has the role {item.get('role')!r}.", f"{where}.role")
+        content = item.get("content")
+        if isinstance(content, list):
+            texts = []
+            for part in content:
+                if not isinstance(part, dict) or part.get("type") not in ("input_text", "output_text", "text"):
+                    raise bad_request(f"{where} holds content other than text; gpt-oss reads text only.", where)
+                texts.append(str(part.get("text", "")))
+            content = "".join(texts)
+        if not isinstance(content, str):
+            raise bad_request(f"{where}.content must be text or a list of text parts.", f"{where}.content")
+        return {"role": item["role"], "content": content}
+    if kind == "function_call":
+        name, arguments = item.get("name"), item.get("arguments", "{}")
+        if not isinstance(name, str) or not isinstance(arguments, str):
+            raise bad_request(f"{where} must have a 'name' and 'arguments' text.", where)
+        call = {"id": item.get("call_id") or name, "type": "function",
+                "function": {"name": name, "arguments": arguments}}
+        return {"role": "assistant", "content": None, "tool_calls": [call]}
+    if kind == "function_call_output":
+        output = item.get("output")
+        if not isinstance(item.get("call_id"), str) or not isinstance(output, str):
+            raise bad_request(f"{where} must have a 'call_id' and an 'output' text.", where)
+        return {"role": "tool", "tool_call_id": item["call_id"], "content": output}
+    raise bad_request(f"{where} has the type {kind!r}, which this server does not read.", f"{where}.type")
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    return body
+
+
+def _check_model(body: dict[str, Any], model_id: str) -> None:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise bad_request("'model' is required: the id from /v1/models.", "model")
+    if model != model_id:
+        raise ApiError(404, f"The model {model!r} does not exist on this server; it serves {model_id!r}.",
+                       code="model_not_found", param="model")
+
+
+def _tools(tools: Any, tool_choice: Any) -> list[dict[str, Any]] | None:
+    if tool_choice not in (None, "auto", "none"):
+        raise bad_request("Only tool_choice 'auto' and 'none' are supported: gpt-oss decides itself "
+                          "whether to call a tool.", "tool_choice")
+    if tools in (None, []):
+        return None
+    if not isinstance(tools, list):
+        raise bad_request("'tools' must be a list of function tools.", "tools")
+    for i, tool in enumerate(tools):
+        function = tool.get("function", tool) if isinstance(tool, dict) else None
+        if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(function, dict):
+            raise bad_request(f"tools[{i}] must be {{\"type\": \"function\", ...}}: only function tools are "
+                              "supported.", f"tools[{i}]")
+        name = function.get("name")
+        if not isinstance(name, str) or not TOOL_NAME.match(name):
+            raise bad_request(f"tools[{i}] needs a name of letters, digits, _ or - (at most 64), not {name!r}.",
+                              f"tools[{i}].function.name")
+        parameters = function.get("parameters")
+        if parameters is not None and (not isinstance(parameters, dict) or
+                                       not isinstance(parameters.get("properties", {}), dict)):
+            raise bad_request(f"tools[{i}].parameters must be a JSON schema object.", f"tools[{i}].function.parameters")
+    try:
+        function_tools(tools)  # the renderer's own checks
+    except InvalidInput as problem:
+        raise bad_request(str(problem), "tools") from problem
+    return None if tool_choice == "none" else tools
+
+
+def _sampling(body: dict[str, Any]) -> SamplingParams:
+    values = {}
+    for name, low, high in (("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)):
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise bad_request(f"'{name}' must be a number from {low:g} to {high:g}, not {value!r}.", name)
+        if name == "top_p" and value == 0:
+            raise bad_request("'top_p' must be above 0.", name)
+        values[name] = float(value)
+    seed = body.get("seed")
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise bad_request(f"'seed' must be a whole number, not {seed!r}.", "seed")
+        values["seed"] = seed
+    return SamplingParams(**values)
+
+
+def _effort(value: Any, param: str) -> str:
+    if value is None:
+        return "medium"
+    if value not in REASONING_EFFORTS:
+        raise bad_request(f"'{param}' must be low, medium or high, not {value!r}.", param)
+    return value
+
+
+def _positive(value: Any, param: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise bad_request(f"'{param}' must be a whole number of at least 1, not {value!r}.", param)
+    return value
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise bad_request(f"'{name}' must be true or false.", name)
+    return value
+
+
+# -- answers ----------------------------------------------------------------------------
+@dataclass
+class Answer:
+    """One turn's answer, built from its events; `add` also returns the stream deltas."""
+
+    reasoning: list[str] = field(default_factory=list)
+    content: list[str] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    finished: Finished | None = None
+    include_reasoning: bool = True  # False where the organisation's policy hides reasoning
+    _streaming_call: bool = False
+
+    def add(self, event: Event) -> list[dict[str, Any]]:
+        if isinstance(event, MessageStarted) and event.recipient:
+            self._streaming_call = True
+            call_id, name = f"call_{uuid.uuid4().hex[:24]}", event.recipient.removeprefix("functions.")
+            self.calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}})
+            start = {"index": len(self.calls) - 1, "id": call_id, "type": "function",
+                     "function": {"name": name, "arguments": ""}}
+            return [{"tool_calls": [start]}]
+        if isinstance(event, TextDelta) and event.text:
+            if event.recipient and self._streaming_call:
+                self.calls[-1]["function"]["arguments"] += event.text
+                return [{"tool_calls": [{"index": len(self.calls) - 1, "function": {"arguments": event.text}}]}]
+            if event.channel == "analysis":
+                if not self.include_reasoning:
+                    return []
+                self.reasoning.append(event.text)
+                return [{"reasoning_content": event.text}]
+            self.content.append(event.text)
+            return [{"content": event.text}]
+        if isinstance(event, ToolCall):
+            # The complete arguments replace what streamed (the same text, unless a delta was
+            # held back at a broken UTF-8 boundary).
+            self._streaming_call = False
+            if self.calls:
+                self.calls[-1]["function"]["arguments"] = event.arguments
+        elif isinstance(event, Finished):
+            self.finished = event
+        return []
+
+    @property
+    def finish_reason(self) -> str:
+        if self.calls:
+            return "tool_calls"
+        return "length" if self.finished is not None and self.finished.reason == "length" else "stop"
+
+    def usage(self) -> dict[str, int]:
+        prompt = self.finished.prompt_tokens if self.finished else 0
+        completion = self.finished.generated_tokens if self.finished else 0
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def chat_completion(answer: Answer, model_id: str, request_id: str) -> dict[str, Any]:
+    """The whole `chat.completion` object."""
+    message: dict[str, Any] = {"role": "assistant", "content": "".join(answer.content) or None}
+    if answer.reasoning:
+        message["reasoning_content"] = "".join(answer.reasoning)
+    if answer.calls:
+        message["tool_calls"] = answer.calls
+    elif message["content"] is None:
+        message["content"] = ""
+    return {"id": request_id, "object": "chat.completion", "created": int(time.time()), "model": model_id,
+            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason, "logprobs": None}],
+            "usage": answer.usage()}
+
+
+def chat_chunk(model_id: str, request_id: str, delta: dict[str, Any] | None, finish_reason: str | None = None,
+               usage: dict[str, int] | None = None) -> dict[str, Any]:
+    """One `chat.completion.chunk`; `delta` None gives the usage-only chunk (no choices)."""
+    chunk: dict[str, Any] = {"id": request_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                             "model": model_id, "choices": []}
+    if delta is not None:
+        chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
+    if usage is not None:
+        chunk["usage"] = usage
+    return chunk
+
+
+class ChatFrames:
+    """Stream frames (`chat.completion.chunk`s) for one chat completion; `opening()`, then
+    `on_event()` per event, then `closing()` (or `failure()` when the model broke)."""
+
+    done_marker = True  # chat streams end with `data: [DONE]`
+    event_lines = False  # frames are bare `data:` lines
+
+    def __init__(self, answer: Answer, model_id: str, request_id: str, include_usage: bool):
+        self.answer, self.model_id, self.request_id, self.include_usage = answer, model_id, request_id, include_usage
+
+    def opening(self) -> list[dict[str, Any]]:
+        return [chat_chunk(self.model_id, self.request_id, {"role": "assistant", "content": ""})]
+
+    def on_event(self, event: Event) -> list[dict[str, Any]]:
+        return [chat_chunk(self.model_id, self.request_id, delta) for delta in self.answer.add(event)]
+
+    def closing(self) -> list[dict[str, Any]]:
+        frames = [chat_chunk(self.model_id, self.request_id, {}, self.answer.finish_reason)]
+        if self.include_usage:
+            frames.append(chat_chunk(self.model_id, self.request_id, None, usage=self.answer.usage()))
+        return frames
+
+    def failure(self, message: str) -> list[dict[str, Any]]:
+        return [{"error": {"message": message, "type": "server_error", "param": None, "code": None}}]
+
+
+def response_object(answer: Answer, model_id: str) -> dict[str, Any]:
+    """The whole `/v1/responses` `response` object."""
+    output: list[dict[str, Any]] = []
+    if answer.reasoning:
+        output.append({"type": "reasoning", "id": f"rs_{uuid.uuid4().hex[:24]}", "summary": [],
+                       "content": [{"type": "reasoning_text", "text": "".join(answer.reasoning)}]})
+    if answer.content:
+        output.append({"type": "message", "id": f"msg_{uuid.uuid4().hex[:24]}", "status": "completed",
+                       "role": "assistant",
+                       "content": [{"type": "output_text", "text": "".join(answer.content), "annotations": []}]})
+    for call in answer.calls:
+        output.append({"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:24]}", "call_id": call["id"],
+                       "name": call["function"]["name"], "arguments": call["function"]["arguments"],
+                       "status": "completed"})
+    usage = answer.usage()
+    incomplete = answer.finish_reason == "length"
+    return {
+        "id": f"resp_{uuid.uuid4().hex[:24]}", "object": "response", "created_at": int(time.time()),
+        "status": "incomplete" if incomplete else "completed", "model": model_id, "output": output,
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None, "error": None,
+        "parallel_tool_calls": False, "tool_choice": "auto", "tools": [],
+        "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
+                  "total_tokens": usage["total_tokens"], "input_tokens_details": {"cached_tokens": 0},
+                  "output_tokens_details": {"reasoning_tokens": 0}},
+    }

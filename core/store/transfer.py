@@ -1,0 +1,220 @@
+"""Moving models between machines with no network: import from a folder, export to one.
+
+`import_folder(store, src, model_id=None, copy=True)` accepts either published format: the
+repository root (config.json, shard index, shards, tokenizer files) or OpenAI's own layout
+(`original/` folder, or a folder holding its files). It checks the structure, checks sizes and
+SHA-256 against `hearth-manifest.json` when the folder has one (an export from another machine),
+copies into `<models_dir>/.incoming/<id>/` with progress, load-checks, and renames into place.
+With `copy=False` the files stay where they are and only a registration is written.
+
+`export(store, model_id, dest)` writes `<dest>/<id>/` with every file and a manifest (catalogue
+id, repository, commit, format, files with sizes and SHA-256), built in `<dest>/<id>.partial/`
+and renamed when complete, so a half-written export is never mistaken for a whole one.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.engine import catalogue
+from core.errors import Cancelled, CorruptCheckpoint, DiskFull, InvalidInput, ModelNotFound
+from core.store.model_files import MANIFEST_NAME, FileRecord, Manifest, inspect_checkpoint, load_check, sha256_file
+from core.store.progress import ProgressCallback, ProgressMeter
+
+if TYPE_CHECKING:
+    from core.store.model_store import ModelInfo, ModelStore
+
+CHUNK = 4 * 1024 * 1024
+DISK_MARGIN_BYTES = 256 * 1024**2
+
+
+def import_folder(
+    store: ModelStore,
+    src: str | os.PathLike,
+    model_id: str | None = None,
+    progress: ProgressCallback | None = None,
+    copy: bool = True,
+    cancel: threading.Event | None = None,
+) -> ModelInfo:
+    """Installs the model held in `src`; returns its `ModelInfo`. Never touches the network.
+
+    Raises ModelNotFound / InvalidConfig / CorruptCheckpoint when the folder does not hold a
+    whole, undamaged model, InvalidInput when the model cannot be identified or is already
+    installed, DiskFull, Cancelled.
+    """
+    src = Path(src).expanduser().resolve()
+    layout = inspect_checkpoint(src)
+    source_manifest = Manifest.read(src) if (src / MANIFEST_NAME).is_file() else None
+    model_id = _identify(model_id, source_manifest, layout.config, src)
+    if store.is_installed(model_id):
+        raise InvalidInput(f"{model_id} is already installed. Delete it first to import another copy.")
+    expected = {f.path: f for f in source_manifest.files} if source_manifest else {}
+    paths = list(expected) if expected else list(layout.files)
+    for path in paths:
+        if not (src / path).is_file():
+            raise ModelNotFound(f"{path} is missing from {src}, so the model there is incomplete.")
+        if path in expected and (src / path).stat().st_size != expected[path].size:
+            raise CorruptCheckpoint(f"{path} in {src} does not have the size its manifest records.")
+    total = sum((src / p).stat().st_size for p in paths)
+    meter = ProgressMeter(model_id, total, progress)
+    cancel = cancel or threading.Event()
+    entry = catalogue.entry(model_id)
+    repo = source_manifest.repo if source_manifest else entry.repo
+    commit = source_manifest.commit if source_manifest else None
+
+    if not copy:
+        records = [_hash_checked(src / p, p, expected.get(p), meter, cancel) for p in paths]
+        if store.load_check:
+            load_check(src)
+        folder = store.model_dir(model_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        Manifest(model_id, repo, commit, layout.format, tuple(records), location=str(src)).write(folder)
+        meter.emit(force=True, phase="done")
+        return store.info(model_id)
+
+    staging = store.models_dir / ".incoming" / model_id
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        _check_space(staging, total)
+        records = []
+        for p in paths:
+            meter.start_file(p, (src / p).stat().st_size, phase="copying")
+            sha = copy_hashing(src / p, staging / p, meter, cancel)
+            _compare(p, sha, expected.get(p), src)
+            records.append(FileRecord(p, (staging / p).stat().st_size, sha))
+        meter.emit(force=True, phase="verifying")
+        inspect_checkpoint(staging)
+        Manifest(model_id, repo, commit, layout.format, tuple(records)).write(staging)
+        if store.load_check:
+            load_check(staging)
+        os.replace(staging, store.model_dir(model_id))
+    except BaseException:
+        # The source folder is untouched; only our own half-made copy goes.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    meter.emit(force=True, phase="done")
+    return store.info(model_id)
+
+
+def export(
+    store: ModelStore,
+    model_id: str,
+    dest: str | os.PathLike,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Copies an installed model to `<dest>/<id>/` with a manifest; returns that folder.
+
+    Each file is re-hashed while copied and compared with the installed manifest, so a damaged
+    installed file is caught here (CorruptCheckpoint) instead of on the other machine.
+    """
+    manifest = store.manifest(model_id)
+    root = store.path(model_id)
+    dest = Path(dest).expanduser()
+    target = dest / model_id
+    if target.exists():
+        raise InvalidInput(f"{target} already exists. Choose another folder or remove it first.")
+    staging = dest / f"{model_id}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    meter = ProgressMeter(model_id, manifest.total_bytes, progress)
+    cancel = cancel or threading.Event()
+    try:
+        _check_space(staging, manifest.total_bytes)
+        for record in manifest.files:
+            if not (root / record.path).is_file():
+                raise ModelNotFound(f"{record.path} is missing from the installed {model_id}; run verify.")
+            meter.start_file(record.path, record.size, phase="copying")
+            sha = copy_hashing(root / record.path, staging / record.path, meter, cancel)
+            if sha != record.sha256:
+                raise CorruptCheckpoint(
+                    f"The installed file {record.path} of {model_id} is damaged (its checksum changed), "
+                    "so the export was stopped. Delete and download the model again."
+                )
+        # Same record, written beside the copy; `location` is dropped since the copy is self-contained.
+        Manifest(
+            manifest.catalogue_id, manifest.repo, manifest.commit, manifest.format, manifest.files
+        ).write(staging)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    meter.emit(force=True, phase="done")
+    return target
+
+
+def copy_hashing(src: Path, dst: Path, meter: ProgressMeter, cancel: threading.Event) -> str:
+    """Copies one file in chunks (so it can be cancelled and reported) and returns its SHA-256."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(CHUNK):
+            if cancel.is_set():
+                raise Cancelled("The copy was cancelled; nothing was installed.")
+            digest.update(chunk)
+            try:
+                fout.write(chunk)
+            except OSError as e:
+                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise DiskFull(f"The disk holding {dst.parent} is full; the copy was stopped.") from None
+                if e.errno == errno.EFBIG:
+                    # FAT32 USB sticks stop at 4 GB a file, and the published shards are larger.
+                    raise InvalidInput(
+                        f"The drive holding {dst.parent} cannot store files as large as {src.name} "
+                        "(FAT32 stops at 4 GB). Use a drive formatted as exFAT or NTFS."
+                    ) from None
+                raise
+            meter.advance(len(chunk))
+    return digest.hexdigest()
+
+
+def _identify(model_id: str | None, manifest: Manifest | None, config: dict, src: Path) -> str:
+    found = catalogue.entry_for_config(config)
+    if model_id is None:
+        model_id = manifest.catalogue_id if manifest else (found.id if found else None)
+    if model_id is None:
+        raise InvalidInput(
+            f"Hearth cannot tell which model the folder {src} holds. Name it, for example "
+            "`hearth models import FOLDER --as gpt-oss-20b`."
+        )
+    catalogue.entry(model_id)
+    if found is not None and found.id != model_id:
+        raise InvalidInput(f"The folder {src} holds {found.id}, not {model_id}.")
+    return model_id
+
+
+def _hash_checked(path: Path, rel: str, expected: FileRecord | None, meter, cancel) -> FileRecord:
+    meter.start_file(rel, path.stat().st_size, phase="verifying")
+
+    def step(n: int) -> None:
+        if cancel.is_set():
+            raise Cancelled("The import was cancelled; nothing was registered.")
+        meter.advance(n)
+
+    sha = sha256_file(path, step)
+    _compare(rel, sha, expected, path.parent)
+    return FileRecord(rel, path.stat().st_size, sha)
+
+
+def _compare(rel: str, sha: str, expected: FileRecord | None, src: Path) -> None:
+    if expected is not None and sha != expected.sha256:
+        raise CorruptCheckpoint(
+            f"{rel} in {src} does not match the checksum in its manifest: the copy there is damaged. "
+            "Nothing was installed."
+        )
+
+
+def _check_space(folder: Path, needed: int) -> None:
+    free = shutil.disk_usage(folder).free
+    if free < needed + DISK_MARGIN_BYTES:
+        raise DiskFull(
+            f"Copying needs {(needed + DISK_MARGIN_BYTES) / 1e9:.1f} GB free in {folder.parent}, "
+            f"but only {free / 1e9:.1f} GB is free."
+        )

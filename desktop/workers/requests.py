@@ -1,0 +1,48 @@
+"""What the window asks of the inference worker, and the functions the worker calls to do it
+(desktop/workers/engine_adapter.py gives the real ones; tests give fakes)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.chat.events import Event
+from core.system.policy import Policy
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    model_id: str  # catalogue id, or a folder name for models outside the catalogue
+    path: Path
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model_id: str
+    path: Path
+    device: str
+    context_length: int
+    token: int = 0  # which load request this answers
+    notice: str = ""  # a sentence about speed, when the model runs without the compiled kernels
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: list[dict]  # chat-completions messages, system/developer first
+    reasoning_effort: str = "medium"
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 4096
+    extra: dict = field(default_factory=dict)
+
+
+# (engine, request, stop) -> events. The engine is whatever `load_engine` returned.
+GenerateFn = Callable[[object, ChatRequest, threading.Event], Iterator[Event]]
+# (request, progress, cancel) -> engine. `progress` takes the fraction done (0 to 1); setting
+# `cancel` makes the load raise core.errors.Cancelled soon after.
+LoadFn = Callable[[LoadRequest, Callable[[float], None], threading.Event], object]
+# (engine, model id, host, port, policy) -> a running server with `url` and `stop()`.
+ServeFn = Callable[[object, str, str, int, Policy], object]

@@ -1,0 +1,157 @@
+"""The organisation's policy file: every setting, the lock reasons, refused files naming their
+line (then the most restrictive mode), and HEARTH_POLICY never loosening the machine's file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.system.policy import (
+    NO_POLICY,
+    SETTINGS,
+    Policy,
+    PolicyFileError,
+    PolicyForbids,
+    is_loopback_host,
+    load_policy,
+    parse_policy,
+)
+
+FULL = """\
+reason = "Set by ACME IT (it-help@acme.example)."
+offline = true
+downloads = false
+models_dir = "/srv/hearth/models"
+allowed_models = ["gpt-oss-20b"]
+reasoning_display = "collapsed"
+api_server = "loopback"
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_no_file_leaves_everything_to_the_user(tmp_path):
+    policy = load_policy({}, system_path=tmp_path / "absent.toml")
+    assert policy == NO_POLICY
+    assert policy.locks() == {}
+    assert not policy.offline_forced and policy.downloads_allowed and policy.api_server_allowed
+    assert policy.effective_offline(False) is False
+    assert policy.effective_models_dir(Path("/home/me/models")) == Path("/home/me/models")
+    assert policy.effective_reasoning_display("shown") == "shown"
+    policy.check_model("anything")
+    policy.check_download()
+    policy.check_api_server("0.0.0.0")
+
+
+def test_every_setting_of_a_full_file(tmp_path):
+    path = write(tmp_path, "policy.toml", FULL)
+    policy = load_policy({}, system_path=path)
+    assert policy.error is None
+    assert policy.offline_forced and not policy.downloads_allowed
+    assert policy.effective_offline(False) is True
+    assert policy.effective_models_dir(Path("/home/me/models")) == Path("/srv/hearth/models")
+    assert policy.effective_reasoning_display("shown") == "collapsed"
+    assert policy.allows_model("gpt-oss-20b") and not policy.allows_model("gpt-oss-120b")
+    with pytest.raises(PolicyForbids, match=r"'gpt-oss-120b' is not allowed.*allowed: gpt-oss-20b"):
+        policy.check_model("gpt-oss-120b")
+    with pytest.raises(PolicyForbids, match="Downloading models is turned off"):
+        policy.check_download()
+    policy.check_api_server("127.0.0.1")
+    with pytest.raises(PolicyForbids, match="only listen on this computer"):
+        policy.check_api_server("0.0.0.0")
+    locks = policy.locks()
+    assert list(locks) == list(SETTINGS)
+    for reason in locks.values():
+        assert reason.startswith("Locked by your organisation's policy (")
+        assert str(path) in reason and reason.endswith("Set by ACME IT (it-help@acme.example).")
+
+
+def test_only_the_keys_given_are_locked():
+    policy = parse_policy('downloads = false\napi_server = "network"\n')
+    assert policy.locked("downloads") and not policy.offline_forced
+    assert not policy.locked("offline") and not policy.locked("api_server")
+    assert policy.api_server_allowed
+    policy.check_api_server("0.0.0.0")
+    assert policy.lock_reason("downloads") == "Locked by your organisation's policy (policy.toml)."
+    # Forced offline implies no downloads, and says why.
+    offline = parse_policy("offline = true\n")
+    assert not offline.downloads_allowed
+    assert "which forces offline mode" in offline.lock_reason("downloads")
+    with pytest.raises(KeyError):
+        policy.locked("colour")
+
+
+@pytest.mark.parametrize(("text", "line", "problem"), [
+    ("offline = true\ndownloads = nope\n", 2, "not valid TOML"),
+    ('offline = true\n\noflfine = false\n', 3, "unknown setting 'oflfine' (did you mean 'offline'?)"),
+    ('offline = "yes"\n', 1, "offline must be true or false"),
+    ('# comment\nreasoning_display = "folded"\n', 2, "reasoning_display must be one of 'shown', 'collapsed'"),
+    ('api_server = true\n', 1, "api_server must be one of 'network', 'loopback', 'off'"),
+    ('allowed_models = "gpt-oss-20b"\n', 1, "allowed_models must be a list of model names"),
+    ('offline = true\n  models_dir = "models"\n', 2, "models_dir must be an absolute path"),
+    ('reason = 3\n', 1, "reason must be text"),
+])
+def test_a_bad_file_is_refused_naming_its_line(tmp_path, text, line, problem):
+    path = write(tmp_path, "policy.toml", text)
+    with pytest.raises(PolicyFileError) as raised:
+        parse_policy(text, path)
+    assert f"line {line}" in str(raised.value) and problem in str(raised.value)
+    # Loaded for real, it is not ignored: the most restrictive mode, saying why on every lock.
+    policy = load_policy({}, system_path=path)
+    assert policy.error == str(raised.value)
+    assert policy.offline_forced and not policy.downloads_allowed and not policy.api_server_allowed
+    assert not policy.allows_model("gpt-oss-20b")
+    assert policy.effective_reasoning_display("shown") == "hidden"
+    with pytest.raises(PolicyForbids, match="No model is allowed"):
+        policy.check_model("gpt-oss-20b")
+    reason = policy.lock_reason("offline")
+    assert f"line {line}" in reason and "most restrictive mode" in reason
+
+
+def test_an_unreadable_file_is_refused(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_bytes(b"reason = '\xff\xfe'\n")
+    assert "cannot be read" in load_policy({}, system_path=path).error
+    missing = load_policy({"HEARTH_POLICY": str(tmp_path / "nope.toml")}, system_path=tmp_path / "absent")
+    assert missing.error and "nope.toml cannot be read" in missing.error and missing.offline_forced
+
+
+def test_hearth_policy_points_elsewhere(tmp_path):
+    path = write(tmp_path, "org.toml", 'reasoning_display = "hidden"\n')
+    policy = load_policy({"HEARTH_POLICY": str(path)}, system_path=tmp_path / "absent.toml")
+    assert policy.reasoning_display == "hidden" and policy.sources == (path,)
+
+
+def test_hearth_policy_cannot_loosen_the_machine_file(tmp_path):
+    machine = write(tmp_path, "machine.toml",
+                    'offline = true\nallowed_models = ["a", "b"]\nreasoning_display = "collapsed"\n'
+                    'api_server = "loopback"\nmodels_dir = "/srv/models"\n')
+    user = write(tmp_path, "user.toml",
+                 'offline = false\ndownloads = true\nallowed_models = ["b", "c"]\nreasoning_display = "shown"\n'
+                 'api_server = "network"\nmodels_dir = "/home/me/models"\n')
+    policy = load_policy({"HEARTH_POLICY": str(user)}, system_path=machine)
+    assert policy.offline_forced and not policy.downloads_allowed
+    assert policy.allowed_models == frozenset({"b"})
+    assert policy.reasoning_display == "collapsed" and policy.api_server == "loopback"
+    assert policy.models_dir == Path("/srv/models")
+    assert policy.sources == (machine, user)
+    # A broken file on either side still means the most restrictive mode.
+    broken = write(tmp_path, "broken.toml", "offline = \n")
+    assert load_policy({"HEARTH_POLICY": str(broken)}, system_path=machine).error
+    # The stricter of two never relaxes a stricter value, whichever side holds it.
+    assert Policy(api_server="off").stricter(Policy(api_server="network")).api_server == "off"
+    assert Policy(reasoning_display="shown").stricter(Policy()).reasoning_display == "shown"
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("[::1]", True), ("localhost", True),
+    ("LOCALHOST.", True), ("app.localhost", True), ("::ffff:127.0.0.1", True),
+    ("0.0.0.0", False), ("192.0.2.1", False), ("::", False), ("example.com", False), ("10.0.0.1", False),
+])
+def test_loopback_hosts(host, loopback):
+    assert is_loopback_host(host) is loopback
