@@ -7,12 +7,12 @@ starts over.
 run: the final answer goes to stdout and the reasoning to stderr, so `hearth run ... > file`
 keeps only the answer; `--json` prints every event as one JSON object per line instead.
 
-The organisation's policy decides which models may be loaded: a model given by its catalogue
-id is checked by that id, a folder by the id in its Hearth manifest or else by its name (as
-`hearth serve` does), before anything is loaded.
+The organisation's policy decides which models may be loaded, judged by what the folder holds
+(core/store/identity.py), before anything is loaded. `--device auto` (the default) runs the
+model where the fit planner puts it, as the window does.
 
-Exit codes: 0 answered, 1 failed (the reason is printed), 2 wrong usage, 3 the model is not
-allowed by the organisation's policy, 130 stopped by Ctrl-C.
+Exit codes (cli/exit_codes.py): 0 answered, 1 failed (the reason is printed), 2 wrong usage,
+3 the model is not allowed by the organisation's policy, 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
+from cli import exit_codes
 from core.chat.events import (
     Event,
     Finished,
@@ -40,9 +40,7 @@ from core.chat.events import (
 )
 from core.chat.harmony import REASONING_EFFORTS
 from core.errors import HearthError
-from core.system.policy import Policy, PolicyForbids, load_policy
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY, EXIT_STOPPED = 0, 1, 2, 3, 130
+from core.system.policy import PolicyForbids
 
 
 def register(subparsers) -> None:
@@ -68,7 +66,8 @@ def _common_options(parser) -> None:
     parser.add_argument("--seed", type=int, help="makes sampling repeatable")
     parser.add_argument("--max-tokens", type=int, default=4096, help="longest answer, in tokens")
     parser.add_argument("--context", type=int, help="tokens the chat may hold (default: the model's context)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (default: cpu)")
+    parser.add_argument("--device", default="auto",
+                        help="auto, cpu, cuda, cuda:1 ... (default: auto, where the model fits best)")
 
 
 def _chat(args) -> int:
@@ -84,12 +83,12 @@ def _chat(args) -> int:
             text = input("> ")
         except EOFError:
             print()
-            return EXIT_OK
+            return exit_codes.OK
         except KeyboardInterrupt:
             print()
             continue
         if text.strip() in ("/exit", "/quit"):
-            return EXIT_OK
+            return exit_codes.OK
         if text.strip() == "/reset":
             conversation.messages = [m for m in conversation.messages if m["role"] == "system"]
             print(style.dim("(new chat)"), flush=True)
@@ -117,55 +116,41 @@ def _run(args) -> int:
             return _fail(error)
     if done.reason == "error":
         print(done.error, file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_STOPPED if done.reason == "cancelled" else EXIT_OK
+        return exit_codes.FAILED
+    return exit_codes.STOPPED if done.reason == "cancelled" else exit_codes.OK
 
 
 def _load(args):
     """(Conversation, model name) for the options, or an exit code after printing why not."""
+    from core.store.identity import find_model
+    from core.system.policy import load_policy
+
+    policy = load_policy()
     try:
-        path = _model_path(args.model, load_policy())
+        folder = find_model(args.model, policy)
     except PolicyForbids as refusal:
         print(f"Not loading the model: {refusal}", file=sys.stderr)
-        return EXIT_POLICY
+        return exit_codes.REFUSED
     except HearthError as error:
         return _fail(error)
 
-    from core import load_model  # torch loads here, not for `hearth --help` or a refused model
-    from core.chat.conversation import Conversation
+    from core.chat.conversation import Conversation  # torch loads here, not for `hearth --help` or a refused model
     from core.chat.generate import GenerationSettings
-    from core.chat.tokenizer import load_tokenizer
+    from core.chat.opener import open_model
     from core.engine.sampling import SamplingParams
 
     try:
         settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
                                       max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
         started = time.perf_counter()
-        model = load_model(path, device=args.device)
-        tokenizer = load_tokenizer(path)
+        opened = open_model(folder, args.device)
     except HearthError as error:
         return _fail(error)
-    print(f"Loaded {path.name} in {time.perf_counter() - started:.1f} s.", file=sys.stderr, flush=True)
-    if model.notice:
-        print(model.notice, file=sys.stderr, flush=True)
-    session = model.new_session(args.context)
-    return Conversation(session, tokenizer, system=args.system, settings=settings), path.name
-
-
-def _model_path(name: str, policy: Policy) -> Path:
-    """The folder to load for `--model`, once `policy` allows the model (else PolicyForbids)."""
-    from core.store import CATALOGUE, ModelStore
-    from core.store.model_files import MANIFEST_NAME, Manifest
-
-    path = Path(name).expanduser()
-    if not path.exists() and name in CATALOGUE:
-        policy.check_model(name)  # before looking for it: a refusal beats "not installed"
-        return ModelStore(policy=policy).path(name)
-    if (path / MANIFEST_NAME).is_file():
-        policy.check_model(Manifest.read(path).catalogue_id)
-    else:
-        policy.check_model(path.resolve().name)
-    return path  # load_model explains what is missing
+    print(f"Loaded {opened.name} in {time.perf_counter() - started:.1f} s.", file=sys.stderr, flush=True)
+    if opened.model.notice:
+        print(opened.model.notice, file=sys.stderr, flush=True)
+    session = opened.model.new_session(args.context)
+    return Conversation(session, opened.tokenizer, system=args.system, settings=settings), opened.name
 
 
 def _show_chat_turn(events: Iterator[Event], style: _Style) -> None:
@@ -265,7 +250,7 @@ def _ctrl_c_cancels():
 
 def _fail(error: Exception) -> int:
     print(str(error), file=sys.stderr)
-    return EXIT_FAILED
+    return exit_codes.FAILED
 
 
 class _Style:

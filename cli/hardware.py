@@ -1,7 +1,7 @@
 """`hearth hardware`: what this machine has and which gpt-oss model fits it, with the numbers.
 
-Exit code 0 when some model fits, 1 when the machine is too small for any, 2 for a context
-length the models do not support.
+Exit code (cli/exit_codes.py): 0 when some model fits, 7 when the machine is too small for any,
+2 for a context length the models do not support.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from cli import exit_codes
 from core.errors import InvalidInput
 from core.store import CATALOGUE
 from core.system.environment import default_models_dir
@@ -31,12 +32,12 @@ def run(args) -> int:
         plans = [plan_fit(model_id, hw, args.context) for model_id in CATALOGUE]
     except InvalidInput as e:
         print(f"hearth: {e}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     rec = recommend(hw, args.context)
     if args.json:
         print(json.dumps({"hardware": asdict(hw), "plans": [asdict(p) for p in plans],
                           "recommendation": {"model": rec.model, "message": rec.message}}, indent=2))
-        return 0 if rec.model else 1
+        return exit_codes.OK if rec.model else exit_codes.TOO_SMALL
     if hw.gpus:
         for g in hw.gpus:
             cc = f", compute {g.compute_capability[0]}.{g.compute_capability[1]}" if g.compute_capability else ""
@@ -59,7 +60,7 @@ def run(args) -> int:
         print(f"  {p.model:<13} {verdict:<15} needs {_gib(p.needed_bytes)} = weights {_gib(p.weights_bytes)}"
               f" + cache {_gib(p.kv_cache_bytes)} + overhead {_gib(p.overhead_bytes)}")
     print(f"\nRecommended: {rec.message}")
-    return 0 if rec.model else 1
+    return exit_codes.OK if rec.model else exit_codes.TOO_SMALL
 
 
 def _gib(n: int) -> str:

@@ -14,6 +14,8 @@ import argparse
 import importlib
 import sys
 
+from cli import exit_codes
+
 # Modules that register subcommands, in the order `hearth --help` lists them.
 COMMAND_MODULES: list[str] = ["cli.chat", "cli.models", "cli.hardware", "cli.serve", "cli.selftest"]
 
@@ -22,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hearth",
         description="Chat with gpt-oss on your own machine. With no command, opens the Hearth window.",
+        epilog=exit_codes.TABLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -57,7 +60,7 @@ def _open_window() -> int:
         app = importlib.import_module("desktop.app")
     except ModuleNotFoundError:
         print("The Hearth window is not part of this build yet; see `hearth --help`.", file=sys.stderr)
-        return 2
+        return exit_codes.FAILED
     return int(app.main() or 0)
 
 

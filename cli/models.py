@@ -1,14 +1,6 @@
 """`hearth models list|download|pause|resume|import|export|delete|verify`: the model store in a terminal.
 
-Exit codes, for scripts:
-    0  done
-    1  failed (the reason is printed)
-    2  wrong usage
-    3  verify found missing or damaged files
-    4  download paused (Ctrl-C, or `hearth models pause` from another terminal); run
-       `hearth models resume ID` (or download again) to continue where it stopped
-    5  refused: offline mode is on, or the organisation's policy forbids it (e.g. downloads off)
-    6  not enough disk space
+Exit codes: cli/exit_codes.py (`hearth --help` lists them).
 
 Pausing: Ctrl-C in the downloading terminal pauses (everything fetched is kept). From another
 terminal, `hearth models pause ID` asks the running download to stop at its next chunk and
@@ -23,12 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from cli import exit_codes
 from core.errors import DiskFull, HearthError, OfflineMode
 from core.store import CATALOGUE, ModelStore
 from core.store.progress import Progress
 from core.system.policy import PolicyForbids
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VERIFY_FAILED, EXIT_PAUSED, EXIT_REFUSED, EXIT_DISK_FULL = range(7)
 
 
 def register(subparsers) -> None:
@@ -82,11 +73,11 @@ def _run(action):
         try:
             return action(args)
         except (OfflineMode, PolicyForbids) as e:
-            return _fail(e, EXIT_REFUSED)
+            return _fail(e, exit_codes.REFUSED)
         except DiskFull as e:
-            return _fail(e, EXIT_DISK_FULL)
+            return _fail(e, exit_codes.DISK_FULL)
         except HearthError as e:
-            return _fail(e, EXIT_FAILED)
+            return _fail(e, exit_codes.FAILED)
     return wrapped
 
 
@@ -105,13 +96,13 @@ def _list(args) -> int:
              "downloading": m.downloading, "description": m.description}
             for m in infos
         ], indent=2))
-        return EXIT_OK
+        return exit_codes.OK
     for m in infos:
         status = m.status + (", downloading" if m.downloading else "") + (", in place" if m.in_place else "")
         size = (f"{_gb(m.bytes_on_disk)} of {_gb(m.total_bytes)}" if m.status == "partial"
                 else _gb(m.total_bytes))
         print(f"{m.id:<14} {status:<24} {size:>18}   {m.path or m.description}")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 @_run
@@ -126,9 +117,9 @@ def _download(args) -> int:
         bar.close()
     if outcome is None or outcome.status == "paused":
         print(f"Paused. Everything fetched is kept; run `hearth models resume {args.model}` to continue.")
-        return EXIT_PAUSED
+        return exit_codes.PAUSED
     print(f"{args.model} is installed in {outcome.path}.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 @_run
@@ -137,17 +128,17 @@ def _pause(args) -> int:
     if not store.request_pause(args.model):
         if store.info(args.model).status == "partial":
             print(f"No download of {args.model} is running; it is already paused.")
-            return EXIT_OK
+            return exit_codes.OK
         print(f"No download of {args.model} is running.", file=sys.stderr)
-        return EXIT_FAILED
+        return exit_codes.FAILED
     deadline = time.monotonic() + 30
     while store.is_downloading(args.model) and time.monotonic() < deadline:
         time.sleep(0.1)
     if store.is_downloading(args.model):
         print(f"Asked the download of {args.model} to pause, but it has not stopped yet.", file=sys.stderr)
-        return EXIT_FAILED
+        return exit_codes.FAILED
     print(f"Paused the download of {args.model}; `hearth models resume {args.model}` continues it.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 @_run
@@ -159,7 +150,7 @@ def _import(args) -> int:
         bar.close()
     where = "registered where it is" if info.in_place else "copied"
     print(f"{info.id} is installed ({where}): {info.path}.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 @_run
@@ -170,14 +161,14 @@ def _export(args) -> int:
     finally:
         bar.close()
     print(f"Exported {args.model} to {target}; `hearth models import {target}` installs it on another machine.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 @_run
 def _delete(args) -> int:
     freed = _store(args).delete(args.model)
     print(f"Deleted {args.model}; freed {_gb(freed)}.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 @_run
@@ -192,9 +183,9 @@ def _verify(args) -> int:
     if not report.ok:
         print(f"{args.model}: {len(report.problems)} of {report.files_checked} files are missing or damaged. "
               f"Delete and download it again.", file=sys.stderr)
-        return EXIT_VERIFY_FAILED
+        return exit_codes.VERIFY_FAILED
     print(f"{args.model}: all {report.files_checked} files are intact.")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 class ProgressBar:

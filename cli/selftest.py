@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cli import exit_codes
+
 PACKAGES = ("core", "kernels", "desktop", "cli", "resources")
 GENERATED_TOKENS = 6
 
@@ -66,15 +68,15 @@ def run(args) -> int:
                 detail = step()
             except Exception as failure:  # report which step broke and how, then stop
                 print(f"FAIL {name}: {type(failure).__name__}: {failure}", flush=True)
-                return 1
+                return exit_codes.FAILED
             print(f"ok   {name}: {detail}", flush=True)
     if guard.blocked or inet_sockets:
         print(f"FAIL network: {guard.blocked} blocked connection attempts {[str(a) for a in guard.log()]}, "
               f"{len(inet_sockets)} Internet sockets created", flush=True)
-        return 1
+        return exit_codes.FAILED
     print("ok   network: no connection attempted, no Internet socket created", flush=True)
     print(f"self-test passed in {time.perf_counter() - started:.1f} s", flush=True)
-    return 0
+    return exit_codes.OK
 
 
 def check_imports() -> str:

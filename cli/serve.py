@@ -8,8 +8,12 @@ policy that turns the API server off (or keeps it on loopback, or does not allow
 stops it before anything is loaded. In offline mode the egress guard is on for the whole run
 and its count is printed when the server stops.
 
-Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 failed (the reason is printed), 2 wrong usage,
-3 refused by the organisation's policy.
+The policy judges the model by what its folder holds (core/store/identity.py), never by
+`--name`, which only changes the id clients send. `--device auto` (the default) runs the model
+where the fit planner puts it, as the window does.
+
+Exit codes (cli/exit_codes.py): 0 stopped by Ctrl-C or SIGTERM, 1 failed (the reason is
+printed), 2 wrong usage, 3 refused by the organisation's policy.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_POLICY = 0, 1, 2, 3
+from cli import exit_codes
+
 API_KEY_ENV = "HEARTH_API_KEY"
 
 
@@ -38,7 +42,8 @@ def register(subparsers) -> None:
                        help="requests that may wait while one is answered; more get 429 (default: 4)")
     serve.add_argument("--context", type=int, help="tokens a request may use, prompt and answer (default: the "
                                                    "model's context)")
-    serve.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (default: cpu)")
+    serve.add_argument("--device", default="auto",
+                       help="auto, cpu, cuda, cuda:1 ... (default: auto, where the model fits best)")
     serve.add_argument("--offline", action="store_true", default=False,
                        help="refuse every connection off this machine (also: HEARTH_OFFLINE=1)")
     serve.set_defaults(func=_serve)
@@ -46,11 +51,12 @@ def register(subparsers) -> None:
 
 def _serve(args) -> int:
     from core.errors import HearthError
+    from core.store.identity import find_model
     from core.system.policy import PolicyForbids, is_loopback_host, load_policy
 
     if args.queue < 0 or not 0 <= args.port <= 65535 or (args.context is not None and args.context < 16):
         print("--queue must be 0 or more, --port 0 to 65535, --context at least 16.", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     policy = load_policy()
     if policy.error:
         print(f"The organisation's policy could not be used: {policy.error}", file=sys.stderr)
@@ -58,31 +64,29 @@ def _serve(args) -> int:
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     try:
         policy.check_api_server(args.host)
-        path, model_id = _model(args.model, policy.effective_models_dir(None))
-        model_id = args.name or model_id
-        policy.check_model(model_id)
+        folder = find_model(args.model, policy)
     except PolicyForbids as refusal:
         print(f"Not serving: {refusal}", file=sys.stderr)
-        return EXIT_POLICY
+        return exit_codes.REFUSED
     except HearthError as error:
         print(str(error), file=sys.stderr)
-        return EXIT_FAILED
+        return exit_codes.FAILED
     if not is_loopback_host(args.host) and not api_key:
         print(f"Warning: listening on {args.host} without --api-key: anyone who can reach this computer can use "
               "the model.", file=sys.stderr)
     try:
-        server = _start(args, path, model_id, api_key, policy)
+        server = _start(args, folder, api_key, policy)
     except HearthError as error:
         print(str(error), file=sys.stderr)
-        return EXIT_FAILED
+        return exit_codes.FAILED
     except OSError as error:
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"Serving {model_id} at {server.url} (one answer at a time, up to {args.queue} waiting). "
+        return exit_codes.FAILED
+    print(f"Serving {args.name or folder.name} at {server.url} (one answer at a time, up to {args.queue} waiting). "
           "Press Ctrl+C to stop.", flush=True)
     _run_until_stopped(server)
     print("Stopped." + (f" Offline mode: {guard.summary()}." if guard else ""), flush=True)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _install_egress_guard(args, policy):
@@ -94,34 +98,15 @@ def _install_egress_guard(args, policy):
     return egress.install_for(policy, offline=True)
 
 
-def _model(name: str, models_dir: Path | None) -> tuple[Path, str]:
-    """The model's folder and the id clients use for it: an installed model's catalogue id
-    (from its manifest), else the folder's name."""
-    from core.store.model_files import MANIFEST_NAME, Manifest
-
-    path = Path(name).expanduser()
-    if not path.exists():
-        from core.store import CATALOGUE, ModelStore
-
-        if name in CATALOGUE:
-            return ModelStore(models_dir).path(name), name
-        return path, path.name  # loading explains what is missing
-    if (path / MANIFEST_NAME).is_file():
-        return path, Manifest.read(path).catalogue_id
-    return path, path.resolve().name
-
-
-def _start(args, path: Path, model_id: str, api_key: str | None, policy):
-    from core import load_model  # torch loads here, not for `hearth --help`
-    from core.chat.tokenizer import load_tokenizer
+def _start(args, folder, api_key: str | None, policy):
+    from core.chat.opener import open_model  # torch loads here, not for `hearth --help`
     from core.server.http import serve_in_background
 
-    model = load_model(path, device=args.device)
-    if model.notice:
-        print(model.notice, file=sys.stderr, flush=True)
-    tokenizer = load_tokenizer(path)
-    return serve_in_background(model, tokenizer, model_id, args.host, args.port, policy=policy, context=args.context,
-                               api_key=api_key, max_queue=args.queue)
+    opened = open_model(folder, args.device)
+    if opened.model.notice:
+        print(opened.model.notice, file=sys.stderr, flush=True)
+    return serve_in_background(opened.model, opened.tokenizer, args.name or opened.name, args.host, args.port,
+                               policy=policy, context=args.context, api_key=api_key, max_queue=args.queue)
 
 
 def _run_until_stopped(server) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from core.store.identity import find_model
 from core.store.model_store import ModelStore
 from core.system.policy import Policy, PolicyForbids
 from desktop.errors import explain
@@ -70,8 +71,9 @@ class ModelLoader(QObject):
             self.changed.emit()
             return
         try:
-            self.policy.check_model(model_id)
-            path = self.store.path(model_id)
+            self.policy.check_model(model_id)  # the id the person chose first: the plainest refusal
+            # Then the installed folder, by what it holds (core/store/identity.py).
+            folder = find_model(str(self.store.path(model_id)), self.policy)
         except PolicyForbids as refusal:
             self.problem.emit(str(refusal), None)
             return
@@ -85,7 +87,7 @@ class ModelLoader(QObject):
         self._previous = previous if previous and keeps_previous(previous.device, device) else None
         self._token = self.worker.next_load_token()
         self.loading, self.loaded = model_id, None
-        self.request_load.emit(LoadRequest(model_id, path, device), self._token)
+        self.request_load.emit(LoadRequest(model_id, folder.path, device, folder.catalogue_id), self._token)
         self.changed.emit()
 
     def cancel(self) -> None:

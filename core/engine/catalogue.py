@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.engine.config import PRESETS, ModelConfig
-from core.errors import ModelNotFound
+from core.engine.config import PRESETS, ModelConfig, config_from_dict
+from core.errors import HearthError, ModelNotFound
 
 GIB = 1024**3
 
@@ -69,19 +69,21 @@ def entry_for_repo(repo: str) -> CatalogueEntry | None:
     return next((e for e in CATALOGUE.values() if e.repo == repo), None)
 
 
+# What makes a model one of the catalogue's: its shape, every field the weights' shapes follow.
+_SHAPE = ("num_hidden_layers", "num_local_experts", "num_experts_per_tok", "vocab_size", "hidden_size",
+          "intermediate_size", "head_dim", "num_attention_heads", "num_key_value_heads", "sliding_window")
+
+
 def entry_for_config(config: dict | ModelConfig) -> CatalogueEntry | None:
     """The catalogue model a config.json (either published format) or a ModelConfig describes,
-    if any: the 20b and 120b differ only in layers and experts."""
-    if isinstance(config, ModelConfig):
-        layers, experts = config.num_hidden_layers, config.num_local_experts
-    else:
-        layers = config.get("num_hidden_layers")
-        experts = config.get("num_local_experts", config.get("num_experts"))
-    return next(
-        (e for e in CATALOGUE.values()
-         if e.config.num_hidden_layers == layers and e.config.num_local_experts == experts),
-        None,
-    )
+    if any: every field of its shape must match (the 20b and 120b differ in layers and experts)."""
+    if not isinstance(config, ModelConfig):
+        try:
+            config = config_from_dict(config)
+        except HearthError:
+            return None
+    shape = tuple(getattr(config, name) for name in _SHAPE)
+    return next((e for e in CATALOGUE.values() if tuple(getattr(e.config, n) for n in _SHAPE) == shape), None)
 
 
 def is_root_format_file(path: str) -> bool:

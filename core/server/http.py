@@ -36,6 +36,7 @@ from core.server import chat_completions as openai_api
 from core.server.chat_completions import Answer, ApiError, ChatFrames, TurnRequest
 from core.server.request_queue import Admission, ClientWatch, QueueFull, ShuttingDown
 from core.server.responses import ResponseFrames
+from core.store.identity import check_allowed, identify_config
 from core.system.policy import Policy, is_loopback_host, load_policy
 
 if TYPE_CHECKING:
@@ -115,10 +116,11 @@ def serve_in_background(model: Model, tokenizer: Tokenizer, model_id: str, host:
     session of its own, and returns it (`url`, `stop()`). For the desktop app, which must not
     touch the engine itself. The organisation's policy (`load_policy()` unless given) is
     checked first: raises `PolicyForbids` when it turns the API off, keeps it on loopback, or
-    does not allow the model; where it hides reasoning, answers leave it out."""
+    does not allow the model, judged by its shape (core/store/identity.py), not by `model_id`,
+    which only names it to clients; where it hides reasoning, answers leave it out."""
     policy = policy if policy is not None else load_policy()
     policy.check_api_server(host)
-    policy.check_model(model_id)
+    check_allowed(policy, identify_config(model.config), f"The model served as {model_id!r}")
     options.setdefault("include_reasoning", policy.effective_reasoning_display("shown") != "hidden")
     served = ServedModel(model_id, tokenizer, model.new_session(context))
     server = ApiServer(served, host, port, **options)

@@ -341,3 +341,11 @@ def recommend(hardware: Hardware, context_length: int = 8192) -> Recommendation:
 
 def _gib(n: int) -> str:
     return f"{n / GIB:.1f} GiB"
+
+
+def choose_device(config: ModelConfig, context_length: int = 8192) -> str:
+    """The device `--device auto` (and the window) runs a model of this shape on: the fit
+    planner's choice, the processor when nothing fits (loading then says why)."""
+    hardware = detect_hardware()
+    context_length = min(context_length, config.context_length)
+    return plan_fit(config, hardware, context_length).device or "cpu"

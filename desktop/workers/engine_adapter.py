@@ -9,15 +9,16 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from core import load_model
 from core.chat.events import Event
 from core.chat.generate import GenerationSettings, Session
 from core.chat.generate import generate as core_generate
-from core.chat.tokenizer import Tokenizer, load_tokenizer
+from core.chat.opener import open_model
+from core.chat.tokenizer import Tokenizer
 from core.engine.model import LoadProgress
 from core.engine.sampling import SamplingParams
 from core.errors import InvalidInput
 from core.server.http import ApiServer, serve_in_background
+from core.store.identity import ModelFolder
 from core.system.policy import Policy
 from desktop.workers.requests import ChatRequest, LoadRequest
 
@@ -41,10 +42,9 @@ def load_engine(request: LoadRequest, progress: Callable[[float], None] | None =
     def placed(step: LoadProgress) -> None:
         progress(step.fraction)
 
-    model = load_model(request.path, device=request.device, preload=request.device == "cpu",
-                       progress=placed if progress else None, cancel=cancel)
-    tokenizer = load_tokenizer(request.path)
-    return Engine(tokenizer, model.new_session(), model.config.context_length, model)
+    opened = open_model(ModelFolder(request.path, request.catalogue_id), request.device,
+                        progress=placed if progress else None, cancel=cancel)
+    return Engine(opened.tokenizer, opened.model.new_session(), opened.model.config.context_length, opened.model)
 
 
 def generate(engine: Engine, request: ChatRequest, stop: threading.Event) -> Iterator[Event]:

@@ -17,6 +17,7 @@ class LoadRequest:
     model_id: str  # catalogue id, or a folder name for models outside the catalogue
     path: Path
     device: str = "cpu"
+    catalogue_id: str | None = None  # what the folder holds, as core.store.identity.find_model found
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cli import exit_codes
 from cli.main import main
 from core.store.model_store import ModelStore
 from tests.model_fixtures import root_files, write_folder
@@ -57,14 +58,14 @@ def test_import_verify_export_delete(env, files, capsys):
     installed = env / "models" / "gpt-oss-20b"
     (installed / "tokenizer.json").write_bytes(b"{}")
     (installed / "chat_template.jinja").unlink()
-    assert run("models", "verify", "gpt-oss-20b") == 3
+    assert run("models", "verify", "gpt-oss-20b") == exit_codes.VERIFY_FAILED
     out, err = capsys.readouterr()
     assert "tokenizer.json: wrong size" in out and "chat_template.jinja: missing" in out
     assert "2 of 10 files are missing or damaged" in err
 
     assert run("models", "delete", "gpt-oss-20b") == 0
     assert "Deleted gpt-oss-20b; freed" in capsys.readouterr().out
-    assert run("models", "verify", "gpt-oss-20b") == 1
+    assert run("models", "verify", "gpt-oss-20b") == exit_codes.FAILED
     assert "not installed" in capsys.readouterr().err
     # The export installs on "another machine" and tells which model it holds by itself.
     assert run("models", "--models-dir", str(env / "other"), "import", str(env / "stick" / "gpt-oss-20b")) == 0
@@ -82,10 +83,10 @@ def test_download_through_the_terminal(env, hub, files, monkeypatch, capsys):
 def test_offline_refusal_and_pause_without_a_download(env, hub, monkeypatch, capsys):
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     monkeypatch.setenv("HEARTH_OFFLINE", "1")
-    assert run("models", "download", "gpt-oss-20b") == 5
+    assert run("models", "download", "gpt-oss-20b") == exit_codes.REFUSED
     assert "Offline mode is on" in capsys.readouterr().err
     assert hub.log == []
-    assert run("models", "pause", "gpt-oss-20b") == 1
+    assert run("models", "pause", "gpt-oss-20b") == exit_codes.FAILED
     assert "No download of gpt-oss-20b is running" in capsys.readouterr().err
 
 
@@ -103,7 +104,7 @@ def test_hardware_report(env, capsys):
     assert run("hardware", "--json") in (0, 1)
     report = json.loads(capsys.readouterr().out)
     assert {p["model"] for p in report["plans"]} == {"gpt-oss-20b", "gpt-oss-120b"}
-    assert run("hardware", "--context", "200000") == 2
+    assert run("hardware", "--context", "200000") == exit_codes.USAGE
     assert "between 1 and 131072 tokens" in capsys.readouterr().err
 
 
@@ -152,7 +153,7 @@ def test_killed_download_resumes_in_a_new_process_without_refetching(env, hub, f
 
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "pause-command"])
-def test_interrupted_download_pauses_with_exit_code_4(env, hub, files, how):
+def test_interrupted_download_pauses_with_its_exit_code(env, hub, files, how):
     # Slow enough that the whole download (~11 s) cannot finish while `pause` starts up.
     hub.throttle_bps = 30_000
     downloader = hearth(env, hub, "models", "download", "gpt-oss-20b")
@@ -165,7 +166,7 @@ def test_interrupted_download_pauses_with_exit_code_4(env, hub, files, how):
         assert pauser.returncode == 0, err
         assert "Paused the download" in out
     out, err = downloader.communicate(timeout=60)
-    assert downloader.returncode == 4, err
+    assert downloader.returncode == exit_codes.PAUSED, err
     assert "Paused. Everything fetched is kept" in out
     store = ModelStore(env / "models", offline=True)
     assert store.info("gpt-oss-20b").status == "partial"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from cli import exit_codes
 from cli.main import main
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
 from core.store.model_files import Manifest
@@ -48,10 +50,10 @@ def set_policy(tmp_path: Path, monkeypatch, text: str) -> Path:
 
 # -- hearth models ------------------------------------------------------------------------------
 
-def test_downloads_off_refuses_the_download_with_exit_5(env, hub, monkeypatch, capsys):
+def test_downloads_off_refuses_the_download_with_exit_3(env, hub, monkeypatch, capsys):
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
     set_policy(env, monkeypatch, 'downloads = false\nreason = "Models come from IT (it-help@acme.example)."\n')
-    assert main(["models", "download", "gpt-oss-20b"]) == 5
+    assert main(["models", "download", "gpt-oss-20b"]) == exit_codes.REFUSED == 3
     err = capsys.readouterr().err
     assert err.startswith("hearth: Downloading models is turned off on this computer. Locked by your organisation's")
     assert "it-help@acme.example" in err and "Import the model from a folder instead." in err
@@ -93,20 +95,34 @@ def test_a_model_not_allowed_is_refused_by_its_catalogue_id(env, monkeypatch, ca
     assert "Only the small one." in err
 
 
-def test_a_folder_is_checked_by_its_manifest_id_then_by_its_name(env, hello, monkeypatch, capsys):
+def test_a_folder_is_judged_by_what_it_holds_not_its_manifest_or_name(env, hello, monkeypatch, capsys):
     set_policy(env, monkeypatch, 'allowed_models = ["gpt-oss-20b"]\n')
-    installed = env / "usb" / "renamed-20b"
-    installed.mkdir(parents=True)
-    Manifest("gpt-oss-120b", "openai/gpt-oss-120b", None, "hf", ()).write(installed)
-    assert main(["run", "--model", str(installed), "Hi"]) == 3
-    assert "The model 'gpt-oss-120b' is not allowed" in capsys.readouterr().err
-    assert main(["run", "--model", str(hello), "Hi"]) == 3
-    assert "The model 'hello' is not allowed" in capsys.readouterr().err
+    # A manifest claiming an allowed id does not make a folder that model: its config decides.
+    claims = env / "usb" / "claims-20b"
+    shutil.copytree(hello, claims)
+    Manifest("gpt-oss-20b", "openai/gpt-oss-20b", None, "hf", ()).write(claims)
+    assert main(["run", "--model", str(claims), "Hi"]) == exit_codes.REFUSED
+    assert "The model in the folder 'claims-20b' is not one of the models Hearth knows" in capsys.readouterr().err
+    # Nor does a folder named like an allowed model.
+    named = env / "usb" / "gpt-oss-20b"
+    shutil.copytree(hello, named)
+    assert main(["run", "--model", str(named), "Hi"]) == exit_codes.REFUSED
+    assert "is not allowed on this computer (allowed: gpt-oss-20b)" in capsys.readouterr().err
 
 
-def test_an_allowed_model_still_answers(env, hello, monkeypatch, capsys):
-    set_policy(env, monkeypatch, 'allowed_models = ["gpt-oss-20b", "hello"]\n')
-    assert main(["run", "--model", str(hello), "Hi", "--temperature", "0"]) == 0
+def test_a_catalogue_model_in_any_folder_is_judged_by_its_config(env, monkeypatch, capsys):
+    set_policy(env, monkeypatch, 'allowed_models = ["gpt-oss-120b"]\n')
+    folder = env / "usb" / "gpt-oss-120b"  # a 20b config under the 120b's name
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"num_hidden_layers": 24, "num_local_experts": 32}))
+    (folder / "model.safetensors").write_bytes(b"")
+    assert main(["run", "--model", str(folder), "Hi"]) == exit_codes.REFUSED
+    assert "The model 'gpt-oss-20b' is not allowed on this computer (allowed: gpt-oss-120b)" in \
+        capsys.readouterr().err
+
+
+def test_any_model_answers_when_the_policy_does_not_restrict_models(env, hello, capsys):
+    assert main(["run", "--model", str(hello), "Hi", "--temperature", "0"]) == exit_codes.OK
     assert capsys.readouterr().out == "Hello world!\n"
 
 
@@ -169,9 +185,9 @@ def test_hearth_with_offline_forced_blocks_a_connection_from_within(tmp_path):
     assert result["blocked"] == 1 and result["leaks"] == 0
 
 
-def test_hearth_models_download_under_a_policy_forcing_offline_exits_5(tmp_path):
+def test_hearth_models_download_under_a_policy_forcing_offline_exits_3(tmp_path):
     done = subprocess.run([sys.executable, "-m", "cli.main", "models", "download", "gpt-oss-20b"], cwd=tmp_path,
                           env=hearth_env(tmp_path, "offline = true\n"), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 5, done.stderr
+    assert done.returncode == exit_codes.REFUSED, done.stderr
     assert done.stderr.startswith("hearth: Downloading models is turned off on this computer.")
     assert not (tmp_path / "models" / ".downloads").exists()

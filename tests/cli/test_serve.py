@@ -16,6 +16,7 @@ import openai
 import pytest
 import torch  # noqa: F401  (loaded once here, so the checkpoint writer below is quick)
 
+from cli import exit_codes
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
 from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
@@ -78,14 +79,15 @@ def test_serve_answers_the_openai_client_and_stops_on_ctrl_c(tmp_path, hello_fol
 @pytest.mark.parametrize(("policy", "args", "refusal"), [
     ('api_server = "off"\nreason = "Ask IT."', [], "The local API server is turned off on this computer"),
     ('api_server = "loopback"', ["--host", "0.0.0.0"], "may only listen on this computer"),
-    ('allowed_models = ["gpt-oss-20b"]', [], "is not allowed on this computer (allowed: gpt-oss-20b)"),
+    # --name only labels the model for clients: the policy judges what the folder holds.
+    ('allowed_models = ["gpt-oss-120b"]', ["--name", "gpt-oss-120b"],
+     "is not one of the models Hearth knows, so it is not allowed on this computer (allowed: gpt-oss-120b)"),
     ("api_server = maybe", [], "most restrictive mode"),
 ])
-def test_the_policy_refuses_before_loading(tmp_path, policy, args, refusal):
-    process = hearth(tmp_path, "serve", "--model", str(tmp_path / "no-model-here"), "--port", "0", *args,
-                     policy=policy)
+def test_the_policy_refuses_before_loading(tmp_path, hello_folder, policy, args, refusal):
+    process = hearth(tmp_path, "serve", "--model", str(hello_folder), "--port", "0", *args, policy=policy)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 3, err
+    assert process.returncode == exit_codes.REFUSED == 3, err
     assert "Not serving:" in err and refusal in err
     if "Ask IT." in policy:
         assert "Ask IT." in err
@@ -94,4 +96,4 @@ def test_the_policy_refuses_before_loading(tmp_path, policy, args, refusal):
 def test_a_missing_model_is_a_plain_failure(tmp_path):
     process = hearth(tmp_path, "serve", "--model", str(tmp_path / "nowhere"), "--port", "0")
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 1 and "nowhere" in err and "Traceback" not in err
+    assert process.returncode == exit_codes.FAILED and "nowhere" in err and "Traceback" not in err

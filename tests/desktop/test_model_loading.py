@@ -9,6 +9,7 @@ import threading
 from PySide6.QtCore import QObject, Qt, QThread, Slot
 from PySide6.QtWidgets import QApplication
 
+from core.chat import opener
 from core.errors import Cancelled
 from desktop.workers import engine_adapter
 from desktop.workers.inference import InferenceWorker
@@ -31,13 +32,13 @@ class Recorder(QObject):
 
 def test_the_bar_counts_up_to_100_percent_on_a_real_load(qtbot, make_window, two_models, settings, monkeypatch):
     asked = []
-    real_load_model = engine_adapter.load_model
+    real_load_model = opener.load_model
 
     def recording_load_model(path, **options):
         asked.append(options)
         return real_load_model(path, **options)
 
-    monkeypatch.setattr(engine_adapter, "load_model", recording_load_model)
+    monkeypatch.setattr(opener, "load_model", recording_load_model)
     settings.current_model = "gpt-oss-20b"
     window = make_window(InferenceWorker())
     wait_until(qtbot, lambda: window.loaded is not None, timeout=60)  # the start's load may be over already

@@ -172,6 +172,9 @@ def test_serve_in_background_obeys_the_policy(hello, tok):
         serve_in_background(hello, tok, "gpt-oss-20b", "0.0.0.0", policy=Policy(api_server="loopback"))
     with pytest.raises(PolicyForbids, match="not allowed"):
         serve_in_background(hello, tok, "gpt-oss-20b", policy=Policy(allowed_models=frozenset({"gpt-oss-120b"})))
+    # The name clients send is a label: a model that is no catalogue model is refused under any name.
+    with pytest.raises(PolicyForbids, match="served as 'gpt-oss-20b' is not one of the models Hearth knows"):
+        serve_in_background(hello, tok, "gpt-oss-20b", policy=Policy(allowed_models=frozenset({"gpt-oss-20b"})))
     server = serve_in_background(hello, tok, "gpt-oss-20b", port=0, policy=Policy(reasoning_display="hidden"))
     try:
         assert not server.include_reasoning

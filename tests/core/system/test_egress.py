@@ -43,7 +43,8 @@ _sys.addaudithook(_net)
 def run_isolated(body: str, tmp_path: Path, timeout: float = 90) -> dict:
     """Runs `body` in a fresh interpreter after the guard and the safety net are installed; the
     script prints one JSON line, returned here."""
-    script = "from core.system import egress\nguard = egress.install(offline=True)\n" + SAFETY_NET + textwrap.dedent(body)
+    script = ("from core.system import egress\nguard = egress.install(offline=True)\n" + SAFETY_NET
+              + textwrap.dedent(body))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HEARTH_OFFLINE": "1", "HEARTH_MODELS_DIR": str(tmp_path / "m")}
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=timeout)
