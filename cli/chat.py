@@ -28,16 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from cli import exit_codes
-from core.chat.events import (
-    Event,
-    Finished,
-    Malformed,
-    MessageStarted,
-    Notice,
-    PromptProgress,
-    TextDelta,
-    ToolCall,
-)
+from core.chat.answer import Answer
+from core.chat.events import Event, Finished, PromptProgress
 from core.chat.harmony import REASONING_EFFORTS
 from core.errors import HearthError
 from core.system.policy import PolicyForbids
@@ -154,24 +146,24 @@ def _load(args):
 
 
 def _show_chat_turn(events: Iterator[Event], style: _Style) -> None:
-    channel = None
+    answer, shown = Answer(), None  # shown: the kind of the last piece printed
     for event in events:
-        if isinstance(event, MessageStarted):
-            if event.recipient:
-                print(style.dim(f"\n[calling {event.recipient}] "), end="", flush=True)
-            elif event.channel == "analysis":
-                print(("\n" if channel else "") + style.label("thinking"), flush=True)
-            elif channel is not None:  # the answer gets a label only when something came before it
-                print("\n" + style.label("answer"), flush=True)
-            channel = event.channel
-        elif isinstance(event, PromptProgress):
+        if isinstance(event, PromptProgress):
             _progress(event, style, sys.stdout)
-        elif isinstance(event, TextDelta):
-            text = event.text if event.channel == "final" and not event.recipient else style.dim(event.text)
-            print(text, end="", flush=True)
-        elif isinstance(event, Notice | Malformed):
-            print(style.warn(f"\n({event.text if isinstance(event, Notice) else event.problem})"), flush=True)
-        elif isinstance(event, Finished):
+        for piece in answer.add(event):
+            if piece.kind in ("notice", "problem"):
+                print(style.warn(f"\n({piece.text})"), flush=True)
+                continue
+            if piece.kind == "call":
+                print(style.dim(f"\n[calling {piece.text}] "), end="", flush=True)
+            elif piece.kind == "reasoning" and shown != "reasoning":
+                print(("\n" if shown else "") + style.label("thinking"), flush=True)
+            elif piece.kind == "content" and shown not in (None, "content"):
+                print("\n" + style.label("answer"), flush=True)  # labelled only when something came before
+            if piece.kind != "call":
+                print(piece.text if piece.kind == "content" else style.dim(piece.text), end="", flush=True)
+            shown = "call" if piece.kind == "arguments" else piece.kind
+        if isinstance(event, Finished):
             print(flush=True)
             if event.reason == "cancelled":
                 print(style.warn("(stopped)"), flush=True)
@@ -181,25 +173,29 @@ def _show_chat_turn(events: Iterator[Event], style: _Style) -> None:
 
 
 def _print_answer(events: Iterator[Event], err: _Style) -> Finished:
-    """Final answer to stdout, everything else to stderr; returns the Finished event."""
+    """The answer to stdout, everything else to stderr; returns the Finished event."""
+    answer, shown = Answer(), None
     for event in events:
-        if isinstance(event, TextDelta):
-            if event.channel == "final" and not event.recipient:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            else:
-                sys.stderr.write(err.dim(event.text))
-                sys.stderr.flush()
-        elif isinstance(event, PromptProgress):
+        if isinstance(event, PromptProgress):
             _progress(event, err, sys.stderr)
-        elif isinstance(event, MessageStarted) and event.channel == "analysis":
-            print(err.label("thinking"), file=sys.stderr, flush=True)
-        elif isinstance(event, ToolCall):
-            print(err.warn(f"\n(the model asked for the tool {event.name}; `hearth run` has no tools)"),
-                  file=sys.stderr)
-        elif isinstance(event, Notice | Malformed):
-            print(err.warn(f"\n({event.text if isinstance(event, Notice) else event.problem})"), file=sys.stderr)
-        elif isinstance(event, Finished):
+        for piece in answer.add(event):
+            if piece.kind == "content":
+                sys.stdout.write(piece.text)
+                sys.stdout.flush()
+            elif piece.kind == "reasoning":
+                if shown != "reasoning":
+                    print(err.label("thinking"), file=sys.stderr, flush=True)
+                sys.stderr.write(err.dim(piece.text))
+                sys.stderr.flush()
+            elif piece.kind == "call":
+                print(err.warn(f"\n(the model asked for the tool {piece.text}; `hearth run` has no tools)"),
+                      file=sys.stderr)
+            elif piece.kind == "arguments":
+                sys.stderr.write(err.dim(piece.text))
+            else:
+                print(err.warn(f"\n({piece.text})"), file=sys.stderr)
+            shown = piece.kind
+        if isinstance(event, Finished):
             print(flush=True)
             print(err.dim(_figures(event)), file=sys.stderr, flush=True)
             return event

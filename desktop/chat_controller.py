@@ -13,7 +13,8 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from core.chat.events import Finished, MessageEnded, MessageStarted, Notice, TextDelta
+from core.chat.answer import Answer
+from core.chat.events import Finished, MessageEnded
 from desktop.history import NEW_CHAT_TITLE, History, Message
 from desktop.settings import Settings
 from desktop.widgets.composer import Composer
@@ -66,6 +67,7 @@ class ChatController(QObject):
         self.editing: Message | None = None
         self.model_id = ""
         self._thinking_since: float | None = None
+        self._built = Answer()
         self._dirty = False
         self._save_timer = QTimer(self)
         self._save_timer.setInterval(SAVE_INTERVAL_MS)
@@ -175,6 +177,7 @@ class ChatController(QObject):
         self.answer_view.refresh(running=True)
         self.transcript.update_actions(busy=True)
         self._thinking_since = None
+        self._built = Answer()  # core/chat/answer.py: what the events add up to
         self._save_timer.start()
         self.composer.set_busy(True)
         self.busy_changed.emit(True)
@@ -192,24 +195,22 @@ class ChatController(QObject):
         now = time.monotonic()
         save = False
         for event in events:
-            match event:
-                case MessageStarted(channel="analysis"):
+            for piece in self._built.add(event):
+                if piece.kind == "reasoning":
                     if self._thinking_since is None:
                         self._thinking_since = now
-                case TextDelta(channel="analysis", text=text):
-                    answer.reasoning += text
-                case TextDelta(recipient=None, text=text):
-                    # The final answer, or a preamble on commentary: both are meant for the person.
+                    answer.reasoning += piece.text
+                elif piece.kind == "content":
                     if self._thinking_since is not None and answer.reasoning_seconds is None:
                         answer.reasoning_seconds = now - self._thinking_since
-                    answer.content += text
-                case MessageEnded():
-                    save = True
-                case Notice(text=text):
-                    self.notice.emit(text)
-                case Finished() as finished:
-                    self._finish(finished, now)
-                    return
+                    answer.content += piece.text
+                elif piece.kind == "notice":
+                    self.notice.emit(piece.text)
+            if isinstance(event, MessageEnded):
+                save = True
+            elif isinstance(event, Finished):
+                self._finish(event, now)
+                return
         self._dirty = True
         if save:
             self._save_answer()

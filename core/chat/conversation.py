@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from core.chat.events import Event, MessageEnded, ToolCall
+from core.chat.answer import Answer
+from core.chat.events import Event
 from core.chat.generate import GenerationSettings, Session, generate
 from core.chat.tokenizer import Tokenizer
 from core.errors import HearthError
@@ -57,23 +58,6 @@ class Conversation:
             self.messages.pop()  # the message could not be answered; it is not history
             raise
         finally:
-            reply = assistant_message(events)
+            reply = Answer.of(events).message()
             if reply["content"] or reply.get("tool_calls"):
                 self.messages.append(reply)
-
-
-def assistant_message(events: Iterable[Event]) -> dict[str, Any]:
-    """The chat-completions assistant message that a turn's events amount to."""
-    reasoning, content, calls = [], [], []
-    for event in events:
-        if isinstance(event, ToolCall):
-            calls.append({"id": f"call_{len(calls)}", "type": "function",
-                          "function": {"name": event.name, "arguments": event.arguments}})
-        elif isinstance(event, MessageEnded) and event.recipient is None:
-            (reasoning if event.channel == "analysis" else content).append(event.text)
-    message: dict[str, Any] = {"role": "assistant", "content": "".join(content)}
-    if reasoning:
-        message["reasoning"] = "\n".join(reasoning)
-    if calls:
-        message["tool_calls"] = calls
-    return message

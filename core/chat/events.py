@@ -1,6 +1,7 @@
 """The small frozen events a chat turn streams to its reader (terminal, desktop window, tests).
 
-The harmony parser produces the message events; `generate` adds `Notice` and `Finished`.
+The harmony parser produces the message events; `generate` adds `PromptProgress`, `Speed`,
+`Notice` and `Finished`. core/chat/answer.py turns them into the answer, for every front end.
 A reader can `match` on the class and ignore what it does not show.
 """
 
@@ -78,6 +79,15 @@ class PromptProgress:
 
 
 @dataclass(frozen=True)
+class Speed:
+    """The answer's decode speed so far, measured by the core (not estimated from text): sent
+    about twice a second while the answer is written; `Finished` has the final figure."""
+
+    generated_tokens: int
+    tokens_per_second: float
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something the person should know about this turn (e.g. old turns were dropped)."""
 
@@ -100,4 +110,4 @@ class Finished:
 
 
 ParserEvent = MessageStarted | TextDelta | MessageEnded | ToolCall | TurnEnded | Malformed
-Event = ParserEvent | PromptProgress | Notice | Finished
+Event = ParserEvent | PromptProgress | Speed | Notice | Finished

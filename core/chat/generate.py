@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import torch
 
-from core.chat.events import Event, Finished, FinishReason, Notice, PromptProgress, TurnEnded
+from core.chat.events import Event, Finished, FinishReason, Notice, PromptProgress, Speed, TurnEnded
 from core.chat.harmony import drop_oldest_turn, render_chat
 from core.chat.harmony_parser import HarmonyStreamParser
 from core.chat.tokenizer import Tokenizer
@@ -29,6 +29,7 @@ from core.engine.sampling import Sampler, SamplingParams
 from core.errors import ContextOverflow, HearthError, InvalidInput
 
 PREFILL_STEP = 256  # prompt tokens per feed: how often a long prefill checks for cancellation
+SPEED_EVERY = 0.5   # seconds between two live `Speed` events
 
 
 class Session(Protocol):
@@ -153,9 +154,12 @@ def stream(
     try:
         while True:
             token = sample(logits, sampler)
-            figures.count_token(clock())
+            now = clock()
+            figures.count_token(now)
             events = parser.feed(token)
             yield from events
+            if (speed := figures.speed(now)) is not None:
+                yield speed
             if token in stop_tokens or any(isinstance(e, TurnEnded) for e in events):
                 reason = "stop"
                 break
@@ -236,10 +240,22 @@ class _Figures:
     prefilled_at: float = 0.0
     first_token_at: float | None = None
 
+    spoken_at: float | None = None  # when the last `Speed` event was sent
+
     def count_token(self, now: float) -> None:
         self.generated += 1
         if self.first_token_at is None:
             self.first_token_at = now
+
+    def speed(self, now: float) -> Speed | None:
+        """A `Speed` event when one is due (every SPEED_EVERY seconds, from the second token)."""
+        first = self.first_token_at
+        if first is None or self.generated < 2 or now <= first:
+            return None
+        if self.spoken_at is not None and now - self.spoken_at < SPEED_EVERY:
+            return None
+        self.spoken_at = now
+        return Speed(self.generated, (self.generated - 1) / (now - first))
 
     def finish(self, reason: FinishReason, now: float, error: str | None = None) -> Finished:
         computed = self.prompt_tokens - self.reused

@@ -16,10 +16,11 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from core.chat.events import Event, Finished, MessageStarted, TextDelta, ToolCall
+from core.chat.answer import Answer, Piece
+from core.chat.events import Event
 from core.chat.harmony import REASONING_EFFORTS, ROLES
 from core.chat.harmony_tools import function_tools
 from core.engine.sampling import SamplingParams
@@ -254,56 +255,19 @@ def _flag(body: dict[str, Any], name: str) -> bool:
 
 
 # -- answers ----------------------------------------------------------------------------
-@dataclass
-class Answer:
-    """One turn's answer, built from its events; `add` also returns the stream deltas."""
-
-    reasoning: list[str] = field(default_factory=list)
-    content: list[str] = field(default_factory=list)
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    finished: Finished | None = None
-    include_reasoning: bool = True  # False where the organisation's policy hides reasoning
-    _streaming_call: bool = False
-
-    def add(self, event: Event) -> list[dict[str, Any]]:
-        if isinstance(event, MessageStarted) and event.recipient:
-            self._streaming_call = True
-            call_id, name = f"call_{uuid.uuid4().hex[:24]}", event.recipient.removeprefix("functions.")
-            self.calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": ""}})
-            start = {"index": len(self.calls) - 1, "id": call_id, "type": "function",
-                     "function": {"name": name, "arguments": ""}}
-            return [{"tool_calls": [start]}]
-        if isinstance(event, TextDelta) and event.text:
-            if event.recipient and self._streaming_call:
-                self.calls[-1]["function"]["arguments"] += event.text
-                return [{"tool_calls": [{"index": len(self.calls) - 1, "function": {"arguments": event.text}}]}]
-            if event.channel == "analysis":
-                if not self.include_reasoning:
-                    return []
-                self.reasoning.append(event.text)
-                return [{"reasoning_content": event.text}]
-            self.content.append(event.text)
-            return [{"content": event.text}]
-        if isinstance(event, ToolCall):
-            # The complete arguments replace what streamed (the same text, unless a delta was
-            # held back at a broken UTF-8 boundary).
-            self._streaming_call = False
-            if self.calls:
-                self.calls[-1]["function"]["arguments"] = event.arguments
-        elif isinstance(event, Finished):
-            self.finished = event
-        return []
-
-    @property
-    def finish_reason(self) -> str:
-        if self.calls:
-            return "tool_calls"
-        return "length" if self.finished is not None and self.finished.reason == "length" else "stop"
-
-    def usage(self) -> dict[str, int]:
-        prompt = self.finished.prompt_tokens if self.finished else 0
-        completion = self.finished.generated_tokens if self.finished else 0
-        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+def chat_delta(piece: Piece, answer: Answer) -> dict[str, Any] | None:
+    """The `chat.completion.chunk` delta for what one event added to the answer."""
+    if piece.kind == "content":
+        return {"content": piece.text}
+    if piece.kind == "reasoning":
+        return {"reasoning_content": piece.text}
+    if piece.kind == "call":
+        call = answer.calls[piece.call]
+        return {"tool_calls": [{"index": piece.call, "id": call.id, "type": "function",
+                                "function": {"name": call.name, "arguments": ""}}]}
+    if piece.kind == "arguments":
+        return {"tool_calls": [{"index": piece.call, "function": {"arguments": piece.text}}]}
+    return None  # notices and format problems are not part of the API's answer
 
 
 def completion_id() -> str:
@@ -312,11 +276,11 @@ def completion_id() -> str:
 
 def chat_completion(answer: Answer, model_id: str, request_id: str) -> dict[str, Any]:
     """The whole `chat.completion` object."""
-    message: dict[str, Any] = {"role": "assistant", "content": "".join(answer.content) or None}
+    message: dict[str, Any] = {"role": "assistant", "content": answer.content or None}
     if answer.reasoning:
-        message["reasoning_content"] = "".join(answer.reasoning)
+        message["reasoning_content"] = answer.reasoning
     if answer.calls:
-        message["tool_calls"] = answer.calls
+        message["tool_calls"] = [call.as_chat() for call in answer.calls]
     elif message["content"] is None:
         message["content"] = ""
     return {"id": request_id, "object": "chat.completion", "created": int(time.time()), "model": model_id,
@@ -350,7 +314,8 @@ class ChatFrames:
         return [chat_chunk(self.model_id, self.request_id, {"role": "assistant", "content": ""})]
 
     def on_event(self, event: Event) -> list[dict[str, Any]]:
-        return [chat_chunk(self.model_id, self.request_id, delta) for delta in self.answer.add(event)]
+        deltas = (chat_delta(piece, self.answer) for piece in self.answer.add(event))
+        return [chat_chunk(self.model_id, self.request_id, delta) for delta in deltas if delta is not None]
 
     def closing(self) -> list[dict[str, Any]]:
         frames = [chat_chunk(self.model_id, self.request_id, {}, self.answer.finish_reason)]
@@ -367,14 +332,14 @@ def response_object(answer: Answer, model_id: str) -> dict[str, Any]:
     output: list[dict[str, Any]] = []
     if answer.reasoning:
         output.append({"type": "reasoning", "id": f"rs_{uuid.uuid4().hex[:24]}", "summary": [],
-                       "content": [{"type": "reasoning_text", "text": "".join(answer.reasoning)}]})
+                       "content": [{"type": "reasoning_text", "text": answer.reasoning}]})
     if answer.content:
         output.append({"type": "message", "id": f"msg_{uuid.uuid4().hex[:24]}", "status": "completed",
                        "role": "assistant",
-                       "content": [{"type": "output_text", "text": "".join(answer.content), "annotations": []}]})
+                       "content": [{"type": "output_text", "text": answer.content, "annotations": []}]})
     for call in answer.calls:
-        output.append({"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:24]}", "call_id": call["id"],
-                       "name": call["function"]["name"], "arguments": call["function"]["arguments"],
+        output.append({"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:24]}", "call_id": call.id,
+                       "name": call.name, "arguments": call.arguments,
                        "status": "completed"})
     usage = answer.usage()
     incomplete = answer.finish_reason == "length"

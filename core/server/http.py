@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from core.chat.answer import Answer
 from core.chat.events import Event
 from core.chat.generate import GenerationSettings, Session, stream
 from core.chat.harmony import render_chat
 from core.chat.tokenizer import Tokenizer
 from core.errors import HearthError
 from core.server import chat_completions as openai_api
-from core.server.chat_completions import Answer, ApiError, ChatFrames, TurnRequest
+from core.server.chat_completions import ApiError, ChatFrames, TurnRequest
 from core.server.request_queue import Admission, ClientWatch, QueueFull, ShuttingDown
 from core.server.responses import ResponseFrames
 from core.store.identity import check_allowed, identify_config

@@ -13,8 +13,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from core.chat.answer import Answer
 from core.chat.events import Event, MessageEnded, MessageStarted, TextDelta, ToolCall
-from core.server.chat_completions import Answer, response_object
+from core.server.chat_completions import response_object
 
 
 class ResponseFrames:
@@ -37,11 +38,11 @@ class ResponseFrames:
         return [self._frame("response.created", response=shell), self._frame("response.in_progress", response=shell)]
 
     def on_event(self, event: Event) -> list[dict[str, Any]]:
-        deltas = self.answer.add(event)
+        pieces = self.answer.add(event)
         if isinstance(event, MessageStarted):
             return self._start(event)
-        if isinstance(event, TextDelta) and deltas and self._open is not None:
-            return [self._delta(text) for delta in deltas if (text := _text_of(delta))]
+        if isinstance(event, TextDelta) and self._open is not None:
+            return [self._delta(p.text) for p in pieces if p.kind in ("content", "reasoning", "arguments") and p.text]
         if isinstance(event, (MessageEnded, ToolCall)) and self._open is not None:
             if isinstance(event, MessageEnded) and event.recipient:
                 return []  # the ToolCall right after it has the final arguments
@@ -63,8 +64,8 @@ class ResponseFrames:
         frames = self._finish(None) if self._open is not None else []
         if event.recipient:
             call = self.answer.calls[-1]
-            item = {"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:24]}", "call_id": call["id"],
-                    "name": call["function"]["name"], "arguments": "", "status": "in_progress"}
+            item = {"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:24]}", "call_id": call.id,
+                    "name": call.name, "arguments": "", "status": "in_progress"}
         elif event.channel == "analysis":
             if not self.answer.include_reasoning:
                 return frames
@@ -117,12 +118,6 @@ class ResponseFrames:
     def _frame(self, kind: str, **fields: Any) -> dict[str, Any]:
         self.sequence += 1
         return {"type": kind, "sequence_number": self.sequence - 1, **fields}
-
-
-def _text_of(delta: dict[str, Any]) -> str | None:
-    if "tool_calls" in delta:
-        return delta["tool_calls"][0].get("function", {}).get("arguments") or None
-    return delta.get("content") or delta.get("reasoning_content")
 
 
 def _part(item: dict[str, Any]) -> dict[str, Any] | None:

@@ -24,11 +24,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.chat.events import Event, Finished, TextDelta
+from core.chat.events import Event, Finished, Speed
 from core.system.policy import Policy
 from desktop.errors import api_problem, explain
 from desktop.workers.requests import ChatRequest, GenerateFn, LoadedModel, LoadFn, LoadRequest, ServeFn
@@ -36,36 +35,6 @@ from desktop.workers.requests import ChatRequest, GenerateFn, LoadedModel, LoadF
 # How many text events are batched into one signal at most, and for how long: fewer, larger
 # signals keep the GUI's event queue short when a small model decodes hundreds of tokens a second.
 BATCH_SECONDS = 0.03
-
-
-class SpeedMeter:
-    """Tokens/s of the answer being written, from its text events' arrival.
-
-    `core.chat.generate` reports exact figures only in the turn's final `Finished` and yields no
-    per-token event. Each decode step that produces text yields one `TextDelta`; a step on a
-    format token (a channel header) or inside a multi-byte character yields none, so counting
-    the deltas gives a close lower bound of the decode speed. Timed from the first delta, so
-    reading the prompt does not count."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self._first: float | None = None
-        self._last = 0.0
-        self.tokens = 0
-
-    def add(self, event: Event) -> None:
-        if isinstance(event, TextDelta):
-            now = self._clock()
-            if self._first is None:
-                self._first = now
-            self._last = now
-            self.tokens += 1
-
-    def tokens_per_second(self) -> float | None:
-        """None until two tokens have arrived some time apart (one token gives no rate)."""
-        if self._first is None or self.tokens < 2 or self._last <= self._first:
-            return None
-        return (self.tokens - 1) / (self._last - self._first)
 
 
 def keeps_previous(previous_device: str, device: str) -> bool:
@@ -215,16 +184,13 @@ class InferenceWorker(QObject):
             return
         batch: list[Event] = []
         last_flush = time.monotonic()
-        speed = SpeedMeter()
         try:
             for event in self._generate_fn(self._engine, request, self._stop):
+                if isinstance(event, Speed):  # the core's own figure, while the answer is written
+                    self.live_speed.emit(event.tokens_per_second)
                 batch.append(event)
-                speed.add(event)
                 now = time.monotonic()
                 if isinstance(event, Finished) or now - last_flush >= BATCH_SECONDS:
-                    # Before the batch, so the Finished figures (exact) replace the live estimate.
-                    if (rate := speed.tokens_per_second()) is not None and not isinstance(event, Finished):
-                        self.live_speed.emit(rate)
                     self.events.emit(batch)
                     batch, last_flush = [], now
         except Exception as error:

@@ -53,7 +53,9 @@ def test_run_prints_the_answer_on_stdout(hello, capsys):
 
 def test_run_json_prints_every_event(hello, capsys):
     assert main(["run", "--model", hello, "Hi", "--json", *GREEDY]) == 0
-    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(e["type"] == "Speed" and e["tokens_per_second"] > 0 for e in lines)  # the core's live figure
+    events = [e for e in lines if e["type"] != "Speed"]
     assert [e["type"] for e in events] == ["MessageStarted", "TextDelta", "TextDelta", "TextDelta",
                                            "MessageEnded", "TurnEnded", "Finished"]
     assert events[-1]["reason"] == "stop" and events[-1]["generated_tokens"] == 7
@@ -164,7 +166,7 @@ def test_chat_shows_reasoning_labelled_then_the_answer(capsys):
               Finished("cancelled", 10, 0, 5, 100.0, 10.0, 0.5)]
     _show_chat_turn(iter(events), _Style(io.StringIO()))
     out = capsys.readouterr().out
-    assert out.index("[thinking]") < out.index("Hmm.") < out.index("[calling functions.lookup]") \
+    assert out.index("[thinking]") < out.index("Hmm.") < out.index("[calling lookup]") \
         < out.index("[answer]") < out.index("Yes.")
     assert "(Old turns were left out.)" in out and "(stopped)" in out and "5 tokens" in out
 

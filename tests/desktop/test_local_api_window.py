@@ -15,7 +15,7 @@ import pytest
 
 from core.store.model_store import ModelStore
 from core.system.policy import Policy
-from desktop.workers.inference import InferenceWorker, SpeedMeter
+from desktop.workers.inference import InferenceWorker
 from tests.desktop.helpers import scripted_loader, wait_until
 
 
@@ -135,17 +135,3 @@ def test_live_speed_shows_while_the_answer_streams(qtbot, make_window, two_model
     assert 5 < live < 150  # 10 ms per step: about 100 tokens/s, less the tokenizer's and Qt's time
     wait_until(qtbot, lambda: not window.chat.busy)
     assert window.status.speed_label.text().endswith("tokens/s")
-
-
-def test_speed_meter_counts_text_events_from_the_first():
-    from core.chat.events import MessageStarted, TextDelta
-
-    times = iter([10.0, 10.5, 11.0, 12.0])
-    meter = SpeedMeter(clock=lambda: next(times))
-    meter.add(MessageStarted("final"))  # not a token of text: not counted, not timed
-    assert meter.tokens_per_second() is None
-    meter.add(TextDelta("final", "Hel"))
-    assert meter.tokens_per_second() is None  # one token gives no rate
-    for text in ("lo", "!", " Hi"):
-        meter.add(TextDelta("final", text))
-    assert meter.tokens == 4 and meter.tokens_per_second() == pytest.approx(3 / 2.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from core.chat.events import (
     MessageEnded,
     Notice,
     PromptProgress,
+    Speed,
     TextDelta,
     ToolCall,
     TurnEnded,
@@ -124,6 +126,16 @@ def test_a_turn_streams_reasoning_then_answer(tok):
                             time_to_first_token=pytest.approx(0.001 * len(prompt)))
     # The stop token is not fed: the next prompt writes that message's end as <|end|>.
     assert session.tokens == prompt + session.reply[:-1]
+
+
+def test_the_live_speed_comes_from_the_core_about_twice_a_second(tok):
+    session = ScriptedSession(tok, "<|channel|>final<|message|>" + " word" * 150 + "<|return|>")
+    events = run(session, tok, HI)
+    speeds = [e for e in events if isinstance(e, Speed)]
+    # 10 ms per step: from the second token on, one figure per 0.5 s of decoding, each exact.
+    assert speeds[0].generated_tokens == 2 and len(speeds) == 1 + (len(session.reply) - 2) // 50
+    assert all(s.tokens_per_second == pytest.approx(100) for s in speeds)
+    assert [b.generated_tokens - a.generated_tokens for a, b in pairwise(speeds)] == [50] * (len(speeds) - 1)
 
 
 def test_length_limit_closes_the_open_message(tok):

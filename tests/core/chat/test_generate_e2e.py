@@ -123,7 +123,7 @@ def test_tool_call_and_result_round_trip(tmp_path):
     assert ToolCall("functions.lookup", '{"city":"Oslo"}', "<|constrain|>json") in first
     assert first[-1].reason == "stop"
     assert chat.messages[-1]["tool_calls"][0]["function"] == {"name": "lookup", "arguments": '{"city":"Oslo"}'}
-    second = list(chat.add_tool_result("call_0", '{"temp": 3}'))
+    second = list(chat.add_tool_result(chat.messages[-1]["tool_calls"][0]["id"], '{"temp": 3}'))
     assert second[-1].reused_tokens > 0
     prompt = tok.decode(chat.session.tokens)
     assert "<|start|>functions.lookup to=assistant<|channel|>commentary<|message|>{\"temp\": 3}<|end|>" in prompt

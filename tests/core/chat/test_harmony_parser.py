@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.chat.conversation import assistant_message
+from core.chat.answer import Answer
 from core.chat.detokenizer import StreamingDetokenizer
 from core.chat.events import Malformed, MessageEnded, MessageStarted, TextDelta, ToolCall, TurnEnded
 from core.chat.harmony_parser import MAX_HEADER_TOKENS, HarmonyStreamParser
@@ -43,8 +43,8 @@ def test_reasoning_then_answer(tok):
     assert joined(events, "analysis") == "User greets."
     assert joined(events, "final") == "Hello there!"
     assert parser.turn_ended
-    assert assistant_message(events) == {"role": "assistant", "content": "Hello there!",
-                                         "reasoning": "User greets."}
+    assert Answer.of(events).message() == {"role": "assistant", "content": "Hello there!",
+                                           "reasoning": "User greets."}
 
 
 @pytest.mark.parametrize("header", [
@@ -59,9 +59,9 @@ def test_tool_call(tok, header):
     assert MessageStarted("commentary", "functions.get_weather", "<|constrain|>json") in events
     assert events[-1] == TurnEnded("call")
     assert not any(isinstance(e, Malformed) for e in events)
-    assert assistant_message(events)["tool_calls"] == [
-        {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
-    ]
+    [entry] = Answer.of(events).message()["tool_calls"]
+    assert entry["id"].startswith("call_") and entry["type"] == "function"
+    assert entry["function"] == {"name": "get_weather", "arguments": '{"city": "Oslo"}'}
 
 
 def test_bare_content_type_word(tok):

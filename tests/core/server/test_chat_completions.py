@@ -8,11 +8,12 @@ import time
 
 import pytest
 
+from core.chat.answer import Answer
 from core.chat.events import Finished, MessageEnded, MessageStarted, TextDelta, ToolCall, TurnEnded
 from core.server.chat_completions import (
-    Answer,
     ApiError,
     chat_completion,
+    chat_delta,
     chat_request,
     response_object,
     responses_request,
@@ -38,9 +39,14 @@ TURN = [
 ]
 
 
+def deltas_of(answer, events):
+    """The stream deltas the chat endpoint sends for `events`."""
+    return [d for event in events for piece in answer.add(event) if (d := chat_delta(piece, answer)) is not None]
+
+
 def test_a_turn_becomes_a_chat_completion_with_reasoning_apart():
     answer = Answer()
-    deltas = [d for event in TURN for d in answer.add(event)]
+    deltas = deltas_of(answer, TURN)
     assert deltas[:2] == [{"reasoning_content": "Need "}, {"reasoning_content": "weather."}]
     assert deltas[2] == {"content": "Let me check."}  # a preamble is shown text
     start = deltas[3]["tool_calls"][0]
@@ -61,7 +67,7 @@ def test_hidden_reasoning_and_a_length_stop():
     answer = Answer(include_reasoning=False)
     events = [MessageStarted("analysis"), TextDelta("analysis", "secret"), MessageStarted("final"),
               TextDelta("final", "Hi"), finished("length", 2)]
-    assert [d for e in events for d in answer.add(e)] == [{"content": "Hi"}]
+    assert deltas_of(answer, events) == [{"content": "Hi"}]
     body = chat_completion(answer, "m", "id")
     assert "reasoning_content" not in body["choices"][0]["message"]
     assert body["choices"][0]["finish_reason"] == "length"
