@@ -14,7 +14,8 @@ from cli import exit_codes
 from core.errors import InvalidInput
 from core.store import CATALOGUE
 from core.system.environment import default_models_dir
-from core.system.hardware import GIB, detect_hardware, plan_fit, recommend
+from core.system.hardware import detect_hardware, plan_fit, recommend
+from core.units import size_text
 
 
 def register(subparsers) -> None:
@@ -42,7 +43,7 @@ def run(args) -> int:
         for g in hw.gpus:
             cc = f", compute {g.compute_capability[0]}.{g.compute_capability[1]}" if g.compute_capability else ""
             driver = f", driver {g.driver}" if g.driver else ""
-            print(f"GPU {g.index}: {g.name}, {_gib(g.free_bytes)} free of {_gib(g.total_bytes)}{cc}{driver}")
+            print(f"GPU {g.index}: {g.name}, {size_text(g.free_bytes)} free of {size_text(g.total_bytes)}{cc}{driver}")
     else:
         print("GPU: no NVIDIA graphics card found")
     for note in hw.notes:
@@ -51,17 +52,13 @@ def run(args) -> int:
     print(f"CPU: {hw.cpu.name}, {hw.cpu.physical_cores} cores ({hw.cpu.logical_cores} threads); {flags}")
     if hw.cpu.kernels:
         print(f"     {hw.cpu.kernels}")
-    print(f"RAM: {_gib(hw.ram_available_bytes)} free of {_gib(hw.ram_total_bytes)}")
+    print(f"RAM: {size_text(hw.ram_available_bytes)} free of {size_text(hw.ram_total_bytes)}")
     if hw.disk_free_bytes is not None:
-        print(f"Disk: {_gib(hw.disk_free_bytes)} free for models")
+        print(f"Disk: {size_text(hw.disk_free_bytes)} free for models")
     print(f"\nAt a context of {args.context} tokens:")
     for p in plans:
         verdict = {"gpu": "fits the GPU", "cpu-slow": "CPU only, slow", "does-not-fit": "does not fit"}[p.verdict]
-        print(f"  {p.model:<13} {verdict:<15} needs {_gib(p.needed_bytes)} = weights {_gib(p.weights_bytes)}"
-              f" + cache {_gib(p.kv_cache_bytes)} + overhead {_gib(p.overhead_bytes)}")
+        print(f"  {p.model:<13} {verdict:<15} needs {size_text(p.needed_bytes)} = weights {size_text(p.weights_bytes)}"
+              f" + cache {size_text(p.kv_cache_bytes)} + overhead {size_text(p.overhead_bytes)}")
     print(f"\nRecommended: {rec.message}")
     return exit_codes.OK if rec.model else exit_codes.TOO_SMALL
-
-
-def _gib(n: int) -> str:
-    return f"{n / GIB:.1f} GiB"

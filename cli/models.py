@@ -20,6 +20,7 @@ from core.errors import DiskFull, HearthError, OfflineMode
 from core.store import CATALOGUE, ModelStore
 from core.store.progress import Progress
 from core.system.policy import PolicyForbids
+from core.units import size_text
 
 
 def register(subparsers) -> None:
@@ -99,8 +100,8 @@ def _list(args) -> int:
         return exit_codes.OK
     for m in infos:
         status = m.status + (", downloading" if m.downloading else "") + (", in place" if m.in_place else "")
-        size = (f"{_gb(m.bytes_on_disk)} of {_gb(m.total_bytes)}" if m.status == "partial"
-                else _gb(m.total_bytes))
+        size = (f"{size_text(m.bytes_on_disk)} of {size_text(m.total_bytes)}" if m.status == "partial"
+                else size_text(m.total_bytes))
         print(f"{m.id:<14} {status:<24} {size:>18}   {m.path or m.description}")
     return exit_codes.OK
 
@@ -167,7 +168,7 @@ def _export(args) -> int:
 @_run
 def _delete(args) -> int:
     freed = _store(args).delete(args.model)
-    print(f"Deleted {args.model}; freed {_gb(freed)}.")
+    print(f"Deleted {args.model}; freed {size_text(freed)}.")
     return exit_codes.OK
 
 
@@ -205,9 +206,9 @@ class ProgressBar:
         fraction = min(max(p.fraction, 0.0), 1.0)
         filled = int(fraction * self.WIDTH)
         eta = f"ETA {_duration(p.eta_seconds)}" if p.eta_seconds else ""
-        speed = f"{_gb(int(p.bytes_per_second))}/s" if p.bytes_per_second else ""
+        speed = f"{size_text(int(p.bytes_per_second))}/s" if p.bytes_per_second else ""
         text = (f"{p.phase:<11} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:6.1%} "
-                f"{_gb(p.done)}/{_gb(p.total)} {speed:>10} {eta:>12}  {p.file or ''}")
+                f"{size_text(p.done)}/{size_text(p.total)} {speed:>10} {eta:>12}  {p.file or ''}")
         if self.tty:
             # One character short of the width: a full line would wrap and scroll on each redraw.
             width = shutil.get_terminal_size((100, 20)).columns - 1
@@ -231,17 +232,8 @@ class ProgressBar:
             self._drawn = False
 
 
-def _gb(n: int) -> str:
-    """Bytes in the unit a person reads best (decimal, as disks and downloads are sold)."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
-
-
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}m{seconds % 60:02d}s"
-

@@ -181,10 +181,7 @@ class ChatController(QObject):
         self._save_timer.start()
         self.composer.set_busy(True)
         self.busy_changed.emit(True)
-        s = self.settings
-        self.request_generate.emit(ChatRequest(
-            messages=chat, reasoning_effort=self.composer.effort.effort(), temperature=s.temperature,
-            top_p=s.top_p, max_new_tokens=s.max_new_tokens))
+        self.request_generate.emit(ChatRequest(chat, self.settings.generation(self.composer.effort.effort())))
 
     # -- the worker's signals --------------------------------------------------------------
     @Slot(list)

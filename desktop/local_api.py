@@ -58,10 +58,6 @@ class LocalApi(QObject):
             self._start()
         self._show_state()
 
-    def stop(self) -> None:
-        """At shutdown: the server ends with the window."""
-        self.worker.stop_api()
-
     @Slot(bool)
     def _toggled(self, on: bool) -> None:
         if on and self.model_ready:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from core.chat.generate import GenerationSettings
+from core.engine.sampling import SamplingParams
 from core.system.policy import REASONING_DISPLAYS
 
 THEMES = ("light", "dark")
@@ -76,7 +78,6 @@ class Settings:
     # The local API's port. Whether it runs is not saved: serving other programs is opted into
     # again each session, so a forgotten toggle never leaves a port open.
     api_port = _Key("api/port", 8080, int)
-    first_launch_done = _Key("app/first_launch_done", False, bool)
     window_geometry = _Key("window/geometry", QByteArray(), QByteArray)
 
     def __init__(self, path: str | Path | None = None):
@@ -88,6 +89,11 @@ class Settings:
     def models_path(self) -> Path | None:
         """The chosen models folder, or None for the core's default."""
         return Path(self.models_dir).expanduser() if self.models_dir else None
+
+    def generation(self, reasoning_effort: str) -> GenerationSettings:
+        """The answer's knobs as the core takes them (its one settings type for every front end)."""
+        return GenerationSettings(SamplingParams(temperature=self.temperature, top_p=self.top_p),
+                                  max_new_tokens=self.max_new_tokens, reasoning_effort=reasoning_effort)
 
     def sync(self) -> None:
         self.qsettings.sync()

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import torch
 
-# Scores of one query chunk stay under this many float32 values (~256 MB), so long prompts
-# never build a [Hq, T, S] matrix at once.
-_MAX_SCORES = 1 << 26
+from kernels.limits import MAX_SCORES
 
 
 def attention_torch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sinks: torch.Tensor,
@@ -26,7 +24,7 @@ def attention_torch(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, sinks: to
     """q [T, Hq, hd], k/v [S, Hkv, hd], sinks [Hq], positions [T] / [S] -> [T, Hq*hd]."""
     T, Hq, hd = q.shape
     S = k.shape[0]
-    chunk = max(1, _MAX_SCORES // max(1, Hq * S))
+    chunk = max(1, MAX_SCORES // max(1, Hq * S))
     out = torch.empty(T, Hq * hd, dtype=q.dtype, device=q.device)
     kf, vf = k.float(), v.float()
     for start in range(0, T, chunk):

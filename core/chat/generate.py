@@ -1,8 +1,8 @@
 """One assistant turn as a stream of events: fit the prompt, prefill, decode, finish.
 
-Owns the generation loop and its phases (`fit_prompt`, `reuse_cache`, `prefill`,
-`decode_one_token`, sampling via `core.engine.sampling`), stop tokens, cancellation, and the turn's
-figures (token counts, tokens/s, time to first token). The reader gets the harmony parser's
+Owns the turn around the token loop (core/engine/token_loop.py, ids only): fitting and
+rendering the prompt (`fit_prompt`), cache reuse (`reuse_cache`), `prefill`, parsing each token
+into events, and the turn's figures (token counts, tokens/s, time to first token). The reader gets the harmony parser's
 events (text deltas per channel, tool calls ...), `Notice`s, and always a final `Finished`.
 
 Errors found before anything streams (a message too long for the context, bad input) are
@@ -26,6 +26,7 @@ from core.chat.harmony import drop_oldest_turn, render_chat
 from core.chat.harmony_parser import HarmonyStreamParser
 from core.chat.tokenizer import Tokenizer
 from core.engine.sampling import Sampler, SamplingParams
+from core.engine.token_loop import decode
 from core.errors import ContextOverflow, HearthError, InvalidInput
 
 PREFILL_STEP = 256  # prompt tokens per feed: how often a long prefill checks for cancellation
@@ -147,34 +148,29 @@ def stream(
         return
 
     parser = HarmonyStreamParser(tokenizer)
-    sampler = Sampler(settings.sampling)
-    stop_tokens = {tokenizer.return_, tokenizer.call, tokenizer.endoftext}
+    loop = decode(session, logits, Sampler(settings.sampling), stop=tokenizer.stop_tokens,
+                  max_new_tokens=settings.max_new_tokens, cancel=cancel)
     reason: FinishReason = "length"
     error = None
     try:
         while True:
-            token = sample(logits, sampler)
+            try:
+                token = next(loop)
+            except StopIteration as end:
+                if end.value == "full":
+                    yield Notice("The conversation has filled the model's memory (its context); the answer "
+                                 "was cut off. Start a new chat to go on.")
+                reason = "length" if end.value == "full" else end.value
+                break
             now = clock()
             figures.count_token(now)
             events = parser.feed(token)
             yield from events
             if (speed := figures.speed(now)) is not None:
                 yield speed
-            if token in stop_tokens or any(isinstance(e, TurnEnded) for e in events):
+            if any(isinstance(e, TurnEnded) for e in events):
                 reason = "stop"
                 break
-            if figures.generated >= settings.max_new_tokens:
-                break
-            # Checked after the reader has seen the last token, so a cancel requested while it
-            # was shown costs no further model step.
-            if cancel.is_set():
-                reason = "cancelled"
-                break
-            if len(session.tokens) + 1 > session.max_tokens:
-                yield Notice("The conversation has filled the model's memory (its context); the answer "
-                             "was cut off. Start a new chat to go on.")
-                break
-            logits = decode_one_token(session, token)
     except HearthError as failure:
         reason, error = "error", str(failure)
     except Exception as failure:
@@ -219,14 +215,6 @@ def prefill(session: Session, tokens: Sequence[int],
     if report:
         yield PromptProgress(len(tokens), len(tokens))
     return logits
-
-
-def decode_one_token(session: Session, token: int) -> torch.Tensor:
-    return session.feed([token])
-
-
-def sample(logits: torch.Tensor, sampler: Sampler) -> int:
-    return sampler(logits)
 
 
 @dataclass

@@ -49,7 +49,7 @@ class HarmonyStreamParser:
 
     def feed(self, token_id: int) -> list[ParserEvent]:
         tok = self.tokenizer
-        stop = {tok.return_: "return", tok.call: "call", tok.endoftext: "endoftext"}
+        stop = tok.stop_tokens
         if self._state == "ended":
             if token_id in stop:
                 return []

@@ -89,6 +89,9 @@ class Tokenizer:
         self.end = special["<|end|>"]
         self.message = special["<|message|>"]
         self.call = special["<|call|>"]
+        # The tokens that end the assistant's turn, and how (core.chat.events.TurnEnded.how).
+        self.stop_tokens: Mapping[int, str] = MappingProxyType(
+            {self.return_: "return", self.call: "call", self.endoftext: "endoftext"})
 
     def __repr__(self) -> str:
         return f"Tokenizer(o200k_harmony from {self.source})"

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.engine.config import PRESETS, ModelConfig, config_from_dict
+from core.engine.config import PRESETS, SHAPE_FIELDS, ModelConfig, config_from_dict
 from core.errors import HearthError, ModelNotFound
-
-GIB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -26,9 +24,6 @@ class CatalogueEntry:
     description: str
     # Bytes of the root-format files; the hub's own numbers replace it once a download starts.
     download_bytes: int
-    # The graphics-card class it needs, as cards are sold; `core.system.hardware.plan_fit` gives the
-    # exact bytes for a context length.
-    gpu_memory_gb: int
 
     @property
     def config(self) -> ModelConfig:
@@ -44,14 +39,12 @@ CATALOGUE: dict[str, CatalogueEntry] = {
             repo="openai/gpt-oss-20b",
             description="The smaller gpt-oss: runs on a 16 GB graphics card, or slowly on the processor.",
             download_bytes=13_762_000_000,
-            gpu_memory_gb=16,
         ),
         CatalogueEntry(
             id="gpt-oss-120b",
             repo="openai/gpt-oss-120b",
             description="The larger gpt-oss: needs a graphics card with 80 GB of memory.",
             download_bytes=65_290_000_000,
-            gpu_memory_gb=80,
         ),
     )
 }
@@ -65,15 +58,6 @@ def entry(model_id: str) -> CatalogueEntry:
         raise ModelNotFound(f"Hearth does not know a model called “{model_id}”. Known: {known}.") from None
 
 
-def entry_for_repo(repo: str) -> CatalogueEntry | None:
-    return next((e for e in CATALOGUE.values() if e.repo == repo), None)
-
-
-# What makes a model one of the catalogue's: its shape, every field the weights' shapes follow.
-_SHAPE = ("num_hidden_layers", "num_local_experts", "num_experts_per_tok", "vocab_size", "hidden_size",
-          "intermediate_size", "head_dim", "num_attention_heads", "num_key_value_heads", "sliding_window")
-
-
 def entry_for_config(config: dict | ModelConfig) -> CatalogueEntry | None:
     """The catalogue model a config.json (either published format) or a ModelConfig describes,
     if any: every field of its shape must match (the 20b and 120b differ in layers and experts)."""
@@ -82,8 +66,8 @@ def entry_for_config(config: dict | ModelConfig) -> CatalogueEntry | None:
             config = config_from_dict(config)
         except HearthError:
             return None
-    shape = tuple(getattr(config, name) for name in _SHAPE)
-    return next((e for e in CATALOGUE.values() if tuple(getattr(e.config, n) for n in _SHAPE) == shape), None)
+    shape = tuple(getattr(config, name) for name in SHAPE_FIELDS)
+    return next((e for e in CATALOGUE.values() if tuple(getattr(e.config, n) for n in SHAPE_FIELDS) == shape), None)
 
 
 def is_root_format_file(path: str) -> bool:

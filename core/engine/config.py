@@ -125,11 +125,12 @@ _HF_BOOKKEEPING = {
     "chunk_size_feed_forward", "is_encoder_decoder", "tokenizer_class", "id2label", "label2id",
     "problem_type", "num_labels",
 }
-_HF_MODEL_KEYS = {
-    "num_hidden_layers", "num_local_experts", "num_experts_per_tok", "vocab_size", "hidden_size",
-    "intermediate_size", "head_dim", "num_attention_heads", "num_key_value_heads", "sliding_window",
-    "rms_norm_eps", "rope_theta", "max_position_embeddings", "swiglu_limit", "layer_types",
-}
+# The fields the weights' shapes (and the attention pattern) follow: two configs alike in these
+# describe the same published model (core/engine/catalogue.py's identity test).
+SHAPE_FIELDS = ("num_hidden_layers", "num_local_experts", "num_experts_per_tok", "vocab_size", "hidden_size",
+                "intermediate_size", "head_dim", "num_attention_heads", "num_key_value_heads", "sliding_window")
+_HF_MODEL_KEYS = {*SHAPE_FIELDS, "rms_norm_eps", "rope_theta", "max_position_embeddings", "swiglu_limit",
+                  "layer_types"}
 # OpenAI's original/config.json: its key -> our field.
 _ORIGINAL_KEYS = {
     "num_hidden_layers": "num_hidden_layers", "num_experts": "num_local_experts",

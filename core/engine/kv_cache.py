@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import torch
 
 from core.engine.config import ModelConfig
-
-_FIRST_CAPACITY = 256
+from core.engine.constants import KV_FIRST_CAPACITY
 
 
 class LayerCache:
@@ -101,7 +100,7 @@ class KVCache:
         device = torch.device(device)
         self.limit = max_positions or config.context_length
         self.static = device.type == "cuda" if static is None else static
-        full = self.limit if self.static else min(self.limit, _FIRST_CAPACITY)
+        full = self.limit if self.static else min(self.limit, KV_FIRST_CAPACITY)
         self.layers = [
             LayerCache(min(config.sliding_window, self.limit) if config.is_sliding(i) else full,
                        config.is_sliding(i), self.static, config.num_key_value_heads, config.head_dim, dtype, device)

@@ -8,8 +8,9 @@ need = weights (experts packed MXFP4, the rest in the compute dtype)
        chosen backend, one row of logits; with a growing cache, the buffer a full layer
        leaves behind while it doubles)
      + a reserve for the allocator's rounding and cuBLAS.
-Byte counts follow core/engine/kv_cache.py and core/engine/model.py as written; a change there
-(prefill chunk, cache layout) belongs here too. This is the one place Hearth does this
+Byte counts follow core/engine/kv_cache.py and core/engine/model.py as written, with their
+sizes from core/engine/constants.py and kernels/limits.py; a change to the cache layout belongs
+here too. This is the one place Hearth does this
 arithmetic: core.system.hardware's fit planner asks the same functions, so it imports no torch
 (dtypes are given as torch dtypes or by name, e.g. "bfloat16").
 """
@@ -19,20 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.engine.config import ModelConfig
+from core.engine.constants import KV_FIRST_CAPACITY, POSITION_BYTES, PREFILL_CHUNK
 from core.errors import NotEnoughMemory
+from core.units import size_text
+from kernels.limits import MAX_SCORES
 
-GIB = 2**30
 RESERVE = 512 * 2**20     # allocator rounding and fragmentation, cuBLAS workspace
 # Not part of `plan_memory`: device_context asks CUDA for free memory after torch has made its
 # context, so the context is already taken. A planner reading the card before that (NVML, as
 # core.system.hardware does) must add it: torch's context with lazily loaded kernels, ~0.3-0.5 GiB.
 CUDA_CONTEXT = 512 * 2**20
 MIN_CONTEXT = 4096        # below this a chat is not worth starting: refuse instead
-PREFILL_CHUNK = 512       # core.engine.model.PREFILL_CHUNK
-POSITION_BYTES = 8        # int64 position per cache slot
-FIRST_CAPACITY = 256      # core.engine.kv_cache._FIRST_CAPACITY: a growing full layer's first buffer
 MXFP4_BLOCK_BYTES = 17    # 16 bytes of codes + 1 scale per 32 weights
-TORCH_SCORES = 1 << 26    # kernels.attention._MAX_SCORES: float32 scores per chunk
 _ELEMENT_SIZE = {"bfloat16": 2, "float16": 2, "float32": 4}
 
 
@@ -53,8 +52,9 @@ class MemoryPlan:
         return self.workspace + self.reserve
 
     def describe(self) -> str:
-        return (f"{_gib(self.total)} ({_gib(self.weights)} of weights, {_gib(self.kv_cache)} of conversation memory "
-                f"for {self.context_length:,} tokens, {_gib(self.overhead)} of working memory)")
+        return (f"{size_text(self.total)} ({size_text(self.weights)} of weights, {size_text(self.kv_cache)} of "
+                f"conversation memory for {self.context_length:,} tokens, "
+                f"{size_text(self.overhead)} of working memory)")
 
 
 def element_size(dtype) -> int:
@@ -90,9 +90,9 @@ def kv_growth_bytes(config: ModelConfig, context_length: int, dtype="bfloat16") 
     a full layer doubles one tensor at a time, so at the last step its old v and old positions
     (the largest power-of-two capacity below the context) are alive beside the new ones."""
     c = config
-    if context_length <= FIRST_CAPACITY or all(c.is_sliding(i) for i in range(c.num_hidden_layers)):
+    if context_length <= KV_FIRST_CAPACITY or all(c.is_sliding(i) for i in range(c.num_hidden_layers)):
         return 0
-    old = FIRST_CAPACITY
+    old = KV_FIRST_CAPACITY
     while 2 * old < context_length:
         old *= 2
     return old * (c.kv_size * element_size(dtype) + POSITION_BYTES)
@@ -116,7 +116,7 @@ def workspace_bytes(config: ModelConfig, context_length: int, dtype="bfloat16",
     else:
         largest = max(2 * c.intermediate_size * D, D * c.intermediate_size)
         moe = largest * (size + 2) + T * D * 4 + T * 2 * c.intermediate_size * size * 2
-        attention = 3 * 4 * min(TORCH_SCORES, c.num_attention_heads * T * (context_length + T))
+        attention = 3 * 4 * min(MAX_SCORES, c.num_attention_heads * T * (context_length + T))
     return activations + ring + logits + moe + attention
 
 
@@ -156,19 +156,15 @@ def fit_context(config: ModelConfig, available: int, dtype="bfloat16", backend: 
             hint = (f" A context of {fits:,} tokens would fit." if fits >= MIN_CONTEXT else
                     " Choose a smaller model, or run it on the processor.")
             raise NotEnoughMemory(f"This model needs {plan.describe()} but {where} has only "
-                                  f"{_gib(available)} free.{hint}")
+                                  f"{size_text(available)} free.{hint}")
         return wanted
     fits = largest_context(config, available, dtype, backend)
     if fits < MIN_CONTEXT:
         plan = plan_memory(config, MIN_CONTEXT, dtype, backend)
         raise NotEnoughMemory(f"This model needs at least {plan.describe()} but {where} has only "
-                              f"{_gib(available)} free. Close other programs that use the graphics card, choose a "
+                              f"{size_text(available)} free. Close other programs that use the graphics card, choose a "
                               "smaller model, or run it on the processor.")
     return fits
-
-
-def _gib(n: int) -> str:
-    return f"{n / GIB:.1f} GiB"
 
 
 def device_context(config: ModelConfig, device, dtype, backend: str, context_length: int | None = None) -> int:

@@ -17,12 +17,13 @@ import torch
 from core.engine.backends import BACKENDS, default_backend, make_ops
 from core.engine.checkpoint import Weights, read_checkpoint
 from core.engine.config import ModelConfig
+from core.engine.constants import PREFILL_CHUNK
 from core.engine.kv_cache import KVCache, Snapshot
 from core.engine.memory_plan import device_context
 from core.engine.transformer import Transformer
 from core.errors import Cancelled, ContextOverflow, InvalidInput, NotEnoughMemory
+from core.units import size_text
 
-PREFILL_CHUNK = 512     # tokens per forward during prefill: bounds activations, amortizes expert decoding
 MAX_MARKS = 4           # restore points a session keeps (each copies the sliding layers' rings, ~3 MB on 20b)
 _LOGITS_ROWS = 1024     # lm_head rows per step in `Model.logits`
 
@@ -98,7 +99,7 @@ def _check_ram(need: int) -> None:
     have = psutil.virtual_memory().total
     if need > have:
         raise NotEnoughMemory(
-            f"This model needs {need / 2**30:.1f} GiB but the computer has only {have / 2**30:.1f} GiB of "
+            f"This model needs {size_text(need)} but the computer has only {size_text(have)} of "
             "memory (RAM). Choose a smaller model, or use a machine with more memory.")
 
 

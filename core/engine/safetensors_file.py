@@ -8,14 +8,13 @@ until touched, so that loading a 13 GB model costs no copy and no startup time.
 
 from __future__ import annotations
 
-import json
 import mmap
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from core.engine.safetensors_header import read_header
 from core.errors import CorruptCheckpoint, ModelNotFound
 
 DTYPES = {
@@ -23,7 +22,6 @@ DTYPES = {
     "U8": torch.uint8, "I8": torch.int8, "I16": torch.int16, "I32": torch.int32, "I64": torch.int64,
     "BOOL": torch.bool, "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2,
 }
-_MAX_HEADER = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,8 @@ class SafetensorsFile:
             raise CorruptCheckpoint(f"The weights file {self.path.name} cannot be opened ({error}).") from None
         with handle:
             size = self.path.stat().st_size
-            self.tensors, self._data_start = _read_header(handle, size, self.path.name)
+            entries, self._data_start = read_header(self.path, handle)
+            self.tensors = {name: TensorInfo(DTYPES[e.dtype], e.shape, e.start, e.end) for name, e in entries.items()}
             # Copy-on-write mapping: writable for torch.frombuffer, yet nothing is ever written back.
             self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) if size else None
 
@@ -61,42 +60,3 @@ class SafetensorsFile:
             return torch.empty(info.shape, dtype=info.dtype)
         flat = torch.frombuffer(self._map, dtype=info.dtype, count=count, offset=self._data_start + info.start)
         return flat.view(info.shape)
-
-
-def _read_header(handle, size: int, name: str) -> tuple[dict[str, TensorInfo], int]:
-    def damaged(why: str) -> CorruptCheckpoint:
-        return CorruptCheckpoint(f"The weights file {name} is damaged ({why}). "
-                                 "Download or copy the model again.")
-
-    if size < 8:
-        raise damaged("it is empty or cut short")
-    (header_len,) = struct.unpack("<Q", handle.read(8))
-    if header_len > _MAX_HEADER or 8 + header_len > size:
-        raise damaged("its header is cut short or unreadable")
-    try:
-        header = json.loads(handle.read(header_len).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise damaged("its header is unreadable") from None
-    if not isinstance(header, dict):
-        raise damaged("its header is unreadable")
-    header.pop("__metadata__", None)
-    data_start = 8 + header_len
-    data_size = size - data_start
-    tensors = {}
-    for tensor_name, entry in header.items():
-        try:
-            dtype = DTYPES[entry["dtype"]]
-            shape = tuple(int(d) for d in entry["shape"])
-            start, end = (int(o) for o in entry["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise damaged(f"the entry for {tensor_name} is unreadable") from None
-        count = 1
-        for dim in shape:
-            count *= dim
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        if end - start != count * itemsize or start < 0 or start > end:
-            raise damaged(f"the size of {tensor_name} does not match its shape")
-        if end > data_size:
-            raise damaged("it is cut short: the download or copy did not finish")
-        tensors[tensor_name] = TensorInfo(dtype, shape, start, end)
-    return tensors, data_start

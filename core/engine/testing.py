@@ -1,4 +1,5 @@
-"""Writes random gpt-oss checkpoints in exactly the published layout, for tests and benchmarks.
+"""Test support: writes random gpt-oss checkpoints in exactly the published layout, for the
+tests, the benchmarks and `hearth --self-test`.
 
 Same tensor names, shapes and dtypes as the released repos, MXFP4 experts as uint8 blocks
 and scales, sharded safetensors with their index, and config.json with its

@@ -24,7 +24,6 @@ before anything touches the network.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import shutil
@@ -32,12 +31,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx2
 
 from core.engine import catalogue
 from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, OfflineMode
+from core.store.disk import CHUNK, check_space, disk_full
 from core.store.download_state import (
     PAUSE_NAME,
     STATE_NAME,
@@ -49,13 +48,8 @@ from core.store.download_state import (
 )
 from core.store.model_files import FileRecord, Manifest, inspect_checkpoint, load_check, sha256_file
 from core.store.progress import ProgressCallback, ProgressMeter
+from core.store.records import StoreView
 
-if TYPE_CHECKING:
-    from core.store.model_store import ModelStore
-
-CHUNK = 1024 * 1024
-# Kept free beyond the download itself, so the system does not run out of disk when we finish.
-DISK_MARGIN_BYTES = 256 * 1024**2
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 
 
@@ -101,7 +95,7 @@ def _hub():
 
 
 def download(
-    store: ModelStore,
+    store: StoreView,
     model_id: str,
     progress: ProgressCallback | None = None,
     pause: threading.Event | None = None,
@@ -220,13 +214,8 @@ class _Run:
         return 0
 
     def _check_disk(self, remaining: int) -> None:
-        free = shutil.disk_usage(self.store.models_dir).free
-        if free < remaining + DISK_MARGIN_BYTES:
-            raise DiskFull(
-                f"Downloading {self.entry.id} needs {_gb(remaining + DISK_MARGIN_BYTES)} of free disk space "
-                f"in {self.store.models_dir}, but only {_gb(free)} is free. "
-                "Free some space or choose another models folder."
-            )
+        check_space(self.store.models_dir, remaining, f"Downloading {self.entry.id}",
+                    "Free some space or choose another models folder.")
 
     def _fetch_verified(self, state: DownloadState, f: RemoteFile) -> None:
         message = ""
@@ -330,7 +319,7 @@ class _Run:
         try:
             out.write(chunk)
         except OSError as e:
-            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            if disk_full(e):
                 raise DiskFull(
                     f"The disk holding {self.store.models_dir} is full. What was downloaded is kept; "
                     "free some space and resume the download."
@@ -413,7 +402,3 @@ class _Attempt:
         else:
             return False
         return True
-
-
-def _gb(n: int) -> str:
-    return f"{n / 1e9:.1f} GB"

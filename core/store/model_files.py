@@ -1,7 +1,6 @@
 """Model files on disk: hashing, the Hearth manifest, and a structure check of a checkpoint folder.
 
-- `sha256_file`, `git_blob_oid`: the two hashes the hub publishes (LFS files carry a SHA-256;
-  small files are identified by their git blob id).
+- `sha256_file`: the hash the hub publishes for LFS files (small files only by their git blob id).
 - `Manifest` (`hearth-manifest.json`): what an installed or exported model consists of: catalogue
   id, source repository and commit, format, and every file with its size and SHA-256. Written
   into every installed model folder and beside every export.
@@ -17,17 +16,16 @@ import contextlib
 import hashlib
 import json
 import os
-import struct
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from core.engine.safetensors_header import read_header
 from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound, NotEnoughMemory
 
 MANIFEST_NAME = "hearth-manifest.json"
 CHUNK = 1024 * 1024
 # A safetensors header larger than this is not a header but damage (the real ones are < 1 MB).
-MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 
 def sha256_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
@@ -37,15 +35,6 @@ def sha256_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> st
             digest.update(chunk)
             if on_bytes is not None:
                 on_bytes(len(chunk))
-    return digest.hexdigest()
-
-
-def git_blob_oid(path: Path) -> str:
-    """The git object id of a file's content: how the hub names files that are not in LFS."""
-    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -111,40 +100,8 @@ def _read_config(path: Path) -> dict:
     return config
 
 
-def read_safetensors_header(path: Path) -> dict:
-    """The tensor table of a safetensors file, checked against the file's size."""
-    size = path.stat().st_size
-    name = path.name
-    with open(path, "rb") as f:
-        raw = f.read(8)
-        if len(raw) < 8:
-            raise CorruptCheckpoint(f"The weights file {name} is too short to be a weights file.")
-        (n,) = struct.unpack("<Q", raw)
-        if n > MAX_HEADER_BYTES or 8 + n > size:
-            raise CorruptCheckpoint(f"The weights file {name} is damaged or cut short.")
-        try:
-            header = json.loads(f.read(n))
-        except (ValueError, UnicodeDecodeError):
-            raise CorruptCheckpoint(f"The weights file {name} has a damaged header.") from None
-    data_bytes = size - 8 - n
-    end = 0
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        try:
-            start, stop = info["data_offsets"]
-        except (KeyError, TypeError, ValueError):
-            raise CorruptCheckpoint(f"The weights file {name} has a damaged entry for {key}.") from None
-        if not 0 <= start <= stop <= data_bytes:
-            raise CorruptCheckpoint(f"The weights file {name} is cut short: {key} lies past its end.")
-        end = max(end, stop)
-    if end != data_bytes:
-        raise CorruptCheckpoint(f"The weights file {name} has {data_bytes - end} stray bytes at its end.")
-    return header
-
-
 def _tensor_names(path: Path) -> set[str]:
-    return {k for k in read_safetensors_header(path) if k != "__metadata__"}
+    return set(read_header(path)[0])
 
 
 def _check_hf(folder: Path, config: dict) -> list[str]:
@@ -224,7 +181,7 @@ def load_check(folder: Path) -> None:
     NotEnoughMemory is not a fault of the files: the engine raises it only after reading every
     tensor's name, shape and type, and a small machine may well fetch a model to export it.
     """
-    import core
+    from core.engine.model import load_model  # torch loads here, not for listing models
 
     with contextlib.suppress(NotEnoughMemory):
-        core.load_model(folder, device="cpu")
+        load_model(folder, device="cpu")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from core.engine import catalogue
@@ -27,6 +26,7 @@ from core.store import download_state, downloads, transfer
 from core.store.downloads import DownloadOutcome, RetryPolicy
 from core.store.model_files import MANIFEST_NAME, Manifest, sha256_file
 from core.store.progress import ProgressCallback, ProgressMeter
+from core.store.records import FileProblem, ModelInfo, StoreView, VerifyReport  # noqa: F401  (re-exported)
 from core.system.environment import default_models_dir, offline_from_env
 from core.system.policy import Policy, load_policy
 
@@ -37,36 +37,6 @@ def folder_bytes(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    id: str
-    repo: str
-    description: str
-    status: str  # "installed", "partial" (a resumable download), or "available"
-    path: Path | None  # folder holding the files, for installed models
-    bytes_on_disk: int  # installed size, or how much of a partial download is there
-    total_bytes: int  # full size (the catalogue's estimate until the hub has told the real one)
-    in_place: bool = False  # registered from a folder outside the models directory
-    downloading: bool = False  # a process is downloading it right now
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    path: str
-    problem: str  # "missing", "wrong size", "wrong checksum"
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    model_id: str
-    files_checked: int
-    problems: tuple[FileProblem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 class ModelStore:

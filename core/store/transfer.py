@@ -20,22 +20,17 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core.engine import catalogue
 from core.errors import Cancelled, CorruptCheckpoint, DiskFull, InvalidInput, ModelNotFound
+from core.store.disk import CHUNK, check_space, disk_full, fresh_staging
 from core.store.model_files import MANIFEST_NAME, FileRecord, Manifest, inspect_checkpoint, load_check, sha256_file
 from core.store.progress import ProgressCallback, ProgressMeter
-
-if TYPE_CHECKING:
-    from core.store.model_store import ModelInfo, ModelStore
-
-CHUNK = 4 * 1024 * 1024
-DISK_MARGIN_BYTES = 256 * 1024**2
+from core.store.records import ModelInfo, StoreView
 
 
 def import_folder(
-    store: ModelStore,
+    store: StoreView,
     src: str | os.PathLike,
     model_id: str | None = None,
     progress: ProgressCallback | None = None,
@@ -78,11 +73,9 @@ def import_folder(
         meter.emit(force=True, phase="done")
         return store.info(model_id)
 
-    staging = store.models_dir / ".incoming" / model_id
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = fresh_staging(store.models_dir / ".incoming" / model_id)
     try:
-        _check_space(staging, total)
+        check_space(store.models_dir, total, "Copying the model", "Free some space or choose another models folder.")
         records = []
         for p in paths:
             meter.start_file(p, (src / p).stat().st_size, phase="copying")
@@ -104,7 +97,7 @@ def import_folder(
 
 
 def export(
-    store: ModelStore,
+    store: StoreView,
     model_id: str,
     dest: str | os.PathLike,
     progress: ProgressCallback | None = None,
@@ -121,13 +114,11 @@ def export(
     target = dest / model_id
     if target.exists():
         raise InvalidInput(f"{target} already exists. Choose another folder or remove it first.")
-    staging = dest / f"{model_id}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = fresh_staging(dest / f"{model_id}.partial")
     meter = ProgressMeter(model_id, manifest.total_bytes, progress)
     cancel = cancel or threading.Event()
     try:
-        _check_space(staging, manifest.total_bytes)
+        check_space(dest, manifest.total_bytes, "Exporting the model", "Free some space or choose another folder.")
         for record in manifest.files:
             if not (root / record.path).is_file():
                 raise ModelNotFound(f"{record.path} is missing from the installed {model_id}; run verify.")
@@ -162,7 +153,7 @@ def copy_hashing(src: Path, dst: Path, meter: ProgressMeter, cancel: threading.E
             try:
                 fout.write(chunk)
             except OSError as e:
-                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                if disk_full(e):
                     raise DiskFull(f"The disk holding {dst.parent} is full; the copy was stopped.") from None
                 if e.errno == errno.EFBIG:
                     # FAT32 USB sticks stop at 4 GB a file, and the published shards are larger.
@@ -211,10 +202,3 @@ def _compare(rel: str, sha: str, expected: FileRecord | None, src: Path) -> None
         )
 
 
-def _check_space(folder: Path, needed: int) -> None:
-    free = shutil.disk_usage(folder).free
-    if free < needed + DISK_MARGIN_BYTES:
-        raise DiskFull(
-            f"Copying needs {(needed + DISK_MARGIN_BYTES) / 1e9:.1f} GB free in {folder.parent}, "
-            f"but only {free / 1e9:.1f} GB is free."
-        )

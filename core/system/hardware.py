@@ -28,8 +28,8 @@ from pathlib import Path
 from core.engine import catalogue, memory_plan
 from core.engine.config import ModelConfig, config_from_dict
 from core.errors import InvalidInput
+from core.units import GIB, size_text
 
-GIB = 1024**3
 DTYPE = "bfloat16"  # the engine's default compute dtype on either device
 # The engine's reserve on a card, plus the CUDA context it does not count: NVML reads the card
 # before torch has made one.
@@ -42,7 +42,6 @@ MIN_TRITON_CAPABILITY = (8, 0)  # kernels.target.MIN_CAPABILITY: older cards run
 # The machine classes the recommendation names (decimal GB as vendors sell them, less what
 # drivers report as reserved: an "80 GB" card shows ~79.2 GiB, a "16 GB" one ~15.6 GiB).
 GPU_80GB = 75 * GIB
-GPU_16GB = 15 * GIB
 CPU_ISA_FLAGS = ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile",
                  "neon", "asimd", "sve")
 
@@ -280,7 +279,7 @@ def plan_fit(model, hardware: Hardware, context_length: int = 8192) -> FitPlan:
         if on_gpu.total <= gpu.free_bytes:
             return _plan(
                 name, on_gpu, "gpu", f"cuda:{gpu.index}", gpu.free_bytes,
-                f"{name} needs {_gib(on_gpu.total)} and the {gpu.name} has {_gib(gpu.free_bytes)} free: "
+                f"{name} needs {size_text(on_gpu.total)} and the {gpu.name} has {size_text(gpu.free_bytes)} free: "
                 "it runs on the graphics card.",
             )
     # The processor's cache grows by doubling (core.engine.kv_cache's growing layout): for a moment a
@@ -292,17 +291,17 @@ def plan_fit(model, hardware: Hardware, context_length: int = 8192) -> FitPlan:
     need = on_cpu.total
     ram = hardware.ram_available_bytes
     gpu_note = (
-        f" The {gpu.name} has {_gib(gpu.free_bytes)} free, not the {_gib(on_gpu.total)} it would need."
+        f" The {gpu.name} has {size_text(gpu.free_bytes)} free, not the {size_text(on_gpu.total)} it would need."
         if gpu else " There is no NVIDIA graphics card to run it faster."
     )
     if need <= ram:
         return _plan(
             name, on_cpu, "cpu-slow", "cpu", ram,
-            f"{name} needs {_gib(need)} of memory and {_gib(ram)} is free: it runs on the processor, "
+            f"{name} needs {size_text(need)} of memory and {size_text(ram)} is free: it runs on the processor, "
             f"but slowly (expect a few words a second at best).{gpu_note}",
         )
     closing = (
-        f" Closing other programs would help: the computer has {_gib(hardware.ram_total_bytes)} in all."
+        f" Closing other programs would help: the computer has {size_text(hardware.ram_total_bytes)} in all."
         if need <= hardware.ram_total_bytes else ""
     )
     shorter = ""
@@ -310,7 +309,7 @@ def plan_fit(model, hardware: Hardware, context_length: int = 8192) -> FitPlan:
         shorter = " A shorter context length needs less."
     return _plan(
         name, on_cpu, "does-not-fit", None, max(ram, gpu.free_bytes if gpu else 0),
-        f"{name} needs {_gib(need)} of memory but only {_gib(ram)} is free.{gpu_note}{closing}{shorter}",
+        f"{name} needs {size_text(need)} of memory but only {size_text(ram)} is free.{gpu_note}{closing}{shorter}",
     )
 
 
@@ -337,10 +336,6 @@ def recommend(hardware: Hardware, context_length: int = 8192) -> Recommendation:
     if small.verdict == "cpu-slow":
         return Recommendation("gpt-oss-20b", small, f"gpt-oss-20b on the processor. {small.reason}")
     return Recommendation(None, small, f"This computer is too small for gpt-oss. {small.reason}")
-
-
-def _gib(n: int) -> str:
-    return f"{n / GIB:.1f} GiB"
 
 
 def choose_device(config: ModelConfig, context_length: int = 8192) -> str:

@@ -63,9 +63,6 @@ class Composer(QWidget):
         cursor.movePosition(cursor.MoveOperation.End)
         self.edit.setTextCursor(cursor)
 
-    def is_busy(self) -> bool:
-        return self._busy
-
     def set_busy(self, busy: bool) -> None:
         """While busy the button stops the answer; the text box stays editable for the next message."""
         self._busy = busy

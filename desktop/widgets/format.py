@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-GIB = 1024**3
-
-
-def size_text(n: int | float | None) -> str:
-    """Binary units, as the core's own sentences use (“needs 15.0 GiB”), so the numbers on a
-    page agree with the sentence beside them."""
-    if n is None:
-        return "unknown"
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{int(n)} bytes"
+from core.units import GIB, size_text  # noqa: F401  (the widgets' one size format is the core's)
 
 
 def eta_text(seconds: float | None) -> str:

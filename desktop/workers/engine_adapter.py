@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from core.chat.events import Event
-from core.chat.generate import GenerationSettings, Session
+from core.chat.generate import Session
 from core.chat.generate import generate as core_generate
 from core.chat.opener import open_model
 from core.chat.tokenizer import Tokenizer
 from core.engine.model import LoadProgress
-from core.engine.sampling import SamplingParams
 from core.errors import InvalidInput
 from core.server.http import ApiServer, serve_in_background
 from core.store.identity import ModelFolder
@@ -48,12 +47,7 @@ def load_engine(request: LoadRequest, progress: Callable[[float], None] | None =
 
 
 def generate(engine: Engine, request: ChatRequest, stop: threading.Event) -> Iterator[Event]:
-    settings = GenerationSettings(
-        sampling=SamplingParams(temperature=request.temperature, top_p=request.top_p),
-        max_new_tokens=request.max_new_tokens,
-        reasoning_effort=request.reasoning_effort,
-    )
-    return core_generate(engine.session, engine.tokenizer, request.messages, settings=settings, cancel=stop)
+    return core_generate(engine.session, engine.tokenizer, request.messages, settings=request.settings, cancel=stop)
 
 
 def serve(engine: Engine, model_id: str, host: str, port: int, policy: Policy) -> ApiServer:

@@ -60,16 +60,13 @@ class _LoadReporter:
 
 
 class InferenceWorker(QObject):
-    load_started = Signal(str)  # model id
     # Load results carry the request's token: the GUI ignores answers to loads it has since replaced.
     load_progress = Signal(int, int)  # token, percent of the weights placed
     loaded = Signal(object)  # LoadedModel
     load_failed = Signal(str, int)  # a sentence for the person, token
     load_cancelled = Signal(int)
-    unloaded = Signal()
     events = Signal(list)  # a batch of core.chat.events events, in order
     generation_failed = Signal(str)
-    generation_done = Signal()
     live_speed = Signal(float)  # tokens/s of the answer being written, while it streams
     api_started = Signal(str)  # the local API's base URL
     api_failed = Signal(str)  # a sentence for the person
@@ -148,7 +145,6 @@ class InferenceWorker(QObject):
         self._close_server()  # it serves the old model; the window starts it again afterwards
         if self._engine is not None and not keeps_previous(self._device, request.device):
             self._engine = None  # free the old model's memory before placing the new one
-        self.load_started.emit(request.model_id)
         try:
             self._import_engine()
             engine = self._load_fn(request, _LoadReporter(self, token), cancel)
@@ -174,7 +170,6 @@ class InferenceWorker(QObject):
     def unload(self) -> None:
         self._close_server()
         self._engine = None
-        self.unloaded.emit()
 
     @Slot(object)
     def generate(self, request: ChatRequest) -> None:
@@ -200,7 +195,6 @@ class InferenceWorker(QObject):
             return
         if batch:
             self.events.emit(batch)
-        self.generation_done.emit()
 
     @Slot(str, int, object, int)
     def start_api(self, host: str, port: int, policy: Policy, epoch: int) -> None:

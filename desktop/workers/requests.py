@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.chat.events import Event
+from core.chat.generate import GenerationSettings
 from core.system.policy import Policy
 
 
@@ -33,11 +34,7 @@ class LoadedModel:
 @dataclass(frozen=True)
 class ChatRequest:
     messages: list[dict]  # chat-completions messages, system/developer first
-    reasoning_effort: str = "medium"
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 4096
-    extra: dict = field(default_factory=dict)
+    settings: GenerationSettings = field(default_factory=GenerationSettings)  # the core's one settings type
 
 
 # (engine, request, stop) -> events. The engine is whatever `load_engine` returned.

@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.chat.events import Finished, TextDelta
+from core.chat.generate import GenerationSettings
+from core.engine.sampling import SamplingParams
 from core.errors import Cancelled, CorruptCheckpoint, NotEnoughMemory
 from desktop.workers.background import BackgroundCall
 from desktop.workers.download import ModelJobs
@@ -26,7 +28,7 @@ class Receiver(QObject):
 
     def __init__(self):
         super().__init__()
-        self.batches, self.loaded, self.failures, self.cancelled, self.done = [], [], [], 0, 0
+        self.batches, self.loaded, self.failures, self.cancelled = [], [], [], 0
         self.progress: list[tuple[int, int]] = []
         self.threads: set[QThread] = set()
 
@@ -52,10 +54,6 @@ class Receiver(QObject):
     def on_cancelled(self):
         self.cancelled += 1
 
-    @Slot()
-    def on_done(self):
-        self.done += 1
-
 
 def start(worker: InferenceWorker):
     receiver = Receiver()
@@ -68,11 +66,11 @@ def start(worker: InferenceWorker):
     worker.load_failed.connect(receiver.on_failure)
     worker.generation_failed.connect(receiver.on_failure)
     worker.load_cancelled.connect(receiver.on_cancelled)
-    worker.generation_done.connect(receiver.on_done)
     return receiver, thread
 
 
-REQUEST = ChatRequest([{"role": "user", "content": "Hi"}], temperature=0.0, max_new_tokens=400)
+REQUEST = ChatRequest([{"role": "user", "content": "Hi"}], GenerationSettings(SamplingParams(temperature=0.0),
+                                                                         max_new_tokens=400))
 
 
 def test_events_arrive_in_order_on_the_gui_thread(qtbot):
@@ -81,7 +79,7 @@ def test_events_arrive_in_order_on_the_gui_thread(qtbot):
         receiver.load.emit(LoadRequest("m", Path("/nowhere")), thread.worker.next_load_token())
         wait_until(qtbot, lambda: receiver.loaded)
         receiver.generate.emit(REQUEST)
-        wait_until(qtbot, lambda: receiver.done)
+        wait_until(qtbot, lambda: any(isinstance(e, Finished) for batch in receiver.batches for e in batch))
         events = [e for batch in receiver.batches for e in batch]
         assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
         assert "".join(e.text for e in events if isinstance(e, TextDelta) and e.channel == "final").startswith(

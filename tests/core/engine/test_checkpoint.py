@@ -135,5 +135,5 @@ def test_model_bigger_than_memory(folder, monkeypatch):
 
     fake = namedtuple("vm", "total available")(1024, 1024)
     monkeypatch.setattr("core.engine.model.psutil.virtual_memory", lambda: fake)
-    with pytest.raises(NotEnoughMemory, match=r"needs .* GiB but the computer has only"):
+    with pytest.raises(NotEnoughMemory, match=r"needs .* [KMG]iB but the computer has only"):
         load_model(folder)

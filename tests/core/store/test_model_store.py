@@ -9,8 +9,9 @@ import pytest
 
 from core.engine import catalogue
 from core.engine.config import GPT_OSS_20B, GPT_OSS_120B, PRESETS
+from core.engine.safetensors_header import read_header
 from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound
-from core.store.model_files import inspect_checkpoint, read_safetensors_header
+from core.store.model_files import inspect_checkpoint
 from core.store.model_store import ModelStore
 from core.store.progress import ProgressMeter
 from core.system.environment import default_models_dir, offline_from_env
@@ -99,7 +100,7 @@ def test_garbage_header_is_corrupt(tmp_path):
     bad = tmp_path / "x.safetensors"
     bad.write_bytes(b"\xff" * 64)
     with pytest.raises(CorruptCheckpoint):
-        read_safetensors_header(bad)
+        read_header(bad)
 
 
 def test_missing_shard_and_bad_config(hf_folder):
