@@ -11,7 +11,6 @@ from core.engine.checkpoint import read_checkpoint
 from core.engine.config import GPT_OSS_20B, GPT_OSS_120B
 from core.engine.kv_cache import KVCache
 from core.engine.memory_plan import (
-    GIB,
     MIN_CONTEXT,
     fit_context,
     kv_cache_bytes,
@@ -24,6 +23,7 @@ from core.engine.memory_plan import (
 from core.engine.model import checkpoint_bytes
 from core.engine.testing import tiny_config, write_checkpoint
 from core.errors import NotEnoughMemory
+from core.units import GIB
 
 
 def test_20b_at_32k_fits_16_gib():
