@@ -9,7 +9,7 @@ import time
 import pytest
 
 from core.chat.answer import Answer
-from core.chat.events import Finished, MessageEnded, MessageStarted, TextDelta, ToolCall, TurnEnded
+from core.chat.events import Finished, MessageStarted, TextDelta
 from core.server.chat_completions import (
     ApiError,
     chat_completion,
@@ -19,6 +19,7 @@ from core.server.chat_completions import (
     responses_request,
 )
 from core.server.request_queue import Admission, QueueFull, ShuttingDown
+from tests.core.chat.test_answer import CALL_TURN as TURN  # one turn: reasoning, preamble, tool call
 
 
 def finished(reason="stop", generated=9):
@@ -26,17 +27,6 @@ def finished(reason="stop", generated=9):
                     prompt_tokens_per_second=1.0, decode_tokens_per_second=1.0, time_to_first_token=0.1)
 
 
-TURN = [
-    MessageStarted("analysis"), TextDelta("analysis", "Need "), TextDelta("analysis", "weather."),
-    MessageEnded("analysis", "Need weather."),
-    MessageStarted("commentary"), TextDelta("commentary", "Let me check."), MessageEnded("commentary", "Let me check."),
-    MessageStarted("commentary", "functions.get_weather", "<|constrain|>json"),
-    TextDelta("commentary", '{"city":', "functions.get_weather"),
-    TextDelta("commentary", ' "Oslo"}', "functions.get_weather"),
-    MessageEnded("commentary", '{"city": "Oslo"}', "functions.get_weather"),
-    ToolCall("functions.get_weather", '{"city": "Oslo"}', "<|constrain|>json"),
-    TurnEnded("call"), finished(),
-]
 
 
 def deltas_of(answer, events):
