@@ -27,7 +27,7 @@ SHAPES = {
     "20b": dict(hidden=2880, intermediate=2880, experts=32, top_k=4, heads=64, kv_heads=8, head_dim=64, window=128),
     "120b": dict(hidden=2880, intermediate=2880, experts=128, top_k=4, heads=64, kv_heads=8, head_dim=64, window=128),
 }
-PREFILL = 512        # the engine's PREFILL_CHUNK
+PREFILL = 256        # the engine's PREFILL_CHUNK (core/engine/constants.py)
 LONG_CACHE = 32768   # a full-attention layer deep into a conversation: split decode
 
 

@@ -25,11 +25,11 @@ from core.chat.events import Event, Finished, FinishReason, Notice, PromptProgre
 from core.chat.harmony import drop_oldest_turn, render_chat
 from core.chat.harmony_parser import HarmonyStreamParser
 from core.chat.tokenizer import Tokenizer
+from core.engine.constants import PREFILL_CHUNK
 from core.engine.sampling import Sampler, SamplingParams
 from core.engine.token_loop import decode
 from core.errors import ContextOverflow, HearthError, InvalidInput
 
-PREFILL_STEP = 256  # prompt tokens per feed: how often a long prefill checks for cancellation
 SPEED_EVERY = 0.5   # seconds between two live `Speed` events
 
 
@@ -199,13 +199,13 @@ def prefill(session: Session, tokens: Sequence[int],
             cancel: threading.Event) -> Generator[PromptProgress, None, torch.Tensor | None]:
     """Feeds the uncached prompt tokens, reporting progress when that takes more than one step;
     returns the logits after the last token, or None if cancelled."""
-    body, report = tokens[:-1], len(tokens) > PREFILL_STEP
-    for start in range(0, len(body), PREFILL_STEP):
+    body, report = tokens[:-1], len(tokens) > PREFILL_CHUNK
+    for start in range(0, len(body), PREFILL_CHUNK):
         if cancel.is_set():
             return None
-        session.feed(list(body[start:start + PREFILL_STEP]))
+        session.feed(list(body[start:start + PREFILL_CHUNK]))
         if report:
-            yield PromptProgress(min(start + PREFILL_STEP, len(body)), len(tokens))
+            yield PromptProgress(min(start + PREFILL_CHUNK, len(body)), len(tokens))
     if cancel.is_set():
         return None
     # A restore point just before the prompt's last token: the next turn's prompt extends this

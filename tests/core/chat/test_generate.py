@@ -21,9 +21,10 @@ from core.chat.events import (
     ToolCall,
     TurnEnded,
 )
-from core.chat.generate import PREFILL_STEP, GenerationSettings, generate
+from core.chat.generate import GenerationSettings, generate
 from core.chat.harmony import render_chat
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+from core.engine.constants import PREFILL_CHUNK
 from core.engine.sampling import SamplingParams
 from core.errors import ContextOverflow, InvalidInput
 
@@ -189,7 +190,7 @@ def test_cancel_during_prefill(tok):
     session = ScriptedSession(tok, ANSWER)
     cancel = threading.Event()
     cancel.set()
-    long_chat = [{"role": "user", "content": "word " * (3 * PREFILL_STEP)}]
+    long_chat = [{"role": "user", "content": "word " * (3 * PREFILL_CHUNK)}]
     events = run(session, tok, long_chat, cancel=cancel)
     assert [type(e) for e in events] == [Finished]
     assert events[0].reason == "cancelled" and events[0].generated_tokens == 0
@@ -198,12 +199,12 @@ def test_cancel_during_prefill(tok):
 
 def test_long_prompt_is_fed_in_steps_with_progress(tok):
     session = ScriptedSession(tok, ANSWER)
-    events = run(session, tok, [{"role": "user", "content": "word " * (3 * PREFILL_STEP)}])
+    events = run(session, tok, [{"role": "user", "content": "word " * (3 * PREFILL_CHUNK)}])
     total = events[-1].prompt_tokens
-    assert session.fed[:5] == [PREFILL_STEP] * 3 + [total - 3 * PREFILL_STEP - 1, 1]
+    assert session.fed[:5] == [PREFILL_CHUNK] * 3 + [total - 3 * PREFILL_CHUNK - 1, 1]
     progress = [e for e in events if isinstance(e, PromptProgress)]
-    assert progress == [PromptProgress(PREFILL_STEP, total), PromptProgress(2 * PREFILL_STEP, total),
-                        PromptProgress(3 * PREFILL_STEP, total), PromptProgress(total - 1, total),
+    assert progress == [PromptProgress(PREFILL_CHUNK, total), PromptProgress(2 * PREFILL_CHUNK, total),
+                        PromptProgress(3 * PREFILL_CHUNK, total), PromptProgress(total - 1, total),
                         PromptProgress(total, total)]
     assert events.index(progress[-1]) < min(events.index(e) for e in events if isinstance(e, TextDelta))
 
