@@ -59,12 +59,14 @@ static void gate_up_item(moe_job *j, int e, int r0, int r1) {
             q[t] = j->xq + (long)token * j->D;
             qs[t] = j->xqs + (long)token * j->Gd * 4;
         }
-        for (int r = r0; r < r1; r++) {
+        for (int r = r0; r < r1; r += 2) {  /* r1 - r0 is even: whole (gate, linear) pairs */
             long row = e * rows + r;
-            float res[TOKENS_MAX];
-            row_dot(j->gu_blocks + row * j->Gd * 16, j->gu_scales + row * j->Gd, j->Gd, q, qs, nt, res);
-            float bias = load_value(j->gu_bias, j->bias_dtype, row);
-            for (int t = 0; t < nt; t++) h[t][r - r0] = res[t] + bias;
+            float res[2 * TOKENS_MAX];
+            rows2_dot(j->gu_blocks + row * j->Gd * 16, j->gu_scales + row * j->Gd, j->Gd, q, qs, nt, res);
+            for (int k = 0; k < 2; k++) {
+                float bias = load_value(j->gu_bias, j->bias_dtype, row + k);
+                for (int t = 0; t < nt; t++) h[t][r + k - r0] = res[k * TOKENS_MAX + t] + bias;
+            }
         }
         for (int t = 0; t < nt; t++) {
             for (int i = 0; i < (r1 - r0) / 2; i++) {
@@ -108,13 +110,20 @@ static void down_phase(void *arg, int thread, int threads) {
                     q[t] = j->aq + (long)(p0 + t) * j->I;
                     qs[t] = j->aqs + (long)(p0 + t) * j->Gi * 4;
                 }
-                for (int r = r0; r < r1; r++) {
+                for (int r = r0; r < r1; r += 2) {
                     long row = (long)e * j->D + r;
-                    float res[TOKENS_MAX];
-                    row_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, q, qs, nt, res);
-                    float bias = load_value(j->dn_bias, j->bias_dtype, row);
-                    for (int t = 0; t < nt; t++)
-                        j->out[(long)j->pair_token[p0 + t] * j->D + r] += j->pair_weight[p0 + t] * (res[t] + bias);
+                    int n = r + 1 < r1 ? 2 : 1;
+                    float res[2 * TOKENS_MAX];
+                    if (n == 2)
+                        rows2_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, q, qs, nt, res);
+                    else
+                        row_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, q, qs, nt, res);
+                    for (int k = 0; k < n; k++) {
+                        float bias = load_value(j->dn_bias, j->bias_dtype, row + k);
+                        for (int t = 0; t < nt; t++)
+                            j->out[(long)j->pair_token[p0 + t] * j->D + r + k] +=
+                                j->pair_weight[p0 + t] * (res[k * TOKENS_MAX + t] + bias);
+                    }
                 }
             }
         }
