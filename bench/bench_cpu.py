@@ -52,7 +52,8 @@ class _Timed:
             return run
 
         self.ops = replace(ops, attention=timed("attention", ops.attention), moe=timed("moe", ops.moe),
-                           linear=timed("linear", ops.linear))
+                           linear=timed("linear", ops.linear),
+                           project=ops.project and timed("linear", ops.project))
 
 
 def _decode(session, logits, tokens: int) -> tuple[float, object]:

@@ -33,6 +33,7 @@ _SIGNATURES = {
     "hearth_threads": (_i, []),
     "hearth_moe": (_i, [_i, _i, _i, _i, _i, _p, _i, _p, _p, _p, _p, _p, _p, _p, _p, _i, _f, _f, _p]),
     "hearth_linear_bf16": (None, [_i, _i, _i, _p, _i, _p, _p, _i, _p]),
+    "hearth_project": (_i, [_i, _i, _p, _i, _p, _i, _f, _i, _p, _p, _p, _i, _p, _p, _p, _i, _i]),
     "hearth_attention": (_i, [_i, _i, _i, _i, _i, _p, _i, _p, _p, _i, _p, _p, _p, _i, _f, _p]),
 }
 
@@ -86,6 +87,31 @@ class CpuKernels:
                                     bias.data_ptr() if bias is not None else None,
                                     _DTYPES[bias.dtype] if bias is not None else 0, y.data_ptr())
         return y
+
+    def project(self, x, norm, eps: float, weights, biases, cos=None, sin=None, rope_outputs: int = 0,
+                head_dim: int = 0) -> list[torch.Tensor]:
+        """[norm(x) @ w^T + b for w, b in zip(weights, biases)] as float32 [T, N], from one pass over
+        the weights (kernels/cpu/linear.c): norm(x) = x * rsqrt(mean(x^2) + eps) * norm (or x when
+        norm is None); the first `rope_outputs` outputs then rotated by cos/sin [T, head_dim/2]."""
+        T, C = x.shape
+        x = _dense(x)
+        norm = _dense(norm) if norm is not None else None
+        weights = [w.contiguous() for w in weights]
+        biases = [_dense(b.to(biases[0].dtype)) if b is not None else None for b in biases]
+        bias_dtype = next((b.dtype for b in biases if b is not None), torch.float32)
+        outs = [torch.empty(T, w.shape[0], dtype=torch.float32) for w in weights]
+        M = len(weights)
+        rotate = cos is not None and sin is not None
+        if rotate:
+            cos, sin = cos.to(torch.float32).contiguous(), sin.to(torch.float32).contiguous()
+        status = self.lib.hearth_project(
+            T, C, x.data_ptr(), _DTYPES[x.dtype], norm.data_ptr() if norm is not None else None,
+            _DTYPES[norm.dtype] if norm is not None else 0, eps, M, (ctypes.c_int * M)(*(w.shape[0] for w in weights)),
+            (_p * M)(*(w.data_ptr() for w in weights)), (_p * M)(*(b.data_ptr() if b is not None else None for b in biases)),
+            _DTYPES[bias_dtype], (_p * M)(*(o.data_ptr() for o in outs)), cos.data_ptr() if rotate else None,
+            sin.data_ptr() if rotate else None, rope_outputs if rotate else 0, head_dim)
+        _check(status, "the projections")
+        return outs
 
     def attention(self, q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale) -> torch.Tensor:
         """q [T, Hq, hd], k/v [S, Hkv, hd] -> float32 [T, Hq*hd] (kernels/cpu/attention.c)."""

@@ -36,3 +36,16 @@ def linear_cpu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
 
     kernels = kernels or _cpu.load()
     return kernels.linear(x, weight, bias).to(out_dtype or x.dtype)
+
+
+def project_cpu(x: torch.Tensor, norm: torch.Tensor | None, eps: float, weights, biases, cos=None, sin=None,
+                rope_outputs: int = 0, head_dim: int = 0, kernels=None) -> list[torch.Tensor]:
+    """A block's RMS norm, its projections and rotary embeddings in one compiled call (a decode
+    step's q, k and v from one pass of the threads), each output [T, N] in x's dtype. Its torch
+    twin is core's rms_norm, `linear_torch` per weight and apply_rope, composed by the
+    transformer (tests/kernels/test_linear_cpu.py compares the two)."""
+    from kernels import _cpu
+
+    kernels = kernels or _cpu.load()
+    outs = kernels.project(x, norm, eps, weights, biases, cos, sin, rope_outputs, head_dim)
+    return [out.to(x.dtype) for out in outs]

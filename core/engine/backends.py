@@ -26,7 +26,7 @@ import torch
 
 from core.errors import InvalidInput
 from kernels.attention import attention, attention_cpu, attention_torch
-from kernels.linear import linear_cpu, linear_torch
+from kernels.linear import linear_cpu, linear_torch, project_cpu
 from kernels.moe import ExpertWeights, moe, moe_cpu, moe_torch
 from kernels.mxfp4 import Mxfp4Decoder
 from kernels.target import default_backend, interpreting, kernel_device
@@ -41,6 +41,10 @@ class Ops:
     attention: Callable  # (q, k, v, sinks, q_positions, k_positions, sliding_window, sm_scale) -> [T, Hq*hd]
     moe: Callable        # (x, router_weight, router_bias, experts, top_k, swiglu_limit) -> [T, D]
     linear: Callable = linear_torch  # (x, weight, bias=None, out_dtype=None) -> [T, N]
+    # Where a backend has it: norm, several projections of one input and rope in one call,
+    # (x, norm, eps, weights, biases, cos, sin, rope_outputs, head_dim) -> [outputs]; else the
+    # transformer composes rms_norm, linear and apply_rope itself.
+    project: Callable | None = None
     # The residual stream in float32 (as llama.cpp keeps it), weights and KV cache in the compute
     # dtype: the compiled CPU ops take float32 activations at no cost, and the bf16 rounding of
     # every block's output otherwise swaps near-tied experts in the next router.
@@ -52,8 +56,9 @@ def torch_ops(experts: ExpertWeights, dtype: torch.dtype, device) -> Ops:
     return Ops(attention=attention_torch, moe=partial(moe_torch, decoder=decoder))
 
 
-def cpu_ops(device) -> Ops:
-    """The compiled CPU kernels, after checking they load on this processor."""
+def cpu_ops(device, dtype: torch.dtype = torch.bfloat16) -> Ops:
+    """The compiled CPU kernels, after checking they load on this processor. The fused
+    projections need bfloat16 weights; float32 models compose torch's."""
     from kernels import _cpu
 
     if torch.device(device).type != "cpu":
@@ -64,7 +69,9 @@ def cpu_ops(device) -> Ops:
         raise InvalidInput(f"The compiled processor kernels cannot be used: {error}. "
                            "Use the torch backend, or reinstall Hearth to build them.") from error
     return Ops(attention=partial(attention_cpu, kernels=kernels), moe=partial(moe_cpu, kernels=kernels),
-               linear=partial(linear_cpu, kernels=kernels), float32_residual=True)
+               linear=partial(linear_cpu, kernels=kernels),
+               project=partial(project_cpu, kernels=kernels) if dtype == torch.bfloat16 else None,
+               float32_residual=True)
 
 
 def triton_ops(dtype: torch.dtype, device) -> Ops:
@@ -87,5 +94,5 @@ def make_ops(backend: str, experts: ExpertWeights, dtype: torch.dtype, device) -
     if backend == "triton":
         return triton_ops(dtype, device)
     if backend == "cpu":
-        return cpu_ops(device)
+        return cpu_ops(device, dtype)
     return torch_ops(experts, dtype, device)

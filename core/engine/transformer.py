@@ -47,12 +47,19 @@ class Transformer:
     def attention(self, i: int, w: AttentionWeights, x, positions, cos, sin, cache) -> torch.Tensor:
         c = self.config
         T = x.shape[0]
-        h = rms_norm(x, w.norm, c.rms_norm_eps)
         linear = self.ops.linear
-        q = linear(h, w.q_weight, w.q_bias).view(T, c.num_attention_heads, c.head_dim)
-        k = linear(h, w.k_weight, w.k_bias).view(T, c.num_key_value_heads, c.head_dim)
-        v = linear(h, w.v_weight, w.v_bias).view(T, c.num_key_value_heads, c.head_dim)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if self.ops.project is not None:  # the same three steps in one call
+            q, k, v = self.ops.project(x, w.norm, c.rms_norm_eps, (w.q_weight, w.k_weight, w.v_weight),
+                                       (w.q_bias, w.k_bias, w.v_bias), cos, sin, 2, c.head_dim)
+            q = q.view(T, c.num_attention_heads, c.head_dim)
+            k = k.view(T, c.num_key_value_heads, c.head_dim)
+            v = v.view(T, c.num_key_value_heads, c.head_dim)
+        else:
+            h = rms_norm(x, w.norm, c.rms_norm_eps)
+            q = linear(h, w.q_weight, w.q_bias).view(T, c.num_attention_heads, c.head_dim)
+            k = linear(h, w.k_weight, w.k_bias).view(T, c.num_key_value_heads, c.head_dim)
+            v = linear(h, w.v_weight, w.v_bias).view(T, c.num_key_value_heads, c.head_dim)
+            q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is None:
             keys, values, key_positions = k, v, positions
         else:

@@ -39,6 +39,15 @@ int hearth_moe(int T, int D, int I, int E, int K,
 void hearth_linear_bf16(int T, int C, int N, const void *x, int x_dtype, const uint16_t *w,
                         const void *bias, int bias_dtype, float *y);
 
+/* hearth_linear_bf16 for M <= 3 matrices on one input in one pass: y[m] [T, N[m]] (f32) =
+ * norm(x) @ w[m]^T + bias[m], where norm(x) = x * rsqrt(mean(x^2) + eps) * norm[c] when norm
+ * is not NULL; then the first rope_outputs outputs get rotary embeddings, head by head
+ * (head_dim), from cos/sin [T, head_dim/2] when those are not NULL. Returns 0, -1 (no memory)
+ * or -2 (bad shapes). */
+int hearth_project(int T, int C, const void *x, int x_dtype, const void *norm, int norm_dtype, float eps,
+                   int M, const int *N, const uint16_t *const *w, const void *const *bias, int bias_dtype,
+                   float *const *y, const float *cos, const float *sin, int rope_outputs, int head_dim);
+
 /* Attention with sinks, GQA and an optional sliding window (window <= 0: none), for few
  * queries against a cache read in place: q [T, Hq, hd], k/v [S, Hkv, hd] in kv_dtype,
  * sinks [Hq] f32, positions int64 (key position -1: empty slot); out [T, Hq*hd] f32. */

@@ -2,7 +2,12 @@
  * and lm_head (each weight row read once for all tokens, at the memory's speed), and a prefill
  * chunk's (weights reused from cache across 4 tokens at a time). The weights are widened to
  * float32 in registers (a bf16 is the high half of a float32). Items of ROWS output rows are
- * shared out among the threads; within an item, 4 tokens at a time sweep its rows. */
+ * shared out among the threads; within an item, 4 tokens at a time sweep its rows.
+ *
+ * hearth_project does the same for up to three matrices on one input (q, k and v) in one
+ * pass of the threads, with the block's RMS norm applied to x first and rotary embeddings
+ * applied to the first outputs after: one call instead of six small ops per layer. */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -21,13 +26,18 @@
 #define CHUNK 8
 #endif
 
+#define MATRICES 3
+
 typedef struct {
-    int T, C, N;
+    int T, C;
     const float *xp;  /* [T, C] float32, each CHUNK permuted to the order the weights widen in */
-    const uint16_t *w;
-    const void *bias;
+    int M;            /* matrices, each with its own rows, bias and output */
+    int N[MATRICES];
+    const uint16_t *w[MATRICES];
+    const void *bias[MATRICES];
+    float *y[MATRICES];
+    int first_item[MATRICES + 1];
     int bias_dtype;
-    float *y;
     atomic_int next;
 } linear_job;
 
@@ -42,10 +52,10 @@ static int permuted(int i) {
 #endif
 }
 
-ALWAYS_INLINE void rows_n(const linear_job *j, int r0, int r1, int t0, const int nt) {
+ALWAYS_INLINE void rows_n(const linear_job *j, int m, int r0, int r1, int t0, const int nt) {
     const int C = j->C, body = C / CHUNK * CHUNK;
     for (int r = r0; r < r1; r++) {
-        const uint16_t *w = j->w + (long)r * C;
+        const uint16_t *w = j->w[m] + (long)r * C;
         float res[TOKENS];
 #if defined(HEARTH_AVX512)
         __m512 acc[TOKENS][2];
@@ -101,8 +111,8 @@ ALWAYS_INLINE void rows_n(const linear_job *j, int r0, int r1, int t0, const int
         for (int t = 0; t < nt; t++) {
             const float *x = j->xp + (long)(t0 + t) * C;
             for (int c = body; c < C; c++) res[t] += bf16_to_f32(w[c]) * x[c];
-            float bias = j->bias ? load_value(j->bias, j->bias_dtype, r) : 0.0f;
-            j->y[(long)(t0 + t) * j->N + r] = res[t] + bias;
+            float bias = j->bias[m] ? load_value(j->bias[m], j->bias_dtype, r) : 0.0f;
+            j->y[m][(long)(t0 + t) * j->N[m] + r] = res[t] + bias;
         }
     }
 }
@@ -110,9 +120,9 @@ ALWAYS_INLINE void rows_n(const linear_job *j, int r0, int r1, int t0, const int
 #if defined(HEARTH_AVX2) && !defined(HEARTH_AVX512)
 /* Two rows times four tokens (a prefill chunk): each weight load feeds four FMAs and each
  * activation load two, so the FMA units, not the loads, set the pace. */
-static void rows2_tokens4(const linear_job *j, int r, int t0) {
+static void rows2_tokens4(const linear_job *j, int m, int r, int t0) {
     const int C = j->C, body = C / CHUNK * CHUNK;
-    const uint16_t *w0 = j->w + (long)r * C, *w1 = w0 + C;
+    const uint16_t *w0 = j->w[m] + (long)r * C, *w1 = w0 + C;
     __m256 acc[2][TOKENS];
     for (int t = 0; t < TOKENS; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
     for (int c = 0; c < body; c += CHUNK) {
@@ -133,9 +143,9 @@ static void rows2_tokens4(const linear_job *j, int r, int t0) {
         for (int t = 0; t < TOKENS; t++) {
             const float *x = j->xp + (long)(t0 + t) * C;
             float res = hsum256(acc[k][t]);
-            for (int c = body; c < C; c++) res += bf16_to_f32(j->w[(long)(r + k) * C + c]) * x[c];
-            float bias = j->bias ? load_value(j->bias, j->bias_dtype, r + k) : 0.0f;
-            j->y[(long)(t0 + t) * j->N + r + k] = res + bias;
+            for (int c = body; c < C; c++) res += bf16_to_f32(j->w[m][(long)(r + k) * C + c]) * x[c];
+            float bias = j->bias[m] ? load_value(j->bias[m], j->bias_dtype, r + k) : 0.0f;
+            j->y[m][(long)(t0 + t) * j->N[m] + r + k] = res + bias;
         }
 }
 #endif
@@ -143,36 +153,78 @@ static void rows2_tokens4(const linear_job *j, int r, int t0) {
 static void linear_items(void *arg, int thread, int threads) {
     (void)thread; (void)threads;
     linear_job *j = arg;
-    int items = (j->N + ROWS - 1) / ROWS;
-    for (int item; (item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < items;) {
-        int r0 = item * ROWS, r1 = r0 + ROWS < j->N ? r0 + ROWS : j->N;
+    for (int item; (item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->first_item[j->M];) {
+        int m = 0;
+        while (item >= j->first_item[m + 1]) m++;
+        int r0 = (item - j->first_item[m]) * ROWS, r1 = r0 + ROWS < j->N[m] ? r0 + ROWS : j->N[m];
         for (int t0 = 0; t0 < j->T; t0 += TOKENS) {
             int r = r0;
 #if defined(HEARTH_AVX2) && !defined(HEARTH_AVX512)
             if (j->T - t0 >= TOKENS)
-                for (; r + 2 <= r1; r += 2) rows2_tokens4(j, r, t0);
+                for (; r + 2 <= r1; r += 2) rows2_tokens4(j, m, r, t0);
 #endif
             switch (j->T - t0) {
-            case 1: rows_n(j, r, r1, t0, 1); break;
-            case 2: rows_n(j, r, r1, t0, 2); break;
-            case 3: rows_n(j, r, r1, t0, 3); break;
-            default: rows_n(j, r, r1, t0, 4); break;
+            case 1: rows_n(j, m, r, r1, t0, 1); break;
+            case 2: rows_n(j, m, r, r1, t0, 2); break;
+            case 3: rows_n(j, m, r, r1, t0, 3); break;
+            default: rows_n(j, m, r, r1, t0, 4); break;
             }
         }
     }
 }
 
-void hearth_linear_bf16(int T, int C, int N, const void *x, int x_dtype, const uint16_t *w,
-                        const void *bias, int bias_dtype, float *y) {
+/* Rotates each head of y [T, heads * hd]: its first half against its second half, by the
+ * angles of cos/sin [T, hd/2] (the same arithmetic as core/engine/rope.py's apply_rope). */
+static void rope(float *y, int T, int N, int hd, const float *cos, const float *sin) {
+    int half = hd / 2;
+    for (int t = 0; t < T; t++)
+        for (int h = 0; h < N / hd; h++) {
+            float *v = y + (long)t * N + h * hd;
+            const float *c = cos + (long)t * half, *s = sin + (long)t * half;
+            for (int i = 0; i < half; i++) {
+                volatile float a = v[i] * c[i], b = v[i + half] * s[i];  /* no fused multiply-add: */
+                volatile float d = v[i + half] * c[i], e = v[i] * s[i];  /* rounded as torch rounds */
+                v[i] = a - b;
+                v[i + half] = d + e;
+            }
+        }
+}
+
+int hearth_project(int T, int C, const void *x, int x_dtype, const void *norm, int norm_dtype, float eps,
+                   int M, const int *N, const uint16_t *const *w, const void *const *bias, int bias_dtype,
+                   float *const *y, const float *cos, const float *sin, int rope_outputs, int head_dim) {
+    if (M < 1 || M > MATRICES || T < 1 || C < 1) return -2;
     float *xp = malloc(sizeof(float) * (size_t)T * C);
-    if (!xp) return;
+    float *row = malloc(sizeof(float) * (size_t)C);
+    if (!xp || !row) { free(xp); free(row); return -1; }
     const int body = C / CHUNK * CHUNK;
     for (int t = 0; t < T; t++) {
+        for (int c = 0; c < C; c++) row[c] = load_value(x, x_dtype, (long)t * C + c);
+        if (norm) {  /* RMS norm as core/engine/transformer.py's rms_norm: x * rsqrt(mean(x^2) + eps) * w */
+            double sum = 0.0;
+            for (int c = 0; c < C; c++) sum += (double)row[c] * row[c];
+            float inv = 1.0f / sqrtf((float)(sum / C) + eps);
+            for (int c = 0; c < C; c++) row[c] = row[c] * inv * load_value(norm, norm_dtype, c);
+        }
         for (int c = 0; c < body; c += CHUNK)
-            for (int i = 0; i < CHUNK; i++) xp[(long)t * C + c + i] = load_value(x, x_dtype, (long)t * C + c + permuted(i));
-        for (int c = body; c < C; c++) xp[(long)t * C + c] = load_value(x, x_dtype, (long)t * C + c);
+            for (int i = 0; i < CHUNK; i++) xp[(long)t * C + c + i] = row[c + permuted(i)];
+        for (int c = body; c < C; c++) xp[(long)t * C + c] = row[c];
     }
-    linear_job j = {T, C, N, xp, w, bias, bias_dtype, y, 0};
+    linear_job j = {.T = T, .C = C, .xp = xp, .M = M, .bias_dtype = bias_dtype};
+    for (int m = 0; m < M; m++) {
+        j.N[m] = N[m], j.w[m] = w[m], j.bias[m] = bias[m], j.y[m] = y[m];
+        j.first_item[m + 1] = j.first_item[m] + (N[m] + ROWS - 1) / ROWS;
+    }
+    atomic_init(&j.next, 0);
     pool_run(linear_items, &j);
     free(xp);
+    free(row);
+    if (cos && sin)
+        for (int m = 0; m < rope_outputs && m < M; m++) rope(y[m], T, N[m], head_dim, cos, sin);
+    return 0;
+}
+
+void hearth_linear_bf16(int T, int C, int N, const void *x, int x_dtype, const uint16_t *w,
+                        const void *bias, int bias_dtype, float *y) {
+    hearth_project(T, C, x, x_dtype, NULL, 0, 0.0f, 1, &N, &w, &bias, bias_dtype, &y, NULL, NULL, 0, 0);
 }

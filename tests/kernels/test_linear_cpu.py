@@ -2,7 +2,9 @@
 on every x86 path against their torch twins, in float32.
 
 Tolerances: linear, relative max error <= 1e-5 (float32 sums of exact bf16 x float32
-products in another order); attention, <= 1e-5 (float32 throughout, online softmax).
+products in another order); the fused norm + projections + rope (hearth_project), <= 1e-5
+against core's rms_norm, F.linear and apply_rope (measured ~8e-7); attention, <= 1e-5
+(float32 throughout, online softmax).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from core.engine.rope import apply_rope
+from core.engine.transformer import rms_norm
 from kernels.attention import attention_cpu, attention_torch
 from kernels.linear import linear_cpu, linear_torch
 from tests.kernels.cpu_fixtures import X86_PATHS, kernels_or_skip, relative_errors
@@ -37,6 +41,30 @@ def test_linear_serves_prefill_chunks_too(isa, T, N):
     g = torch.Generator().manual_seed(T)
     x, weight = torch.randn(T, 2880, generator=g), torch.randn(N, 2880, generator=g).bfloat16()
     assert relative_errors(kernels.linear(x, weight), torch.nn.functional.linear(x, weight.float()))[0] <= 1e-5
+
+
+@pytest.mark.parametrize("isa", X86_PATHS)
+@pytest.mark.parametrize(("T", "C", "sizes", "head_dim"), [(1, 2880, (4096, 512, 512), 64), (7, 2880, (512, 64), 64),
+                                                           (5, 100, (8, 12, 7), 4)])
+def test_project_is_norm_then_linear_then_rope(isa, T, C, sizes, head_dim):
+    kernels = kernels_or_skip(isa)
+    g = torch.Generator().manual_seed(T * C)
+    x, norm = torch.randn(T, C, generator=g) * 3, torch.randn(C, generator=g).bfloat16()
+    weights = [torch.randn(n, C, generator=g).bfloat16() for n in sizes]
+    biases = [torch.randn(n, generator=g).bfloat16() for n in sizes]
+    angles = torch.randn(T, 1, head_dim // 2, generator=g) * 50
+    cos, sin = angles.cos(), angles.sin()
+    h = rms_norm(x, norm, 1e-5)
+    expected = [torch.nn.functional.linear(h, w.float(), b.float()) for w, b in zip(weights, biases, strict=True)]
+    for i in range(2):  # rope on the first two outputs (q and k), not on v
+        expected[i] = apply_rope(expected[i].view(T, -1, head_dim), cos, sin).view(T, -1)
+    actual = kernels.project(x, norm, 1e-5, weights, biases, cos, sin, 2, head_dim)
+    assert len(actual) == len(sizes)
+    for out, ref in zip(actual, expected, strict=True):
+        assert relative_errors(out, ref)[0] <= 1e-5
+    # Without norm and rope it is the plain linear of each weight; a missing bias is zero.
+    plain = kernels.project(x, None, 0.0, weights[:1], [None])
+    assert torch.equal(plain[0], kernels.linear(x, weights[0]))
 
 
 def test_linear_cpu_keeps_the_input_dtype_unless_asked_and_leaves_float_weights_to_torch():
