@@ -104,11 +104,14 @@ class CpuKernels:
         rotate = cos is not None and sin is not None
         if rotate:
             cos, sin = cos.to(torch.float32).contiguous(), sin.to(torch.float32).contiguous()
+        rows = (ctypes.c_int * M)(*(w.shape[0] for w in weights))
+        weight_ptrs = (_p * M)(*(w.data_ptr() for w in weights))
+        bias_ptrs = (_p * M)(*(b.data_ptr() if b is not None else None for b in biases))
+        out_ptrs = (_p * M)(*(o.data_ptr() for o in outs))
         status = self.lib.hearth_project(
             T, C, x.data_ptr(), _DTYPES[x.dtype], norm.data_ptr() if norm is not None else None,
-            _DTYPES[norm.dtype] if norm is not None else 0, eps, M, (ctypes.c_int * M)(*(w.shape[0] for w in weights)),
-            (_p * M)(*(w.data_ptr() for w in weights)), (_p * M)(*(b.data_ptr() if b is not None else None for b in biases)),
-            _DTYPES[bias_dtype], (_p * M)(*(o.data_ptr() for o in outs)), cos.data_ptr() if rotate else None,
+            _DTYPES[norm.dtype] if norm is not None else 0, eps, M, rows, weight_ptrs, bias_ptrs,
+            _DTYPES[bias_dtype], out_ptrs, cos.data_ptr() if rotate else None,
             sin.data_ptr() if rotate else None, rope_outputs if rotate else 0, head_dim)
         _check(status, "the projections")
         return outs
