@@ -108,61 +108,92 @@ ALWAYS_INLINE void dot_pair_avx2(const uint8_t *blk, const uint8_t *sc, const in
 }
 #endif
 
+#if defined(HEARTH_AVX512)
+/* R (1 or 2) consecutive rows at once (row 1's blocks and scales follow row 0's): with two,
+ * each activation vector loaded feeds both rows, which halves the loads per weight byte in a
+ * decode step, where the load ports, not the arithmetic, set the pace. res[r * TOKENS_MAX + t].
+ * Groups of 4 blocks on 512-bit registers, then pairs on 256-bit ones, then single blocks. */
+ALWAYS_INLINE void rows_dot_avx512(const uint8_t *blk, const uint8_t *sc, int G, const int16_t *const *q,
+                                   const float *const *qs, const int nt, const int R, float *res) {
+    const __m512i m0f = _mm512_set1_epi8(0x0f);
+    const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)FP4_X2));
+    const __m512i high = _mm512_set1_epi16((short)0xff00);
+    /* Scale byte l of the group to every int32 of lane l. */
+    const __m512i pick = _mm512_set_epi32(
+        (int)0x80808003, (int)0x80808003, (int)0x80808003, (int)0x80808003,
+        (int)0x80808002, (int)0x80808002, (int)0x80808002, (int)0x80808002,
+        (int)0x80808001, (int)0x80808001, (int)0x80808001, (int)0x80808001,
+        (int)0x80808000, (int)0x80808000, (int)0x80808000, (int)0x80808000);
+    const __m512i subnormal = _mm512_set1_epi32(0x00400000);  /* 2^-127, for scale 0 */
+    const uint8_t *rb[2] = {blk, blk + (long)G * 16};
+    const uint8_t *rs[2] = {sc, sc + G};
+    __m512 acc[2][TOKENS_MAX];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < nt; t++) acc[r][t] = _mm512_setzero_ps();
+    int b = 0;
+    for (; b + 4 <= G / 4 * 4; b += 4) {
+        __m512i w[2][4];
+        __m512 ws[2];
+        for (int r = 0; r < R; r++) {
+            __m512i x = _mm512_loadu_si512((const void *)(rb[r] + b * 16));
+            _mm_prefetch((const char *)(rb[r] + b * 16 + PREFETCH), _MM_HINT_T0);
+            __m512i wl = _mm512_shuffle_epi8(lut, _mm512_and_si512(x, m0f));
+            __m512i wh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m0f));
+            w[r][0] = _mm512_slli_epi16(wl, 8);
+            w[r][1] = _mm512_and_si512(wl, high);
+            w[r][2] = _mm512_slli_epi16(wh, 8);
+            w[r][3] = _mm512_and_si512(wh, high);
+            uint32_t s4;
+            memcpy(&s4, rs[r] + b, 4);
+            __m512i s = _mm512_shuffle_epi8(_mm512_set1_epi32((int)s4), pick);
+            ws[r] = _mm512_castsi512_ps(_mm512_max_epu32(_mm512_slli_epi32(s, 23), subnormal));
+        }
+        for (int t = 0; t < nt; t++) {
+            const int16_t *a = q[t] + b * 32;
+            __m512i a0 = _mm512_loadu_si512((const void *)a), a1 = _mm512_loadu_si512((const void *)(a + 32));
+            __m512i a2 = _mm512_loadu_si512((const void *)(a + 64)), a3 = _mm512_loadu_si512((const void *)(a + 96));
+            __m512 as = _mm512_loadu_ps(qs[t] + b * 4);
+            for (int r = 0; r < R; r++) {
+#if defined(HEARTH_VNNI)
+                __m512i p = _mm512_madd_epi16(w[r][0], a0);
+                p = _mm512_dpwssd_epi32(p, w[r][1], a1);
+                p = _mm512_dpwssd_epi32(p, w[r][2], a2);
+                p = _mm512_dpwssd_epi32(p, w[r][3], a3);
+#else
+                __m512i p = _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(w[r][0], a0), _mm512_madd_epi16(w[r][1], a1)),
+                                             _mm512_add_epi32(_mm512_madd_epi16(w[r][2], a2), _mm512_madd_epi16(w[r][3], a3)));
+#endif
+                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws[r], as), acc[r][t]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        __m256 acc2[TOKENS_MAX];
+        for (int t = 0; t < nt; t++)
+            acc2[t] = _mm256_add_ps(_mm512_castps512_ps256(acc[r][t]),
+                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][t]), 1)));
+        int c = b;
+        for (; c + 2 <= G; c += 2) dot_pair_avx2(rb[r], rs[r], q, qs, c, nt, acc2);
+        for (int t = 0; t < nt; t++) res[r * TOKENS_MAX + t] = hsum256(acc2[t]);
+        for (; c < G; c++) {
+            float ws1 = hearth_e8m0[rs[r][c]] * (WEIGHT_UNIT / 2.0f);
+            for (int t = 0; t < nt; t++)
+                res[r * TOKENS_MAX + t] += (float)dot_block_c(rb[r] + c * 16, q[t] + c * 32) * ws1 * qs[t][c * 4];
+        }
+    }
+}
+#endif
+
 /* res[t] = row . activation t, for nt <= TOKENS_MAX tokens: the row's G blocks at `blk`
  * (G*16 bytes) with scales `sc` (G bytes). */
 ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const int16_t *const *q,
                              const float *const *qs, const int nt, float *res) {
-    int b = 0;
 #if defined(HEARTH_AVX512)
-    {
-        const __m512i m0f = _mm512_set1_epi8(0x0f);
-        const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)FP4_X2));
-        const __m512i high = _mm512_set1_epi16((short)0xff00);
-        /* Scale byte l of the group to every int32 of lane l. */
-        const __m512i pick = _mm512_set_epi32(
-            (int)0x80808003, (int)0x80808003, (int)0x80808003, (int)0x80808003,
-            (int)0x80808002, (int)0x80808002, (int)0x80808002, (int)0x80808002,
-            (int)0x80808001, (int)0x80808001, (int)0x80808001, (int)0x80808001,
-            (int)0x80808000, (int)0x80808000, (int)0x80808000, (int)0x80808000);
-        const __m512i subnormal = _mm512_set1_epi32(0x00400000);  /* 2^-127, for scale 0 */
-        __m512 acc[TOKENS_MAX];
-        for (int t = 0; t < nt; t++) acc[t] = _mm512_setzero_ps();
-        for (; b + 4 <= G / 4 * 4; b += 4) {
-            __m512i x = _mm512_loadu_si512((const void *)(blk + b * 16));
-            _mm_prefetch((const char *)(blk + b * 16 + PREFETCH), _MM_HINT_T0);
-            __m512i wl = _mm512_shuffle_epi8(lut, _mm512_and_si512(x, m0f));
-            __m512i wh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m0f));
-            __m512i w0 = _mm512_slli_epi16(wl, 8), w1 = _mm512_and_si512(wl, high);
-            __m512i w2 = _mm512_slli_epi16(wh, 8), w3 = _mm512_and_si512(wh, high);
-            uint32_t s4;
-            memcpy(&s4, sc + b, 4);
-            __m512i s = _mm512_shuffle_epi8(_mm512_set1_epi32((int)s4), pick);
-            __m512 ws = _mm512_castsi512_ps(_mm512_max_epu32(_mm512_slli_epi32(s, 23), subnormal));
-            for (int t = 0; t < nt; t++) {
-                const int16_t *a = q[t] + b * 32;
-#if defined(HEARTH_VNNI)
-                __m512i p = _mm512_madd_epi16(w0, _mm512_loadu_si512((const void *)a));
-                p = _mm512_dpwssd_epi32(p, w1, _mm512_loadu_si512((const void *)(a + 32)));
-                p = _mm512_dpwssd_epi32(p, w2, _mm512_loadu_si512((const void *)(a + 64)));
-                p = _mm512_dpwssd_epi32(p, w3, _mm512_loadu_si512((const void *)(a + 96)));
-#else
-                __m512i p = _mm512_add_epi32(
-                    _mm512_add_epi32(_mm512_madd_epi16(w0, _mm512_loadu_si512((const void *)a)),
-                                     _mm512_madd_epi16(w1, _mm512_loadu_si512((const void *)(a + 32)))),
-                    _mm512_add_epi32(_mm512_madd_epi16(w2, _mm512_loadu_si512((const void *)(a + 64))),
-                                     _mm512_madd_epi16(w3, _mm512_loadu_si512((const void *)(a + 96)))));
+    rows_dot_avx512(blk, sc, G, q, qs, nt, 1, res);
+    return;
 #endif
-                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws, _mm512_loadu_ps(qs[t] + b * 4)), acc[t]);
-            }
-        }
-        __m256 acc2[TOKENS_MAX];
-        for (int t = 0; t < nt; t++)
-            acc2[t] = _mm256_add_ps(_mm512_castps512_ps256(acc[t]),
-                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[t]), 1)));
-        for (; b + 2 <= G; b += 2) dot_pair_avx2(blk, sc, q, qs, b, nt, acc2);
-        for (int t = 0; t < nt; t++) res[t] = hsum256(acc2[t]);
-    }
-#elif defined(HEARTH_AVX2)
+    int b = 0;
+#if defined(HEARTH_AVX2)
     {
         __m256 acc[TOKENS_MAX];
         for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
@@ -210,79 +241,6 @@ ALWAYS_INLINE void row_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const
     }
 }
 
-#if defined(HEARTH_AVX512)
-/* Two consecutive rows at once (row 1's blocks and scales follow row 0's): each activation
- * vector loaded feeds both rows, which halves the loads per weight byte in a decode step,
- * where the load ports, not the arithmetic, set the pace. res[r * TOKENS_MAX + t]. */
-ALWAYS_INLINE void rows2_dot_n(const uint8_t *blk, const uint8_t *sc, int G, const int16_t *const *q,
-                               const float *const *qs, const int nt, float *res) {
-    const __m512i m0f = _mm512_set1_epi8(0x0f);
-    const __m512i lut = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)FP4_X2));
-    const __m512i high = _mm512_set1_epi16((short)0xff00);
-    const __m512i pick = _mm512_set_epi32(
-        (int)0x80808003, (int)0x80808003, (int)0x80808003, (int)0x80808003,
-        (int)0x80808002, (int)0x80808002, (int)0x80808002, (int)0x80808002,
-        (int)0x80808001, (int)0x80808001, (int)0x80808001, (int)0x80808001,
-        (int)0x80808000, (int)0x80808000, (int)0x80808000, (int)0x80808000);
-    const __m512i subnormal = _mm512_set1_epi32(0x00400000);
-    const uint8_t *rb[2] = {blk, blk + (long)G * 16};
-    const uint8_t *rs[2] = {sc, sc + G};
-    __m512 acc[2][TOKENS_MAX];
-    for (int r = 0; r < 2; r++)
-        for (int t = 0; t < nt; t++) acc[r][t] = _mm512_setzero_ps();
-    int b = 0;
-    for (; b + 4 <= G / 4 * 4; b += 4) {
-        __m512i w[2][4];
-        __m512 ws[2];
-        for (int r = 0; r < 2; r++) {
-            __m512i x = _mm512_loadu_si512((const void *)(rb[r] + b * 16));
-            _mm_prefetch((const char *)(rb[r] + b * 16 + PREFETCH), _MM_HINT_T0);
-            __m512i wl = _mm512_shuffle_epi8(lut, _mm512_and_si512(x, m0f));
-            __m512i wh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m0f));
-            w[r][0] = _mm512_slli_epi16(wl, 8);
-            w[r][1] = _mm512_and_si512(wl, high);
-            w[r][2] = _mm512_slli_epi16(wh, 8);
-            w[r][3] = _mm512_and_si512(wh, high);
-            uint32_t s4;
-            memcpy(&s4, rs[r] + b, 4);
-            __m512i s = _mm512_shuffle_epi8(_mm512_set1_epi32((int)s4), pick);
-            ws[r] = _mm512_castsi512_ps(_mm512_max_epu32(_mm512_slli_epi32(s, 23), subnormal));
-        }
-        for (int t = 0; t < nt; t++) {
-            const int16_t *a = q[t] + b * 32;
-            __m512i a0 = _mm512_loadu_si512((const void *)a), a1 = _mm512_loadu_si512((const void *)(a + 32));
-            __m512i a2 = _mm512_loadu_si512((const void *)(a + 64)), a3 = _mm512_loadu_si512((const void *)(a + 96));
-            __m512 as = _mm512_loadu_ps(qs[t] + b * 4);
-            for (int r = 0; r < 2; r++) {
-#if defined(HEARTH_VNNI)
-                __m512i p = _mm512_madd_epi16(w[r][0], a0);
-                p = _mm512_dpwssd_epi32(p, w[r][1], a1);
-                p = _mm512_dpwssd_epi32(p, w[r][2], a2);
-                p = _mm512_dpwssd_epi32(p, w[r][3], a3);
-#else
-                __m512i p = _mm512_add_epi32(_mm512_add_epi32(_mm512_madd_epi16(w[r][0], a0), _mm512_madd_epi16(w[r][1], a1)),
-                                             _mm512_add_epi32(_mm512_madd_epi16(w[r][2], a2), _mm512_madd_epi16(w[r][3], a3)));
-#endif
-                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws[r], as), acc[r][t]);
-            }
-        }
-    }
-    for (int r = 0; r < 2; r++) {
-        __m256 acc2[TOKENS_MAX];
-        for (int t = 0; t < nt; t++)
-            acc2[t] = _mm256_add_ps(_mm512_castps512_ps256(acc[r][t]),
-                                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r][t]), 1)));
-        int c = b;
-        for (; c + 2 <= G; c += 2) dot_pair_avx2(rb[r], rs[r], q, qs, c, nt, acc2);
-        for (int t = 0; t < nt; t++) res[r * TOKENS_MAX + t] = hsum256(acc2[t]);
-        for (; c < G; c++) {
-            float ws1 = hearth_e8m0[rs[r][c]] * (WEIGHT_UNIT / 2.0f);
-            for (int t = 0; t < nt; t++)
-                res[r * TOKENS_MAX + t] += (float)dot_block_c(rb[r] + c * 16, q[t] + c * 32) * ws1 * qs[t][c * 4];
-        }
-    }
-}
-#endif
 
 /* row_dot_n for a run-time token count, each count compiled on its own. */
 static inline void row_dot(const uint8_t *blk, const uint8_t *sc, int G, const int16_t *const *q,
@@ -301,10 +259,10 @@ static inline void rows2_dot(const uint8_t *blk, const uint8_t *sc, int G, const
                              const float *const *qs, int nt, float *res) {
 #if defined(HEARTH_AVX512)
     switch (nt) {
-    case 1: rows2_dot_n(blk, sc, G, q, qs, 1, res); break;
-    case 2: rows2_dot_n(blk, sc, G, q, qs, 2, res); break;
-    case 3: rows2_dot_n(blk, sc, G, q, qs, 3, res); break;
-    default: rows2_dot_n(blk, sc, G, q, qs, 4, res); break;
+    case 1: rows_dot_avx512(blk, sc, G, q, qs, 1, 2, res); break;
+    case 2: rows_dot_avx512(blk, sc, G, q, qs, 2, 2, res); break;
+    case 3: rows_dot_avx512(blk, sc, G, q, qs, 3, 2, res); break;
+    default: rows_dot_avx512(blk, sc, G, q, qs, 4, 2, res); break;
     }
 #else
     row_dot(blk, sc, G, q, qs, nt, res);
