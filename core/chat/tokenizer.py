@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import importlib.resources
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -33,6 +34,12 @@ O200K_PATTERN = "|".join(
         r"""\s+""",
     ]
 )
+
+# tiktoken's regex engine gives up on a very long run of spaces or tabs (its backtracking
+# limit) and the Rust panic that follows is no Python exception: such runs are encoded a piece
+# at a time. Text without them is encoded exactly as before.
+WHITESPACE_PIECE = 4096
+LONG_WHITESPACE = re.compile(rf"\s{{{WHITESPACE_PIECE},}}")
 
 N_RANKS = 199_998  # o200k_base merge ranks: ids 0 .. 199997
 N_VOCAB = 201_088  # ids 199998 .. 201087 are special
@@ -99,9 +106,29 @@ class Tokenizer:
     def encode(self, text: str, *, allow_special: bool = False) -> list[int]:
         """Token ids of `text`. Special-token strings in it are ordinary text unless
         `allow_special`, in which case each becomes its single id."""
+        if len(text) >= WHITESPACE_PIECE and LONG_WHITESPACE.search(text):
+            return self._encode_long_whitespace(text, allow_special)
         if allow_special:
             return self._encoding.encode(text, allowed_special="all")
         return self._encoding.encode_ordinary(text)
+
+    def _encode_long_whitespace(self, text: str, allow_special: bool) -> list[int]:
+        """`encode` with each long whitespace run cut into pieces; the run's last character stays
+        with the text after it, as the pre-tokenizer would join it to the next word."""
+        ids: list[int] = []
+        carry = ""
+        parts = re.split(f"({LONG_WHITESPACE.pattern})", text)
+        for i, part in enumerate(parts):
+            if i % 2:  # a long whitespace run
+                run, carry = part[:-1], part[-1]
+                for start in range(0, len(run), WHITESPACE_PIECE):
+                    ids += self._encoding.encode_ordinary(run[start:start + WHITESPACE_PIECE])
+            elif carry + part:
+                piece = carry + part
+                carry = ""
+                ids += (self._encoding.encode(piece, allowed_special="all") if allow_special
+                        else self._encoding.encode_ordinary(piece))
+        return ids
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The exact bytes of `ids` (a token may end inside a UTF-8 character)."""

@@ -14,6 +14,7 @@ the model has one KV cache and the machine's cores are already busy with one ans
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hmac
 import itertools
@@ -72,6 +73,9 @@ class ApiServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # Connections the system holds while every handler is busy: with the standard library's 5,
+    # a burst of 50 clients saw resets instead of an answer (each now gets 200, 429 or 503).
+    request_queue_size = 128
 
     def __init__(self, served: ServedModel, host: str = "127.0.0.1", port: int = 8080, *,
                  api_key: str | None = None, max_queue: int = 4, max_body: int = MAX_BODY_BYTES,
@@ -142,6 +146,28 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._guarded(self._post)
 
+    def version_string(self) -> str:
+        return self.server_version  # the Server header names no Python version
+
+    def _other_method(self) -> None:
+        self._guarded(self._refuse_method)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_TRACE = do_CONNECT = _other_method
+
+    def _refuse_method(self) -> None:
+        raise ApiError(405, f"This server answers GET and POST, not {self.command}.", headers={"Allow": "GET, POST"})
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's answer to a bad request line, an over-long URL or header, or
+        an unknown method: as JSON like every other error, not an HTML page."""
+        self.close_connection = True
+        self.responded = self.body_read = False
+        if self.request_version == "HTTP/0.9":  # the line could not be read: answer in HTTP/1.1 all the same
+            self.request_version = "HTTP/1.1"
+        reason = message or self.responses.get(code, ("Error",))[0]
+        with contextlib.suppress(OSError):  # the client is gone
+            self._json(code, ApiError(code, f"The request could not be read: {reason}.").body())
+
     def _get(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         served = self.server.served
@@ -183,7 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(error)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        except Exception:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # also a Rust panic inside a library (pyo3's PanicException is no Exception)
             _log.exception("API request %s %s failed", self.command, self.path)
             self._error(ApiError(500, "The server failed while answering; see its log.", kind="server_error"))
 
@@ -212,6 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True
             raise ApiError(411, "Send the request body with a Content-Length.") from None
+        if length < 0:
+            self.close_connection = True
+            raise ApiError(400, "The Content-Length header must be a whole number of bytes, not negative.")
         if length > self.server.max_body:
             self.close_connection = True  # the body is not read, so the connection cannot be reused
             raise ApiError(413, f"The request is {length} bytes; this server takes at most {self.server.max_body}.")
@@ -225,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise ApiError(400, f"The request body is not valid JSON: {error}.") from None
+        except RecursionError:
+            raise ApiError(400, "The request body is nested too deeply to read.") from None
 
     # -- one generation ------------------------------------------------------------------
     def _answer(self, request: TurnRequest, whole, frames) -> None:
@@ -320,7 +353,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.responded = True
-        self.wfile.write(data)
+        if self.command != "HEAD":  # a HEAD answer has the headers of the body, never the body
+            self.wfile.write(data)
 
     def _error(self, error: ApiError) -> None:
         if self.responded:

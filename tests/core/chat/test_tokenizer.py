@@ -151,6 +151,18 @@ def test_special_strings_are_plain_text_unless_asked(from_tiktoken):
     ]
 
 
+def test_long_whitespace_runs_are_encoded_without_a_panic(from_tiktoken):
+    # A million spaces once made tiktoken panic (its regex backtracking limit), which no
+    # `except Exception` catches; such runs are now encoded a piece at a time.
+    for text in (" " * 1_000_000, "a" + "\t" * 300_000 + "b", "x\n" + " " * 50_000 + "<|return|>"):
+        ids = from_tiktoken.encode(text, allow_special=True)
+        assert from_tiktoken.decode_bytes(ids).decode() == text
+    # Text without such runs is encoded exactly as tiktoken does it.
+    normal = "Hello,   world!\n\n    indented " * 200
+    assert from_tiktoken.encode(normal) == from_tiktoken._encoding.encode_ordinary(normal)
+    assert from_tiktoken.encode(" " * 4000 + "word") == from_tiktoken._encoding.encode_ordinary(" " * 4000 + "word")
+
+
 def test_decode_bytes_keeps_split_characters(from_tiktoken):
     tok = from_tiktoken
     ids = tok.encode("🧠")

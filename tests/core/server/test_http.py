@@ -242,6 +242,72 @@ def test_malformed_requests_get_proper_errors(tok):
     assert len(session.prompts) == 1  # no refused request reached the engine
 
 
+class _Panic(BaseException):
+    """What a Rust library's panic looks like from Python (pyo3's PanicException is no Exception)."""
+
+
+class _PanickingTokenizer:
+    def __init__(self, tok):
+        self._tok = tok
+
+    def __getattr__(self, name):
+        return getattr(self._tok, name)
+
+    def encode(self, text, **options):
+        if "PANIC" in text:
+            raise _Panic("called `Result::unwrap()` on an `Err` value")
+        return self._tok.encode(text, **options)
+
+
+def raw_exchange(server, request: bytes) -> tuple[int, dict, str]:
+    """(status, JSON body, raw head) for bytes sent as they are, however broken."""
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=30) as connection:
+        connection.sendall(request)
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body), head.decode("latin-1")
+
+
+def test_hostile_requests_get_json_errors_and_the_server_goes_on(tok):
+    session = ScriptedSession(tok, "<|channel|>final<|message|>Fine.<|return|>")
+    with running(ServedModel("gpt-oss-20b", _PanickingTokenizer(tok), session)) as server:
+        # A negative Content-Length once slipped past the body limit.
+        status, error, _ = raw_exchange(server, b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+                                                b"Content-Type: application/json\r\nContent-Length: -1\r\n\r\n{}")
+        assert status == 400 and "Content-Length" in error["error"]["message"]
+        # 100,000-deep nesting once ended in a RecursionError and a 500.
+        deep = b"[" * 100_000 + b"]" * 100_000
+        status, error, _ = call(server, "POST", "/v1/chat/completions", raw=deep)
+        assert status == 400 and "nested too deeply" in error["error"]["message"]
+        # Other methods, a broken request line and an over-long URL: JSON, not the standard library's HTML.
+        for method in ("PUT", "DELETE", "OPTIONS", "PATCH"):
+            status, error, headers = call(server, method, "/v1/models")
+            assert status == 405 and headers["Allow"] == "GET, POST" and method in error["error"]["message"]
+        status, error, head = raw_exchange(server, b"GARBAGE\r\n\r\n")
+        assert status == 400 and error["error"]["message"].startswith("The request could not be read")
+        assert "Python" not in head and "Server: Hearth" in head
+        status, error, _ = raw_exchange(server, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n")
+        assert status == 414 and error["error"]["message"]
+        # A panic deep in a library still gets an answer, and the next request is served.
+        panic = {"model": "gpt-oss-20b", "messages": [{"role": "user", "content": "PANIC"}]}
+        status, error, _ = call(server, "POST", "/v1/chat/completions", panic)
+        assert status == 500 and error["error"]["type"] == "server_error"
+        status, answer, _ = call(server, "POST", "/v1/chat/completions", {"model": "gpt-oss-20b", "messages": CHAT})
+        assert status == 200 and answer["choices"][0]["message"]["content"] == "Fine."
+
+
+def test_fifty_clients_at_once_each_get_an_http_answer(tok):
+    # With the standard library's listen backlog of 5, 11 to 20 of 50 such clients were reset.
+    session = ScriptedSession(tok, "<|channel|>final<|message|>Fine.<|return|>", delay=0.01)
+    with running(ServedModel("gpt-oss-20b", tok, session), max_queue=4) as server:
+        body = {"model": "gpt-oss-20b", "messages": CHAT}
+        with ThreadPoolExecutor(50) as pool:
+            statuses = list(pool.map(lambda _: call(server, "POST", "/v1/chat/completions", body)[0], range(50)))
+    assert set(statuses) <= {200, 429, 503} and 200 in statuses
+
+
 def test_api_key_and_foreign_host_names(tok):
     session = ScriptedSession(tok, "<|channel|>final<|message|>Fine.<|return|>")
     with running(ServedModel("gpt-oss-20b", tok, session), api_key="s3cret") as server:
