@@ -36,7 +36,12 @@
 #define WEIGHT_UNIT 2.0f
 #endif
 #define TOKENS_MAX 4  /* tokens multiplied per pass over a row's weights */
-#define PREFETCH 2048 /* bytes ahead of the packed weights being read */
+/* Software prefetch of the packed weights, this many bytes ahead, into L2 (T1): the expert
+ * rows are read once, and L2 tracks more misses in flight than L1. On the whole 20b (AVX-512
+ * EPYC, 2 threads, experts from memory) the MoE op read 15-20 GB/s with 2048 bytes into L1,
+ * 20-26 GB/s with 4096-6144 bytes into L2. */
+#define PREFETCH 6144
+#define PREFETCH_HINT _MM_HINT_T1
 
 static const int8_t FP4_X2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 /* E8M0: scale byte s -> 2^(s-127), exactly (s = 0 is a subnormal, s = 255 is +inf, as in the reference). */
@@ -92,7 +97,7 @@ ALWAYS_INLINE void dot_pair_avx2(const uint8_t *blk, const uint8_t *sc, const in
     const __m256i high = _mm256_set1_epi16((short)0xff00);
     __m256i x = _mm256_loadu_si256((const __m256i *)(blk + b * 16));
     /* The hardware prefetcher alone leaves a single stream at ~half the memory's speed here. */
-    _mm_prefetch((const char *)(blk + b * 16 + PREFETCH), _MM_HINT_T0);
+    _mm_prefetch((const char *)(blk + b * 16 + PREFETCH), PREFETCH_HINT);
     __m256i wl = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, m0f));
     __m256i wh = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m0f));
     __m256i w0 = _mm256_slli_epi16(wl, 8), w1 = _mm256_and_si256(wl, high);
@@ -136,7 +141,7 @@ ALWAYS_INLINE void rows_dot_avx512(const uint8_t *blk, const uint8_t *sc, int G,
         __m512 ws[2];
         for (int r = 0; r < R; r++) {
             __m512i x = _mm512_loadu_si512((const void *)(rb[r] + b * 16));
-            _mm_prefetch((const char *)(rb[r] + b * 16 + PREFETCH), _MM_HINT_T0);
+            _mm_prefetch((const char *)(rb[r] + b * 16 + PREFETCH), PREFETCH_HINT);
             __m512i wl = _mm512_shuffle_epi8(lut, _mm512_and_si512(x, m0f));
             __m512i wh = _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m0f));
             w[r][0] = _mm512_slli_epi16(wl, 8);
