@@ -1,6 +1,6 @@
 """`hearth serve`: the local OpenAI-compatible API for other tools on this machine (opt-in).
 
-    hearth serve --model PATH|ID [--host 127.0.0.1] [--port 8080] [--api-key KEY]
+    hearth serve --model PATH|ID [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--no-key-on-network]
 
 Listens on loopback unless told otherwise; clients use `http://127.0.0.1:8080/v1` as their
 OpenAI base URL and the model id it prints. The organisation's policy is checked first: a
@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080; 0 picks a free one)")
     serve.add_argument("--api-key", help=f"require this key from clients (also: {API_KEY_ENV}, which keeps it "
                                          "out of the process list)")
+    serve.add_argument("--no-key-on-network", action="store_true", default=False,
+                       help="listen beyond this computer (--host) without an API key: anyone who can reach it "
+                            "may use the model")
     serve.add_argument("--name", help="the model id clients send (default: the model's catalogue id or folder name)")
     serve.add_argument("--queue", type=int, default=4,
                        help="requests that may wait while one is answered; more get 429 (default: 4)")
@@ -57,11 +60,19 @@ def _serve(args) -> int:
     if args.queue < 0 or not 0 <= args.port <= 65535 or (args.context is not None and args.context < 16):
         print("--queue must be 0 or more, --port 0 to 65535, --context at least 16.", file=sys.stderr)
         return exit_codes.USAGE
+    if args.api_key is not None and not args.api_key.strip():
+        print("--api-key is empty: give a key clients must send, or leave the option out.", file=sys.stderr)
+        return exit_codes.USAGE
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    if not is_loopback_host(args.host) and not api_key and not args.no_key_on_network:
+        print(f"Not listening on {args.host} without an API key: anyone who can reach this computer could use "
+              f"the model. Give one with --api-key (or {API_KEY_ENV}), or pass --no-key-on-network if that is "
+              "what you want.", file=sys.stderr)
+        return exit_codes.USAGE
     policy = load_policy()
     if policy.error:
         print(f"The organisation's policy could not be used: {policy.error}", file=sys.stderr)
     guard = _install_egress_guard(args, policy)
-    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     try:
         policy.check_api_server(args.host)
         folder = find_model(args.model, policy)
@@ -72,8 +83,8 @@ def _serve(args) -> int:
         print(str(error), file=sys.stderr)
         return exit_codes.FAILED
     if not is_loopback_host(args.host) and not api_key:
-        print(f"Warning: listening on {args.host} without --api-key: anyone who can reach this computer can use "
-              "the model.", file=sys.stderr)
+        print(f"Listening on {args.host} without an API key (--no-key-on-network): anyone who can reach this "
+              "computer can use the model.", file=sys.stderr)
     try:
         server = _start(args, folder, api_key, policy)
     except HearthError as error:

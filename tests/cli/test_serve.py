@@ -78,7 +78,7 @@ def test_serve_answers_the_openai_client_and_stops_on_ctrl_c(tmp_path, hello_fol
 
 @pytest.mark.parametrize(("policy", "args", "refusal"), [
     ('api_server = "off"\nreason = "Ask IT."', [], "The local API server is turned off on this computer"),
-    ('api_server = "loopback"', ["--host", "0.0.0.0"], "may only listen on this computer"),
+    ('api_server = "loopback"', ["--host", "0.0.0.0", "--api-key", "k"], "may only listen on this computer"),
     # --name only labels the model for clients: the policy judges what the folder holds.
     ('allowed_models = ["gpt-oss-120b"]', ["--name", "gpt-oss-120b"],
      "is not one of the models Hearth knows, so it is not allowed on this computer (allowed: gpt-oss-120b)"),
@@ -97,3 +97,14 @@ def test_a_missing_model_is_a_plain_failure(tmp_path):
     process = hearth(tmp_path, "serve", "--model", str(tmp_path / "nowhere"), "--port", "0")
     _, err = process.communicate(timeout=60)
     assert process.returncode == exit_codes.FAILED and "nowhere" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--host", "0.0.0.0"], "Not listening on 0.0.0.0 without an API key"),
+    (["--api-key", ""], "--api-key is empty"),
+    (["--api-key", "  "], "--api-key is empty"),
+])
+def test_no_network_listening_without_a_key_unless_asked(tmp_path, hello_folder, args, message):
+    process = hearth(tmp_path, "serve", "--model", str(hello_folder), "--port", "0", *args)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == exit_codes.USAGE and message in err and "Traceback" not in err
