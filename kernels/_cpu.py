@@ -97,8 +97,9 @@ class CpuKernels:
         x = _dense(x)
         norm = _dense(norm) if norm is not None else None
         weights = [w.contiguous() for w in weights]
-        biases = [_dense(b.to(biases[0].dtype)) if b is not None else None for b in biases]
-        bias_dtype = next((b.dtype for b in biases if b is not None), torch.float32)
+        given = [b for b in biases if b is not None]
+        bias_dtype = given[0].dtype if given and given[0].dtype in _DTYPES else torch.float32
+        biases = [_dense(b.to(bias_dtype)) if b is not None else None for b in biases]
         outs = [torch.empty(T, w.shape[0], dtype=torch.float32) for w in weights]
         M = len(weights)
         rotate = cos is not None and sin is not None

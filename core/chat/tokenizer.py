@@ -39,7 +39,7 @@ O200K_PATTERN = "|".join(
 # limit) and the Rust panic that follows is no Python exception: such runs are encoded a piece
 # at a time. Text without them is encoded exactly as before.
 WHITESPACE_PIECE = 4096
-LONG_WHITESPACE = re.compile(rf"\s{{{WHITESPACE_PIECE},}}")
+LONG_WHITESPACE = re.compile(rf"(\s{{{WHITESPACE_PIECE},}})")  # split() keeps the runs
 
 N_RANKS = 199_998  # o200k_base merge ranks: ids 0 .. 199997
 N_VOCAB = 201_088  # ids 199998 .. 201087 are special
@@ -108,6 +108,9 @@ class Tokenizer:
         `allow_special`, in which case each becomes its single id."""
         if len(text) >= WHITESPACE_PIECE and LONG_WHITESPACE.search(text):
             return self._encode_long_whitespace(text, allow_special)
+        return self._encode_piece(text, allow_special)
+
+    def _encode_piece(self, text: str, allow_special: bool) -> list[int]:
         if allow_special:
             return self._encoding.encode(text, allowed_special="all")
         return self._encoding.encode_ordinary(text)
@@ -117,8 +120,7 @@ class Tokenizer:
         with the text after it, as the pre-tokenizer would join it to the next word."""
         ids: list[int] = []
         carry = ""
-        parts = re.split(f"({LONG_WHITESPACE.pattern})", text)
-        for i, part in enumerate(parts):
+        for i, part in enumerate(LONG_WHITESPACE.split(text)):
             if i % 2:  # a long whitespace run
                 run, carry = part[:-1], part[-1]
                 for start in range(0, len(run), WHITESPACE_PIECE):
@@ -126,8 +128,7 @@ class Tokenizer:
             elif carry + part:
                 piece = carry + part
                 carry = ""
-                ids += (self._encoding.encode(piece, allowed_special="all") if allow_special
-                        else self._encoding.encode_ordinary(piece))
+                ids += self._encode_piece(piece, allow_special)
         return ids
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
