@@ -11,7 +11,8 @@ on a GPU, or on CPU tensors under TRITON_INTERPRET=1.
 
 `moe_cpu` is the compiled CPU op (kernels/cpu/moe.c through kernels/_cpu.py): the routed
 experts read in place from the memory-mapped MXFP4 blocks and decoded in SIMD registers,
-the activations quantized to int16 per 32-value block, float32 accumulation.
+the activations quantized to int16 per 32-value block (to int8 per 8 values where the
+processor has AVX-512 VNNI), float32 accumulation.
 """
 
 from __future__ import annotations

@@ -30,19 +30,20 @@ typedef struct {
     const float *pair_weight;  /* [P] */
     const int *active;         /* experts with tokens */
     int n_active;
-    int16_t *xq; float *xqs;   /* [T, D], [T, Gd*4] */
-    int16_t *aq; float *aqs;   /* [P, I], [P, Gi*4] */
+    act_rows xq;               /* T tokens of Gd blocks */
+    act_rows aq;               /* P pairs of Gi blocks */
     const void *x; int x_dtype;
     atomic_int next;
 } moe_job;
 
 static void quantize_tokens(void *arg, int thread, int threads) {
     moe_job *j = arg;
-    float v[32];
+    float v[128];
     for (int t = thread; t < j->T; t += threads)
-        for (int b = 0; b < j->Gd; b++) {
-            for (int e = 0; e < 32; e++) v[e] = load_value(j->x, j->x_dtype, (long)t * j->D + b * 32 + e);
-            quantize_block(v, b, j->Gd, j->xq + (long)t * j->D, j->xqs + (long)t * j->Gd * 4);
+        for (int b = 0; b < j->Gd; b += 4) {
+            int nb = j->Gd - b < 4 ? j->Gd - b : 4;
+            for (int e = 0; e < nb * 32; e++) v[e] = load_value(j->x, j->x_dtype, (long)t * j->D + b * 32 + e);
+            quantize_blocks(&j->xq, t, v, b, nb);
         }
 }
 
@@ -52,17 +53,12 @@ static void gate_up_item(moe_job *j, int e, int r0, int r1) {
     float a[TOKENS_MAX][GATE_UP_ROWS / 2];
     for (int p0 = j->offset[e]; p0 < j->offset[e + 1]; p0 += TOKENS_MAX) {
         int nt = j->offset[e + 1] - p0 < TOKENS_MAX ? j->offset[e + 1] - p0 : TOKENS_MAX;
-        const int16_t *q[TOKENS_MAX];
-        const float *qs[TOKENS_MAX];
-        for (int t = 0; t < nt; t++) {
-            int token = j->pair_token[p0 + t];
-            q[t] = j->xq + (long)token * j->D;
-            qs[t] = j->xqs + (long)token * j->Gd * 4;
-        }
+        act_t act[TOKENS_MAX];
+        for (int t = 0; t < nt; t++) act[t] = act_row(&j->xq, j->pair_token[p0 + t]);
         for (int r = r0; r < r1; r += 2) {  /* r1 - r0 is even: whole (gate, linear) pairs */
             long row = e * rows + r;
             float res[2 * TOKENS_MAX];
-            rows2_dot(j->gu_blocks + row * j->Gd * 16, j->gu_scales + row * j->Gd, j->Gd, q, qs, nt, res);
+            rows2_dot(j->gu_blocks + row * j->Gd * 16, j->gu_scales + row * j->Gd, j->Gd, act, nt, res);
             for (int k = 0; k < 2; k++) {
                 float bias = load_value(j->gu_bias, j->bias_dtype, row + k);
                 for (int t = 0; t < nt; t++) h[t][r + k - r0] = res[k * TOKENS_MAX + t] + bias;
@@ -74,9 +70,7 @@ static void gate_up_item(moe_job *j, int e, int r0, int r1) {
                 float linear = fminf(fmaxf(h[t][2 * i + 1], -j->limit), j->limit);
                 a[t][i] = gate / (1.0f + expf(-j->alpha * gate)) * (linear + 1.0f);
             }
-            for (int b = 0; b < (r1 - r0) / 64; b++)
-                quantize_block(a[t] + b * 32, r0 / 64 + b, j->Gi, j->aq + (long)(p0 + t) * j->I,
-                               j->aqs + (long)(p0 + t) * j->Gi * 4);
+            quantize_blocks(&j->aq, p0 + t, a[t], r0 / 64, (r1 - r0) / 64);
         }
     }
 }
@@ -104,20 +98,16 @@ static void down_phase(void *arg, int thread, int threads) {
             int e = j->active[n];
             for (int p0 = j->offset[e]; p0 < j->offset[e + 1]; p0 += TOKENS_MAX) {
                 int nt = j->offset[e + 1] - p0 < TOKENS_MAX ? j->offset[e + 1] - p0 : TOKENS_MAX;
-                const int16_t *q[TOKENS_MAX];
-                const float *qs[TOKENS_MAX];
-                for (int t = 0; t < nt; t++) {
-                    q[t] = j->aq + (long)(p0 + t) * j->I;
-                    qs[t] = j->aqs + (long)(p0 + t) * j->Gi * 4;
-                }
+                act_t act[TOKENS_MAX];
+                for (int t = 0; t < nt; t++) act[t] = act_row(&j->aq, p0 + t);
                 for (int r = r0; r < r1; r += 2) {
                     long row = (long)e * j->D + r;
                     int n = r + 1 < r1 ? 2 : 1;
                     float res[2 * TOKENS_MAX];
                     if (n == 2)
-                        rows2_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, q, qs, nt, res);
+                        rows2_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, act, nt, res);
                     else
-                        row_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, q, qs, nt, res);
+                        row_dot(j->dn_blocks + row * j->Gi * 16, j->dn_scales + row * j->Gi, j->Gi, act, nt, res);
                     for (int k = 0; k < n; k++) {
                         float bias = load_value(j->dn_bias, j->bias_dtype, row + k);
                         for (int t = 0; t < nt; t++)
@@ -128,10 +118,6 @@ static void down_phase(void *arg, int thread, int threads) {
             }
         }
     }
-}
-
-static void *aligned(size_t bytes) {
-    return aligned_alloc(64, (bytes + 63) / 64 * 64);
 }
 
 int hearth_moe(int T, int D, int I, int E, int K,
@@ -150,12 +136,10 @@ int hearth_moe(int T, int D, int I, int E, int K,
     int *pair_token = malloc(sizeof(int) * (size_t)P);
     float *pair_weight = malloc(sizeof(float) * (size_t)P);
     int Gd = D / 32, Gi = I / 32;
-    int16_t *xq = aligned(sizeof(int16_t) * (size_t)T * D);
-    float *xqs = aligned(sizeof(float) * (size_t)T * Gd * 4);
-    int16_t *aq = aligned(sizeof(int16_t) * (size_t)P * I);
-    float *aqs = aligned(sizeof(float) * (size_t)P * Gi * 4);
+    act_rows xq, aq;
+    int no_acts = act_rows_alloc(&xq, T, Gd) | act_rows_alloc(&aq, P, Gi);
     int status = -1;
-    if (!offset || !fill || !active || !pair_token || !pair_weight || !xq || !xqs || !aq || !aqs) goto done;
+    if (!offset || !fill || !active || !pair_token || !pair_weight || no_acts) goto done;
 
     for (long p = 0; p < P; p++) offset[chosen[p] + 1]++;
     for (int e = 0; e < E; e++) offset[e + 1] += offset[e];
@@ -171,7 +155,7 @@ int hearth_moe(int T, int D, int I, int E, int K,
 
     moe_job j = {T, D, I, E, K, Gd, Gi, gate_up_blocks, gate_up_scales, down_blocks, down_scales,
                  gate_up_bias, down_bias, bias_dtype, swiglu_limit, swiglu_alpha, out,
-                 offset, pair_token, pair_weight, active, n_active, xq, xqs, aq, aqs, x, x_dtype, 0};
+                 offset, pair_token, pair_weight, active, n_active, xq, aq, x, x_dtype, 0};
     if (T == 1) quantize_tokens(&j, 0, 1);
     else pool_run(quantize_tokens, &j);
     atomic_store(&j.next, 0);
@@ -181,6 +165,6 @@ int hearth_moe(int T, int D, int I, int E, int K,
     status = 0;
 done:
     free(offset); free(fill); free(active); free(pair_token); free(pair_weight);
-    free(xq); free(xqs); free(aq); free(aqs);
+    act_rows_free(&xq); act_rows_free(&aq);
     return status;
 }

@@ -1,9 +1,12 @@
 """The compiled MoE (kernels/cpu/moe.c) on every x86 path against its torch twin in float32.
 
-Tolerance: relative max error <= 2e-4 and RMS <= 1e-4 of the float32 reference. The only
-approximation is the int16 quantization of the activations per 32-value block (weights are
-exact integers, sums exact, scales applied in float32): measured ~3e-5 to 5e-5 on these
-shapes, where the bfloat16 torch path itself is at ~4e-3 to 8e-3.
+The only approximation is the quantization of the activations (weights are exact integers,
+sums exact, scales applied in float32; kernels/cpu/activations.h), so the tolerance is by path:
+- int16 per 32-value block (scalar, avx2, avx512, and every path's leftover blocks): relative
+  max error <= 2e-4 and RMS <= 1e-4 of the float32 reference; measured ~4e-5 on these shapes.
+- int8 per 8 values (avx512-vnni, whole groups of 4 blocks): <= 1.2e-2 max and RMS; measured
+  5e-3 to 8e-3, where the bfloat16 torch path itself is at ~4e-3 to 8e-3. On the 2-layer 20b
+  fidelity check the logits move by 0.010 of their range (int16: 0.0001; the bar: 0.06).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ LIMIT = 7.0
 # (tokens, experts, hidden, intermediate): 1, 7 and 113 tokens; 4, 32 and 128 experts; hidden
 # 2880 (90 blocks: AVX-512 takes 4 at a time and 2 are left); 96 (3 blocks: one left over on AVX2).
 SHAPES = [(1, 4, 2880, 2880), (7, 32, 2880, 256), (113, 128, 2880, 64), (5, 4, 96, 96)]
+TOLERANCE = {"avx512-vnni": (1.2e-2, 1.2e-2)}  # (max, RMS); every other path: INT16
+INT16 = (2e-4, 1e-4)
 
 
 def reference(x, router_weight, experts):
@@ -40,7 +45,8 @@ def test_moe_matches_the_float32_reference(isa, shape):
     expected = reference(x, router_weight, experts)
     actual = kernels.moe(x, chosen, weights, experts, LIMIT, SWIGLU_ALPHA)
     max_err, rms_err = relative_errors(actual, expected)
-    assert max_err <= 2e-4 and rms_err <= 1e-4, (max_err, rms_err)
+    max_allowed, rms_allowed = TOLERANCE.get(isa, INT16) if D >= 128 else INT16  # < 4 blocks: int16 only
+    assert max_err <= max_allowed and rms_err <= rms_allowed, (max_err, rms_err)
 
 
 def test_float32_activations_and_biases_give_the_same_answer():
