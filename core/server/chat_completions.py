@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,25 +24,16 @@ from core.chat.harmony import REASONING_EFFORTS, ROLES
 from core.chat.harmony_tools import function_tools
 from core.engine.sampling import SamplingParams
 from core.errors import InvalidInput
+from core.server.api_errors import ApiError, bad_request
+from core.server.request_checks import (
+    check_accepted_fields,
+    check_message,
+    check_seed,
+    check_tool,
+    check_unsupported_chat_fields,
+)
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-class ApiError(Exception):
-    """An HTTP error answer in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`."""
-
-    def __init__(self, status: int, message: str, *, kind: str = "invalid_request_error", code: str | None = None,
-                 param: str | None = None, headers: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.kind, self.code, self.param = status, message, kind, code, param
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
-
-
-def bad_request(message: str, param: str | None = None, code: str | None = None) -> ApiError:
-    return ApiError(400, message, param=param, code=code)
 
 
 @dataclass(frozen=True)
@@ -74,6 +64,7 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
         if message.get("role") not in ROLES:
             raise bad_request(f"messages[{i}] has the role {message.get('role')!r}; expected one of "
                               f"{', '.join(ROLES)}.", f"messages[{i}].role")
+        check_message(message, i)
         message = dict(message)
         # Reasoning sent back with an earlier assistant turn, under either common name.
         reasoning = message.pop("reasoning_content", None) or message.get("reasoning")
@@ -83,6 +74,8 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
     for name in ("stop", "logprobs", "logit_bias", "audio", "prediction"):
         if body.get(name):
             raise bad_request(f"'{name}' is not supported by this server.", name)
+    check_unsupported_chat_fields(body)
+    check_accepted_fields(body)
     if body.get("n", 1) != 1:
         raise bad_request("'n' must be 1: this server writes one answer per request.", "n")
     response_format = body.get("response_format")
@@ -123,7 +116,10 @@ def responses_request(body: Any, model_id: str) -> TurnRequest:
     reasoning = body.get("reasoning") or {}
     if not isinstance(reasoning, dict):
         raise bad_request("'reasoning' must be an object such as {\"effort\": \"low\"}.", "reasoning")
-    text_format = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
+    if body.get("text") is not None and not isinstance(body["text"], dict):
+        raise bad_request("'text' must be an object such as {\"format\": {\"type\": \"text\"}}.", "text")
+    check_accepted_fields(body)
+    text_format = (body.get("text") or {}).get("format")
     if text_format not in (None, {"type": "text"}):
         raise bad_request("Only text answers are supported ('text.format' must be text).", "text.format")
     return TurnRequest(
@@ -144,10 +140,12 @@ def _input_item(item: Any, i: int) -> dict[str, Any]:
         content = item.get("content")
         if isinstance(content, list):
             texts = []
-            for part in content:
+            for n, part in enumerate(content):
                 if not isinstance(part, dict) or part.get("type") not in ("input_text", "output_text", "text"):
                     raise bad_request(f"{where} holds content other than text; gpt-oss reads text only.", where)
-                texts.append(str(part.get("text", "")))
+                if not isinstance(part.get("text"), str):
+                    raise bad_request(f"{where}.content[{n}].text must be text.", f"{where}.content[{n}].text")
+                texts.append(part["text"])
             content = "".join(texts)
         if not isinstance(content, str):
             raise bad_request(f"{where}.content must be text or a list of text parts.", f"{where}.content")
@@ -203,6 +201,7 @@ def _tools(tools: Any, tool_choice: Any) -> list[dict[str, Any]] | None:
         if parameters is not None and (not isinstance(parameters, dict) or
                                        not isinstance(parameters.get("properties", {}), dict)):
             raise bad_request(f"tools[{i}].parameters must be a JSON schema object.", f"tools[{i}].function.parameters")
+        check_tool(tool, function, i)
     try:
         function_tools(tools)  # the renderer's own checks
     except InvalidInput as problem:
@@ -221,10 +220,8 @@ def _sampling(body: dict[str, Any]) -> SamplingParams:
         if name == "top_p" and value == 0:
             raise bad_request("'top_p' must be above 0.", name)
         values[name] = float(value)
-    seed = body.get("seed")
+    seed = check_seed(body.get("seed"))
     if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise bad_request(f"'seed' must be a whole number, not {seed!r}.", "seed")
         values["seed"] = seed
     return SamplingParams(**values)
 

@@ -35,7 +35,8 @@ from core.chat.harmony import render_chat
 from core.chat.tokenizer import Tokenizer
 from core.errors import HearthError
 from core.server import chat_completions as openai_api
-from core.server.chat_completions import ApiError, ChatFrames, TurnRequest
+from core.server.api_errors import ApiError
+from core.server.chat_completions import ChatFrames, TurnRequest
 from core.server.request_queue import Admission, ClientWatch, QueueFull, ShuttingDown
 from core.server.responses import ResponseFrames
 from core.store.identity import check_allowed, identify_config

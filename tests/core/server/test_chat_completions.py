@@ -10,8 +10,8 @@ import pytest
 
 from core.chat.answer import Answer
 from core.chat.events import Finished, MessageStarted, TextDelta
+from core.server.api_errors import ApiError
 from core.server.chat_completions import (
-    ApiError,
     chat_completion,
     chat_delta,
     chat_request,

@@ -192,7 +192,7 @@ BAD = [
     ("empty messages", {"model": "gpt-oss-20b", "messages": []}, 400, "messages"),
     ("bad role", {"model": "gpt-oss-20b", "messages": [{"role": "robot", "content": "x"}]}, 400, "messages[0].role"),
     ("image content", {"model": "gpt-oss-20b", "messages": [{"role": "user", "content": [
-        {"type": "image_url", "image_url": {"url": "data:,"}}]}]}, 400, "messages"),
+        {"type": "image_url", "image_url": {"url": "data:,"}}]}]}, 400, "messages[0].content[0]"),
     ("unknown model", {"model": "gpt-5", "messages": CHAT}, 404, "model"),
     ("tool not a function", {"model": "gpt-oss-20b", "messages": CHAT, "tools": [{"type": "web_search"}]}, 400,
      "tools[0]"),
@@ -210,6 +210,29 @@ BAD = [
     ("stream flag", {"model": "gpt-oss-20b", "messages": CHAT, "stream": "yes"}, 400, "stream"),
     ("tool result without id", {"model": "gpt-oss-20b", "messages": [*CHAT, {"role": "tool", "content": "1"}]}, 400,
      "messages"),
+    # Each of these once ended in a 500 ("The server failed while answering") or was silently ignored.
+    ("content a number", {"model": "gpt-oss-20b", "messages": [{"role": "user", "content": 1}]}, 400,
+     "messages[0].content"),
+    ("text part without text", {"model": "gpt-oss-20b", "messages": [{"role": "user", "content": [{"type": "text"}]}]},
+     400, "messages[0].content[0].text"),
+    ("text part a number", {"model": "gpt-oss-20b", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": 5}]}]}, 400, "messages[0].content[0].text"),
+    *[(f"tool_calls {calls!r}", {"model": "gpt-oss-20b", "messages": [*CHAT, {"role": "assistant", "content": None,
+                                                                        "tool_calls": calls}]},
+       400, param) for calls, param in (("x", "messages[1].tool_calls"), ([1], "messages[1].tool_calls[0]"),
+                                         ([{"function": "x"}], "messages[1].tool_calls[0]"))],
+    ("property not a schema", {"model": "gpt-oss-20b", "messages": CHAT, "tools": [{"type": "function", "function": {
+        "name": "f", "parameters": {"type": "object", "properties": {"city": 5}}}}]}, 400,
+     "tools[0].function.parameters.properties.city"),
+    ("description not text", {"model": "gpt-oss-20b", "messages": CHAT, "tools": [
+        {"type": "function", "function": {"name": "f", "description": 5}}]}, 400, "tools[0].function.description"),
+    ("seed beyond 64 bits", {"model": "gpt-oss-20b", "messages": CHAT, "seed": 2**70}, 400, "seed"),
+    ("presence_penalty", {"model": "gpt-oss-20b", "messages": CHAT, "presence_penalty": "x"}, 400, "presence_penalty"),
+    ("parallel_tool_calls", {"model": "gpt-oss-20b", "messages": CHAT, "parallel_tool_calls": "x"}, 400,
+     "parallel_tool_calls"),
+    ("audio answers", {"model": "gpt-oss-20b", "messages": CHAT, "modalities": ["audio"]}, 400, "modalities"),
+    ("top_logprobs alone", {"model": "gpt-oss-20b", "messages": CHAT, "top_logprobs": 3}, 400, "top_logprobs"),
+    ("store", {"model": "gpt-oss-20b", "messages": CHAT, "store": "x"}, 400, "store"),
 ]
 
 
@@ -236,10 +259,20 @@ def test_malformed_requests_get_proper_errors(tok):
         assert call(server, "GET", "/v1/models/gpt-5")[0] == 404
         assert call(server, "POST", "/v1/responses", {"model": "gpt-oss-20b", "input": "x", "stream": 1})[0] == 400
         assert call(server, "POST", "/v1/responses", {"model": "gpt-oss-20b", "input": 5})[0] == 400
+        no_text = {"input": [{"role": "user", "content": [{"type": "input_text"}]}]}
+        for field in ({"text": "x"}, {"store": "x"}, no_text):
+            got, error, _ = call(server, "POST", "/v1/responses", {"model": "gpt-oss-20b", "input": "x", **field})
+            assert got == 400 and error["error"]["param"], field
+        # Fields that change nothing here pass when their values are right.
+        neutral = {"store": False, "metadata": {"app": "x"}, "user": "u", "parallel_tool_calls": True,
+                   "presence_penalty": 0, "frequency_penalty": 0.0, "modalities": ["text"], "seed": 2**63}
+        status, answer, _ = call(server, "POST", "/v1/chat/completions",
+                                 {"model": "gpt-oss-20b", "messages": CHAT, **neutral})
+        assert status == 200, answer
         # After all that, a good request is still answered.
         status, answer, _ = call(server, "POST", "/v1/chat/completions", {"model": "gpt-oss-20b", "messages": CHAT})
         assert status == 200 and answer["choices"][0]["message"]["content"] == "Fine."
-    assert len(session.prompts) == 1  # no refused request reached the engine
+    assert len(session.prompts) == 2  # no refused request reached the engine
 
 
 class _Panic(BaseException):
