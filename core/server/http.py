@@ -77,11 +77,19 @@ class ApiServer(ThreadingHTTPServer):
     # Connections the system holds while every handler is busy: with the standard library's 5,
     # a burst of 50 clients saw resets instead of an answer (each now gets 200, 429 or 503).
     request_queue_size = 128
+    # A client that stops reading a streamed answer must not hold the one generation slot: the
+    # system may buffer this much of the answer for it, and a write may then block this long
+    # before the answer is cancelled and the slot freed (a person's client reads far faster).
+    send_buffer_bytes = 64 * 1024
+    send_timeout = 15.0
 
     def __init__(self, served: ServedModel, host: str = "127.0.0.1", port: int = 8080, *,
                  api_key: str | None = None, max_queue: int = 4, max_body: int = MAX_BODY_BYTES,
-                 current_date: str | datetime.date | None = None, include_reasoning: bool = True):
+                 current_date: str | datetime.date | None = None, include_reasoning: bool = True,
+                 send_timeout: float | None = None):
         self.served = served
+        if send_timeout is not None:
+            self.send_timeout = send_timeout
         self.include_reasoning = include_reasoning
         self.api_key = api_key or None
         self.max_body = max_body
@@ -208,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
             work()
         except ApiError as error:
             self._error(error)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):  # gone, or stopped reading
             self.close_connection = True
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -277,6 +285,9 @@ class _Handler(BaseHTTPRequestHandler):
                                       reasoning_effort=request.reasoning_effort)
         cancel = threading.Event()
         watch = ClientWatch(self.connection, cancel, self.server.stopping)
+        # Writes of this answer block at most send_timeout; reads of a next request keep `timeout`.
+        self.connection.settimeout(self.server.send_timeout)
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.server.send_buffer_bytes)
         try:
             try:
                 if not self.server.admission.enter(cancel):
@@ -310,6 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.admission.leave()
         finally:
             watch.stop()
+            self.connection.settimeout(self.timeout)
 
     def _prompt(self, request: TurnRequest) -> list[int]:
         try:

@@ -406,6 +406,27 @@ def settled(session: ScriptedSession) -> bool:
     return session.decode_steps == before
 
 
+def test_a_client_that_stops_reading_a_stream_frees_the_slot(tok):
+    # It once held the one generation slot until its whole answer was written (minutes); now a
+    # write that blocks for send_timeout cancels that answer.
+    session = ScriptedSession(tok, "<|channel|>final<|message|>" + " word" * 50, loop=True)
+    with running(ServedModel("gpt-oss-20b", tok, session), send_timeout=1.0) as server:
+        stalled = socket.create_connection(("127.0.0.1", server.server_port))
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        body = json.dumps({"model": "gpt-oss-20b", "messages": CHAT, "stream": True}).encode()  # to the context
+        stalled.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                        b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        try:  # ... and never reads a byte of the answer.
+            assert wait_until(lambda: session.decode_steps > 50)  # it holds the slot
+            started = time.monotonic()
+            status, answer, _ = call(server, "POST", "/v1/chat/completions", {"model": "gpt-oss-20b", "messages": CHAT,
+                                                                               "max_tokens": 5})
+            assert status == 200 and answer["choices"][0]["message"]["content"]
+            assert time.monotonic() - started < 20  # send_timeout, not the whole answer
+        finally:
+            stalled.close()
+
+
 def test_a_client_that_leaves_cancels_its_generation(tok):
     session = ScriptedSession(tok, "<|channel|>final<|message|> word word", delay=0.01, loop=True)
     with running(ServedModel("gpt-oss-20b", tok, session)) as server:
