@@ -94,7 +94,7 @@ def _list(args) -> int:
         print(json.dumps([
             {"id": m.id, "status": m.status, "path": str(m.path) if m.path else None,
              "bytes_on_disk": m.bytes_on_disk, "total_bytes": m.total_bytes, "in_place": m.in_place,
-             "downloading": m.downloading, "description": m.description}
+             "downloading": m.downloading, "description": m.description, "problem": m.problem}
             for m in infos
         ], indent=2))
         return exit_codes.OK
@@ -103,6 +103,8 @@ def _list(args) -> int:
         size = (f"{size_text(m.bytes_on_disk)} of {size_text(m.total_bytes)}" if m.status == "partial"
                 else size_text(m.total_bytes))
         print(f"{m.id:<14} {status:<24} {size:>18}   {m.path or m.description}")
+        if m.problem:
+            print(f"{'':<14} {m.problem} Delete it (`hearth models delete {m.id}`), then download or import it again.")
     return exit_codes.OK
 
 

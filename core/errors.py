@@ -48,5 +48,9 @@ class DiskFull(HearthError):
     """Not enough free disk space for the work asked."""
 
 
+class FolderNotWritable(HearthError):
+    """A folder Hearth must write to is read-only, cannot be created, or is not allowed to it."""
+
+
 class Cancelled(HearthError):
     """The user stopped the work."""

@@ -6,7 +6,7 @@ Everything goes through one object::
                                                          # per-user data folder; HEARTH_OFFLINE
         # keyword-only extras: endpoint= (else HF_ENDPOINT, else the hub), token= (else HF_TOKEN
         # or the saved login), retry=RetryPolicy(...), load_check=True
-    store.list() -> list[ModelInfo]          # catalogue models: "installed" / "partial" / "available"
+    store.list() -> list[ModelInfo]          # catalogue models: "installed" / "damaged" / "partial" / "available"
     store.info(model_id) -> ModelInfo
     store.path(model_id) -> Path             # folder to pass to core.load_model
     store.manifest(model_id) -> Manifest     # files, sizes, SHA-256, source commit

@@ -36,7 +36,7 @@ import httpx2
 
 from core.engine import catalogue
 from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, OfflineMode
-from core.store.disk import CHUNK, check_space, disk_full
+from core.store.disk import CHUNK, check_space, check_writable, disk_full
 from core.store.download_state import (
     PAUSE_NAME,
     STATE_NAME,
@@ -104,7 +104,7 @@ def download(
     """Downloads (or continues downloading) a catalogue model; returns when installed or paused.
 
     Raises PolicyForbids (the organisation turned downloads off), OfflineMode, ModelNotFound
-    (unknown id, or not on the hub), DiskFull, DownloadFailed
+    (unknown id, or not on the hub), FolderNotWritable, DiskFull, DownloadFailed
     (network gave up, checksum mismatch: the bad file is deleted, the rest kept), Cancelled.
     """
     entry = catalogue.entry(model_id)
@@ -116,6 +116,7 @@ def download(
         )
     if store.is_installed(model_id):
         return DownloadOutcome(model_id, "installed", store.path(model_id), 0)
+    check_writable(store.models_dir, f"Downloading {model_id}")
     partial = store.partial_dir(model_id)
     partial.mkdir(parents=True, exist_ok=True)
     lock = download_lock(store.models_dir, model_id)

@@ -21,8 +21,9 @@ import shutil
 from pathlib import Path
 
 from core.engine import catalogue
-from core.errors import InvalidInput, ModelNotFound
+from core.errors import CorruptCheckpoint, FolderNotWritable, InvalidInput, ModelNotFound
 from core.store import download_state, downloads, transfer
+from core.store.disk import check_writable, not_writable
 from core.store.downloads import DownloadOutcome, RetryPolicy
 from core.store.model_files import MANIFEST_NAME, Manifest, sha256_file
 from core.store.progress import ProgressCallback, ProgressMeter
@@ -79,7 +80,11 @@ class ModelStore:
     def manifest(self, model_id: str) -> Manifest:
         if not self.is_installed(model_id):
             raise ModelNotFound(f"{model_id} is not installed. Download or import it first.")
-        return Manifest.read(self.model_dir(model_id))
+        try:
+            return Manifest.read(self.model_dir(model_id))
+        except CorruptCheckpoint as damage:
+            raise CorruptCheckpoint(f"{damage} Delete {model_id} (Models page, or `hearth models delete "
+                                    f"{model_id}`), then download or import it again.") from None
 
     def path(self, model_id: str) -> Path:
         """The folder holding an installed model's files (outside the models dir if registered in place)."""
@@ -92,7 +97,11 @@ class ModelStore:
         common = dict(id=e.id, repo=e.repo, description=e.description)
         running = download_state.is_downloading(self.models_dir, model_id)
         if self.is_installed(model_id):
-            m = Manifest.read(self.model_dir(model_id))
+            try:
+                m = Manifest.read(self.model_dir(model_id))
+            except CorruptCheckpoint as damage:
+                return ModelInfo(status="damaged", path=self.model_dir(model_id), bytes_on_disk=0,
+                                 total_bytes=e.download_bytes, downloading=running, problem=str(damage), **common)
             return ModelInfo(
                 status="installed", path=self.path(model_id), bytes_on_disk=m.total_bytes,
                 total_bytes=m.total_bytes, in_place=m.location is not None, downloading=running, **common,
@@ -117,26 +126,37 @@ class ModelStore:
         """Removes an installed model and any partial download of it; returns the bytes freed.
 
         A model registered in place keeps its files where they are (they were never ours):
-        only the registration goes, and 0 bytes are reported.
+        only the registration goes, and 0 bytes are reported. A model whose manifest is
+        damaged is removed as well: its folder under the models folder is ours either way.
         """
         if self.is_downloading(model_id):
             raise InvalidInput(f"{model_id} is being downloaded right now. Pause or cancel the download first.")
         freed = 0
         partial = self.partial_dir(model_id)
-        found = partial.is_dir() or self.model_dir(model_id).is_dir()
-        if partial.is_dir():
-            freed += folder_bytes(partial)
-            shutil.rmtree(partial)
         folder = self.model_dir(model_id)
-        if folder.is_dir():
-            manifest_here = (folder / MANIFEST_NAME).is_file()
-            in_place = manifest_here and Manifest.read(folder).location is not None
-            if not in_place:
-                freed += folder_bytes(folder)
-            shutil.rmtree(folder)
-        if not found:
+        if not partial.is_dir() and not folder.is_dir():
             raise ModelNotFound(f"{model_id} is not installed, so there is nothing to delete.")
+        try:
+            if partial.is_dir():
+                freed += folder_bytes(partial)
+                shutil.rmtree(partial)
+            if folder.is_dir():
+                if not self._registered_in_place(folder):
+                    freed += folder_bytes(folder)
+                shutil.rmtree(folder)
+        except OSError as error:
+            raise FolderNotWritable(f"{model_id} cannot be deleted from {self.models_dir}: {not_writable(error)}.") \
+                from None
         return freed
+
+    @staticmethod
+    def _registered_in_place(folder: Path) -> bool:
+        if not (folder / MANIFEST_NAME).is_file():
+            return False
+        try:
+            return Manifest.read(folder).location is not None
+        except CorruptCheckpoint:
+            return False
 
     def verify(self, model_id: str, progress: ProgressCallback | None = None) -> VerifyReport:
         """Re-reads every file of an installed model and checks its size and SHA-256 against the manifest."""
@@ -174,6 +194,7 @@ class ModelStore:
 
     def import_folder(self, src, model_id=None, progress=None, copy=True, cancel=None) -> ModelInfo:
         """Installs a model from a folder. See `core.store.transfer.import_folder`."""
+        check_writable(self.models_dir, f"Importing {model_id or 'a model'}")
         return transfer.import_folder(
             self, src, model_id=model_id, progress=progress, copy=copy, cancel=cancel
         )

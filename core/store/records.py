@@ -21,12 +21,15 @@ class ModelInfo:
     id: str
     repo: str
     description: str
-    status: str  # "installed", "partial" (a resumable download), or "available"
+    # "installed", "damaged" (installed, but its manifest cannot be read: delete it, then download
+    # or import again), "partial" (a resumable download), or "available"
+    status: str
     path: Path | None  # folder holding the files, for installed models
     bytes_on_disk: int  # installed size, or how much of a partial download is there
     total_bytes: int  # full size (the catalogue's estimate until the hub has told the real one)
     in_place: bool = False  # registered from a folder outside the models directory
     downloading: bool = False  # a process is downloading it right now
+    problem: str | None = None  # for "damaged": what is wrong, in a sentence
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,9 @@ def import_folder(
     source_manifest = Manifest.read(src) if (src / MANIFEST_NAME).is_file() else None
     model_id = _identify(model_id, source_manifest, layout.config, src)
     if store.is_installed(model_id):
+        if store.info(model_id).status == "damaged":
+            raise InvalidInput(f"{model_id} is installed but damaged (its manifest cannot be read). Delete it "
+                               "first, then import it again.")
         raise InvalidInput(f"{model_id} is already installed. Delete it first to import another copy.")
     expected = {f.path: f for f in source_manifest.files} if source_manifest else {}
     paths = list(expected) if expected else list(layout.files)

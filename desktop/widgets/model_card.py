@@ -88,6 +88,8 @@ class ModelCard(QFrame):
             state = f"Installed, {size_text(info.bytes_on_disk)}{where}" + (" — in use" if current else "")
             if not allowed:
                 state += " — not allowed on this computer"
+        elif info.status == "damaged":
+            state = "Damaged: its list of files cannot be read. Delete it, then download or import it again."
         elif info.downloading:
             state = (f"Being downloaded by another Hearth window or terminal: {size_text(info.bytes_on_disk)} "
                      f"of {size_text(info.total_bytes)}")
@@ -108,7 +110,7 @@ class ModelCard(QFrame):
             "cancel": job is not None or (partial and not info.downloading),
             "verify": installed and not job,
             "export": installed and not job,
-            "delete": (installed or partial) and not job and not info.downloading,
+            "delete": (installed or partial or info.status == "damaged") and not job and not info.downloading,
         }
         for key, button in self.buttons.items():
             button.setVisible(visible[key])
