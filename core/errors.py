@@ -3,6 +3,9 @@ the GUI and the terminal show that sentence, and may add what to do next."""
 
 from __future__ import annotations
 
+import errno
+import os
+
 
 class HearthError(Exception):
     """Base of every error the core raises on purpose."""
@@ -52,5 +55,24 @@ class FolderNotWritable(HearthError):
     """A folder Hearth must write to is read-only, cannot be created, or is not allowed to it."""
 
 
+class FileNotReadable(HearthError):
+    """A file or folder Hearth must read is not allowed to it, or the system cannot read it."""
+
+
 class Cancelled(HearthError):
     """The user stopped the work."""
+
+
+def why_unreadable(error: OSError) -> str:
+    """Why reading a file or folder failed, as the end of a sentence ("..., because it ...")."""
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "this account is not allowed to read it (check its permissions)"
+    if error.errno == errno.ELOOP:
+        return "it is a link that leads back to itself"
+    if error.errno in (errno.ENOENT, errno.ENOTDIR):
+        return "it does not exist"
+    if error.errno == errno.EISDIR:
+        return "it is a folder, not a file"
+    if error.errno == errno.EIO:
+        return "the disk reported a read error"
+    return f"the system refused ({os.strerror(error.errno) if error.errno else error})"

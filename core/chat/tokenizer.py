@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import tiktoken
 
-from core.errors import TokenizerError
+from core.errors import TokenizerError, why_unreadable
 
 # o200k_base's pre-tokenization regex (tiktoken_ext/openai_public.py). gpt-oss only ever uses
 # this vocabulary, so the pattern is fixed here rather than re-read from each tokenizer.json,
@@ -186,7 +186,7 @@ def _read_tiktoken(path: Path) -> dict[bytes, int]:
     try:
         lines = path.read_bytes().splitlines()
     except OSError as error:
-        raise TokenizerError(f"The vocabulary file {path} cannot be read ({error}).") from error
+        raise TokenizerError(f"The vocabulary file {path} cannot be read: {why_unreadable(error)}.") from None
     ranks: dict[bytes, int] = {}
     for number, line in enumerate(lines, start=1):
         try:
@@ -204,11 +204,15 @@ def _read_tokenizer_json(path: Path) -> tuple[dict[bytes, int], dict[str, int]]:
     gpt-oss repos publish: `model.vocab` maps byte-level strings to ids (the o200k ranks),
     `added_tokens` lists the specials. Merges are implied by the ranks, so they are not read."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as error:
+        raise TokenizerError(f"The tokenizer file {path} cannot be read: {why_unreadable(error)}.") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
         model = data["model"]
         vocab: dict[str, int] = model["vocab"]
         added = {entry["content"]: int(entry["id"]) for entry in data.get("added_tokens", [])}
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise TokenizerError(f"{path} is damaged or is not a tokenizer file ({error}).") from error
     if model.get("type", "BPE") != "BPE":
         kind = model.get("type")

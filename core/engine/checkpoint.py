@@ -15,7 +15,7 @@ import torch
 
 from core.engine.config import ModelConfig, is_original_format, load_config
 from core.engine.safetensors_file import SafetensorsFile
-from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound
+from core.errors import CorruptCheckpoint, FileNotReadable, InvalidConfig, ModelNotFound, why_unreadable
 from kernels.moe import ExpertWeights
 
 HF_INDEX = "model.safetensors.index.json"
@@ -70,6 +70,9 @@ def locate(path: str | Path) -> CheckpointFolder:
     """Finds the config and weight files of a model folder in either published format."""
     folder = Path(path)
     if not folder.exists():
+        if folder.is_symlink():
+            raise ModelNotFound(f"The model folder {folder} is a link that leads nowhere (back to itself, or to "
+                                "something that was moved or deleted). Choose the folder that holds the model.")
         raise ModelNotFound(f"The model folder {folder} does not exist.")
     if not folder.is_dir():
         raise ModelNotFound(f"{folder} is a file; choose the folder that holds the model.")
@@ -96,9 +99,13 @@ def _weight_files(folder: Path) -> tuple[Path, ...]:
     index = folder / HF_INDEX
     if index.is_file():
         try:
-            weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+            raw = index.read_bytes()
+        except OSError as error:
+            raise FileNotReadable(f"The weights index {index} cannot be read: {why_unreadable(error)}.") from None
+        try:
+            weight_map = json.loads(raw.decode("utf-8"))["weight_map"]
             names = sorted(set(weight_map.values()))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
             raise CorruptCheckpoint(f"The weights index {HF_INDEX} is damaged. Download or copy the model again."
                                     ) from None
         missing = [n for n in names if not (folder / n).is_file()]

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import InvalidConfig
+from core.errors import FileNotReadable, InvalidConfig, why_unreadable
 
 SLIDING = "sliding_attention"
 FULL = "full_attention"
@@ -160,7 +160,10 @@ def load_config(path: str | Path) -> ModelConfig:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidConfig(f"The model folder has no settings file ({path.name}).") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except OSError as error:
+        raise FileNotReadable(f"The model's settings file {path} cannot be read: {why_unreadable(error)}.") \
+            from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidConfig(f"The model's settings file {path.name} is damaged and cannot be read "
                             f"({error}).") from None
     return config_from_dict(raw)

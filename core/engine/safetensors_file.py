@@ -8,6 +8,7 @@ until touched, so that loading a 13 GB model costs no copy and no startup time.
 
 from __future__ import annotations
 
+import errno
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 import torch
 
 from core.engine.safetensors_header import read_header
-from core.errors import CorruptCheckpoint, ModelNotFound
+from core.errors import FileNotReadable, ModelNotFound, NotEnoughMemory, why_unreadable
+from core.units import size_text
 
 DTYPES = {
     "BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32, "F64": torch.float64,
@@ -40,13 +42,24 @@ class SafetensorsFile:
         except FileNotFoundError:
             raise ModelNotFound(f"The weights file {self.path.name} is missing from the model folder.") from None
         except OSError as error:
-            raise CorruptCheckpoint(f"The weights file {self.path.name} cannot be opened ({error}).") from None
+            raise FileNotReadable(f"The weights file {self.path} cannot be opened: {why_unreadable(error)}.") \
+                from None
         with handle:
             size = self.path.stat().st_size
             entries, self._data_start = read_header(self.path, handle)
             self.tensors = {name: TensorInfo(DTYPES[e.dtype], e.shape, e.start, e.end) for name, e in entries.items()}
             # Copy-on-write mapping: writable for torch.frombuffer, yet nothing is ever written back.
-            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) if size else None
+            try:
+                self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) if size else None
+            except OSError as error:
+                if error.errno == errno.ENOMEM:  # a memory limit (ulimit -v, a container) below the file
+                    raise NotEnoughMemory(
+                        f"There is not enough memory to open the weights file {self.path.name} "
+                        f"({size_text(size)}): a memory limit on this program or computer is lower than "
+                        "the model needs. Close other programs, raise the limit, or choose a smaller model."
+                    ) from None
+                raise FileNotReadable(f"The weights file {self.path} cannot be read: {why_unreadable(error)}.") \
+                    from None
 
     def __contains__(self, name: str) -> bool:
         return name in self.tensors

@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import CorruptCheckpoint
+from core.errors import CorruptCheckpoint, FileNotReadable, ModelNotFound, why_unreadable
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 ITEM_BYTES = {"BF16": 2, "F16": 2, "F32": 4, "F64": 8, "U8": 1, "I8": 1, "I16": 2, "I32": 4, "I64": 8,
@@ -40,7 +40,13 @@ def read_header(path: str | Path, handle=None) -> tuple[dict[str, Entry], int]:
     binary file at offset 0) and where its data section starts. Raises CorruptCheckpoint."""
     path = Path(path)
     if handle is None:
-        with open(path, "rb") as f:
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise ModelNotFound(f"The weights file {path.name} is missing.") from None
+        except OSError as error:
+            raise FileNotReadable(f"The weights file {path} cannot be read: {why_unreadable(error)}.") from None
+        with f:
             return read_header(path, f)
     name, size = path.name, path.stat().st_size
     if size < 8:

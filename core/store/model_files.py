@@ -21,7 +21,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.engine.safetensors_header import read_header
-from core.errors import CorruptCheckpoint, InvalidConfig, ModelNotFound, NotEnoughMemory
+from core.errors import (
+    CorruptCheckpoint,
+    FileNotReadable,
+    InvalidConfig,
+    ModelNotFound,
+    NotEnoughMemory,
+    why_unreadable,
+)
 
 MANIFEST_NAME = "hearth-manifest.json"
 CHUNK = 1024 * 1024
@@ -93,6 +100,8 @@ def _read_config(path: Path) -> dict:
         config = json.loads(path.read_text())
     except FileNotFoundError:
         raise ModelNotFound(f"{path} is missing, so this folder does not hold a model.") from None
+    except OSError as error:
+        raise FileNotReadable(f"{path} cannot be read: {why_unreadable(error)}.") from None
     except (ValueError, UnicodeDecodeError):
         raise InvalidConfig(f"{path} is damaged: it is not a readable settings file.") from None
     if not isinstance(config, dict) or "num_hidden_layers" not in config:
@@ -109,6 +118,8 @@ def _check_hf(folder: Path, config: dict) -> list[str]:
     if index_path.exists():
         try:
             weight_map = json.loads(index_path.read_text())["weight_map"]
+        except OSError as error:
+            raise FileNotReadable(f"{index_path} cannot be read: {why_unreadable(error)}.") from None
         except (ValueError, KeyError, TypeError):
             raise CorruptCheckpoint("The shard index model.safetensors.index.json is damaged.") from None
         shards = sorted(set(weight_map.values()))

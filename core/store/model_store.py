@@ -175,8 +175,11 @@ class ModelStore:
                 meter.advance(record.size)
                 continue
             meter.start_file(record.path, record.size, phase="verifying")
-            if sha256_file(path, meter.advance) != record.sha256:
-                problems.append(FileProblem(record.path, "wrong checksum"))
+            try:
+                if sha256_file(path, meter.advance) != record.sha256:
+                    problems.append(FileProblem(record.path, "wrong checksum"))
+            except OSError:  # not allowed, or the disk failed: a problem of this file, not a crash
+                problems.append(FileProblem(record.path, "cannot be read"))
         meter.emit(force=True, phase="done")
         return VerifyReport(model_id, len(manifest.files), tuple(problems))
 

@@ -35,7 +35,7 @@ class ModelInfo:
 @dataclass(frozen=True)
 class FileProblem:
     path: str
-    problem: str  # "missing", "wrong size", "wrong checksum"
+    problem: str  # "missing", "wrong size", "wrong checksum", "cannot be read"
 
 
 @dataclass(frozen=True)

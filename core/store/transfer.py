@@ -22,8 +22,17 @@ import threading
 from pathlib import Path
 
 from core.engine import catalogue
-from core.errors import Cancelled, CorruptCheckpoint, DiskFull, InvalidInput, ModelNotFound
-from core.store.disk import CHUNK, check_space, disk_full, fresh_staging
+from core.errors import (
+    Cancelled,
+    CorruptCheckpoint,
+    DiskFull,
+    FileNotReadable,
+    FolderNotWritable,
+    InvalidInput,
+    ModelNotFound,
+    why_unreadable,
+)
+from core.store.disk import CHUNK, check_space, disk_full, fresh_staging, not_writable
 from core.store.model_files import MANIFEST_NAME, FileRecord, Manifest, inspect_checkpoint, load_check, sha256_file
 from core.store.progress import ProgressCallback, ProgressMeter
 from core.store.records import ModelInfo, StoreView
@@ -43,7 +52,20 @@ def import_folder(
     whole, undamaged model, InvalidInput when the model cannot be identified or is already
     installed, DiskFull, Cancelled.
     """
-    src = Path(src).expanduser().resolve()
+    given = Path(src).expanduser()
+    try:
+        src = given.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        raise ModelNotFound(f"The folder {given} cannot be opened: it is a link that leads back to itself.") \
+            from None
+    try:
+        return _import(store, src, model_id, progress, copy, cancel)
+    except OSError as error:
+        raise _os_failure(error, store.models_dir, "the model was not imported") from None
+
+
+def _import(store: StoreView, src: Path, model_id: str | None, progress, copy: bool,
+            cancel: threading.Event | None) -> ModelInfo:
     layout = inspect_checkpoint(src)
     source_manifest = Manifest.read(src) if (src / MANIFEST_NAME).is_file() else None
     model_id = _identify(model_id, source_manifest, layout.config, src)
@@ -111,9 +133,15 @@ def export(
     Each file is re-hashed while copied and compared with the installed manifest, so a damaged
     installed file is caught here (CorruptCheckpoint) instead of on the other machine.
     """
+    try:
+        return _export(store, model_id, Path(dest).expanduser(), progress, cancel)
+    except OSError as error:
+        raise _os_failure(error, Path(dest).expanduser(), "the export was stopped") from None
+
+
+def _export(store: StoreView, model_id: str, dest: Path, progress, cancel) -> Path:
     manifest = store.manifest(model_id)
     root = store.path(model_id)
-    dest = Path(dest).expanduser()
     target = dest / model_id
     if target.exists():
         raise InvalidInput(f"{target} already exists. Choose another folder or remove it first.")
@@ -142,6 +170,14 @@ def export(
         raise
     meter.emit(force=True, phase="done")
     return target
+
+
+def _os_failure(error: OSError, written: Path, outcome: str) -> Exception:
+    """A sentence for a file that could not be read, or written under `written`."""
+    where = Path(error.filename) if error.filename else None
+    if where is not None and (where == written or written in where.parents):
+        return FolderNotWritable(f"{where} cannot be written, so {outcome}: {not_writable(error)}.")
+    return FileNotReadable(f"{where or 'A file'} cannot be read, so {outcome}: {why_unreadable(error)}.")
 
 
 def copy_hashing(src: Path, dst: Path, meter: ProgressMeter, cancel: threading.Event) -> str:

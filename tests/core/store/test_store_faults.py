@@ -1,5 +1,6 @@
 """The model store under faults a person meets: a read-only models folder (the policy's fixed
-`models_dir` may be one), a damaged manifest, and the lock a finished download used to leave.
+`models_dir` may be one), a damaged manifest, the lock a finished download used to leave,
+files this account may not read, and a folder that is a link loop.
 
 The read-only folder is a real read-only bind mount (root can write through any file mode, but
 not through a read-only mount); where mounting is not allowed the test is skipped with a reason.
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import CorruptCheckpoint, FolderNotWritable, InvalidInput
+from core.errors import CorruptCheckpoint, FileNotReadable, FolderNotWritable, InvalidInput, ModelNotFound
 from core.store.locks import ProcessLock
 from core.store.model_files import MANIFEST_NAME
 from core.store.model_store import ModelStore
 from tests.core.store.test_downloads import FAST_RETRY
+from tests.faults import deny_reading
 from tests.model_fixtures import root_files, write_folder
 
 
@@ -124,3 +126,27 @@ def test_the_lock_survives_a_holder_removing_it_between_open_and_lock(tmp_path, 
     assert second.acquire()
     assert len(calls) == 2 and path.exists()  # it retried on the file now at `path`
     second.release()
+
+
+@pytest.mark.parametrize("name", ["config.json", "model-00001-of-00002.safetensors"])
+def test_unreadable_files_are_named_in_a_sentence_on_import_verify_and_export(installed, tmp_path, files,
+                                                                             monkeypatch, name):
+    source = write_folder(tmp_path / "src", root_files(files))
+    target = ModelStore(tmp_path / "other-models", offline=True)
+    with monkeypatch.context() as patch:
+        deny_reading(patch, name)
+        with pytest.raises(FileNotReadable, match="not allowed to read it") as refusal:  # once: PermissionError
+            target.import_folder(source, model_id="gpt-oss-20b")
+        assert name in str(refusal.value)
+        report = installed.verify("gpt-oss-20b")  # once: PermissionError
+        assert [(p.path, p.problem) for p in report.problems] == [(name, "cannot be read")]
+        with pytest.raises(FileNotReadable, match=name):
+            installed.export("gpt-oss-20b", tmp_path / "out")
+    assert not (tmp_path / "out" / "gpt-oss-20b").exists() and target.info("gpt-oss-20b").status == "available"
+
+
+def test_a_model_folder_that_is_a_link_loop_is_refused_in_a_sentence(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(ModelNotFound, match="leads back to itself"):  # once: RuntimeError
+        ModelStore(tmp_path / "models", offline=True).import_folder(loop, model_id="gpt-oss-20b")
