@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import HearthError
+from core.system.toml_lines import key_lines
 
 ENV_VAR = "HEARTH_POLICY"
 REASONING_DISPLAYS = ("shown", "collapsed", "hidden")  # least to most restrictive
@@ -203,7 +204,7 @@ def load_policy(environ: Mapping[str, str] | None = None, system_path: Path | No
     environ = os.environ if environ is None else environ
     system_path = system_path or default_policy_path()
     policy = NO_POLICY
-    if system_path.exists():
+    if _exists(system_path):
         policy = read_policy(system_path)
     if override := environ.get(ENV_VAR, "").strip():
         path = Path(override).expanduser()
@@ -212,21 +213,73 @@ def load_policy(environ: Mapping[str, str] | None = None, system_path: Path | No
     return policy
 
 
+def _exists(path: Path) -> bool:
+    """Whether something is at `path`; when a folder on the way may not be opened, assume so:
+    `read_policy` then says why, rather than the administrator's file being skipped in silence."""
+    try:
+        return path.exists()
+    except OSError:
+        return True
+
+
 def read_policy(path: Path) -> Policy:
     """One policy file; a refused file gives the most restrictive policy with `error` set."""
+    path = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as failure:
-        reason = failure.strerror if isinstance(failure, OSError) and failure.strerror else str(failure)
-        return Policy.most_restrictive(f"{path} cannot be read: {reason}", (Path(path),))
-    try:
-        return parse_policy(text, Path(path))
+        return parse_policy(_read_text(path), path)
     except PolicyFileError as failure:
-        return Policy.most_restrictive(str(failure), (Path(path),))
+        return Policy.most_restrictive(str(failure), (path,))
 
 
 class PolicyFileError(HearthError):
     """A policy file is not valid; the message names the file and line."""
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; raises `PolicyFileError` with a sentence when it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as failure:
+        raise PolicyFileError(f"{path} cannot be read: {_why_unreadable(path, failure)}") from failure
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PolicyFileError(f"{path} is saved as UTF-16 text; save it as UTF-8 instead")
+    try:
+        text = raw.decode("utf-8-sig")  # the byte-order mark some Windows editors write is harmless
+    except UnicodeDecodeError as failure:
+        line = raw[:failure.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+        raise PolicyFileError(f"{path}, line {line}: this line is not UTF-8 text (it holds the byte "
+                              f"0x{raw[failure.start]:02X}); save the file as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # line ends as text files read them, as before
+
+
+def _why_unreadable(path: Path, failure: OSError) -> str:
+    # Sentences, not "[Errno 13] Permission denied". Windows refuses to open a folder with
+    # PermissionError, hence the isdir() check on that branch too.
+    if isinstance(failure, IsADirectoryError) or (isinstance(failure, PermissionError) and os.path.isdir(path)):
+        return "it is a folder, not a file"
+    if isinstance(failure, FileNotFoundError):
+        return "there is no such file"
+    if isinstance(failure, NotADirectoryError):
+        return "part of its path is a file, not a folder"
+    if isinstance(failure, PermissionError):
+        return "Hearth is not allowed to open it (check the permissions of the file and its folders)"
+    reason = (failure.strerror or "no reason given").rstrip(".")
+    return f"the system says {reason[:1].lower()}{reason[1:]}"
+
+
+_TOML_AT = re.compile(r"(?P<problem>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)",
+                      re.DOTALL)
+
+
+def _not_toml(path: Path, text: str, failure: tomllib.TOMLDecodeError) -> PolicyFileError:
+    """tomllib's "Invalid value (at line 2, column 13)" as a sentence naming the file. tomllib
+    says "at end of document" for a last line left unfinished (`offline =`): name that line."""
+    match = _TOML_AT.fullmatch(str(failure))
+    problem = match["problem"] if match else str(failure)
+    last_line = text.rstrip().count("\n") + 1
+    where = (f"{path}, line {match['line']}, column {match['column']}" if match and match["line"]
+             else f"{path}, line {last_line} (the end of the file)" if match else str(path))
+    return PolicyFileError(f"{where}: the file is not valid TOML ({problem[:1].lower()}{problem[1:]})")
 
 
 def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
@@ -234,11 +287,12 @@ def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as failure:
-        # tomllib's message already ends with "(at line N, column M)".
-        raise PolicyFileError(f"{path} is not valid TOML: {failure}") from failure
+        raise _not_toml(path, text, failure) from failure
+    lines = key_lines(text)  # tomllib gives no positions
 
     def fail(key: str, problem: str) -> PolicyFileError:
-        return PolicyFileError(f"{path}, line {_line_of(text, key)}: {problem}")
+        line = lines.get((key,))
+        return PolicyFileError(f"{path}, line {line}: {problem}" if line else f"{path}: {problem}")
 
     for key in data:
         if key not in _KEYS:
@@ -249,7 +303,7 @@ def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
     for key in ("offline", "downloads"):
         if key in data:
             if not isinstance(data[key], bool):
-                raise fail(key, f"{key} must be true or false, not {data[key]!r}")
+                raise fail(key, f"{key} must be true or false, not {_shown(data[key])}")
             values[key] = data[key]
     if "reason" in data:
         if not isinstance(data["reason"], str):
@@ -270,17 +324,19 @@ def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
     for key, choices in (("reasoning_display", REASONING_DISPLAYS), ("api_server", API_SERVER_MODES)):
         if key in data:
             if data[key] not in choices:
-                raise fail(key, f"{key} must be one of {', '.join(repr(c) for c in choices)}, not {data[key]!r}")
+                raise fail(key, f"{key} must be one of {', '.join(repr(c) for c in choices)}, "
+                            f"not {_shown(data[key])}")
             values[key] = data[key]
     return replace(Policy(**values), sources=(path,))
 
 
-def _line_of(text: str, key: str) -> int:
-    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return 1
+def _shown(value: Any) -> str:
+    """A wrong value as the administrator would recognise it: `[downloads]` is "a table"."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "a list of tables"
+    return repr(value)
 
 
 def is_loopback_host(host: str) -> bool:
