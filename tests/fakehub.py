@@ -136,6 +136,14 @@ class FakeHub:
     def corrupt(self, path: str, times: int = 1) -> None:
         self._add(path, _Fault("corrupt", times))
 
+    def oversize(self, path: str, extra_bytes: int, times: int = 1) -> None:
+        """Sends `extra_bytes` more than the file has (a broken mirror or proxy)."""
+        self._add(path, _Fault("oversize", times, after=extra_bytes))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def _add(self, key: str, fault: _Fault) -> None:
         with self._lock:
             self._faults.setdefault(key, []).append(fault)
@@ -303,6 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = data[start:]
         if method == "GET" and hub._take(path, ("corrupt",)):
             body = bytes([body[0] ^ 0xFF]) + body[1:]
+        if method == "GET" and (extra := hub._take(path, ("oversize",))):
+            body = body + b"\0" * extra.after
         stall = hub._take(path, ("stall", "drop")) if method == "GET" else None
         record.status = status
         self.send_response(status)

@@ -71,7 +71,13 @@ class DownloadOutcome:
 
 
 class _Retryable(Exception):
-    """A failure worth retrying after a pause: the server's 5xx/429, a dropped or short transfer."""
+    """A failure worth retrying after a pause: the server's 5xx/429, a dropped or short transfer.
+    `wrong_data`: what arrived cannot be kept (more bytes than the file has, a restart from
+    zero), so the bytes it brought are no progress and the try counts against the limit."""
+
+    def __init__(self, reason: str, wrong_data: bool = False):
+        super().__init__(reason)
+        self.wrong_data = wrong_data
 
 
 class _Stop(Exception):
@@ -290,7 +296,7 @@ class _Run:
                         self.meter.rewind_file()
                         hasher, hashed = self._hash_prefix(f, part), 0
                         if r.status_code == 416:
-                            attempt.retry("the server could not continue the file; starting it again")
+                            attempt.retry("the server could not continue the file; starting it again", wrong_data=True)
                     if r.status_code in RETRY_STATUS:
                         attempt.retry(f"the server answered with error {r.status_code}")
                     if r.status_code >= 400:
@@ -327,7 +333,7 @@ class _Run:
                 ) from None
             raise DownloadFailed(f"Hearth could not write {f.path} to disk ({e.strerror}).") from None
         if out.tell() > f.size:
-            raise _Retryable("the server sent more bytes than the file has")
+            raise _Retryable("the server sent more bytes than the file has", wrong_data=True)
         self.fetched += len(chunk)
         self.meter.advance(len(chunk))
 
@@ -353,7 +359,10 @@ class _Run:
             yield attempt
             if attempt.error is None:
                 continue
-            failures = 1 if attempt.progressed else failures + 1
+            # A try that brought good bytes starts the count again (a long download on a flaky line
+            # goes on); one whose bytes had to be thrown away counts, so a server that always sends
+            # too much is given up on instead of being downloaded from again forever.
+            failures = 1 if attempt.progressed and not attempt.wrong_data else failures + 1
             if failures >= self.policy.attempts:
                 raise DownloadFailed(
                     f"Hearth gave up {what} after {failures} tries ({attempt.error}). "
@@ -380,12 +389,13 @@ class _Attempt:
     def __init__(self):
         self.error: str | None = None
         self.progressed = False
+        self.wrong_data = False
 
     def made_progress(self) -> None:
         self.progressed = True
 
-    def retry(self, reason: str):
-        raise _Retryable(reason)
+    def retry(self, reason: str, wrong_data: bool = False):
+        raise _Retryable(reason, wrong_data)
 
     def __enter__(self):
         return self
@@ -395,7 +405,7 @@ class _Attempt:
             # Settings, not the network: trying again cannot help.
             raise DownloadFailed(f"Hearth cannot reach the hub with these settings ({exc}).") from None
         if isinstance(exc, _Retryable):
-            self.error = str(exc)
+            self.error, self.wrong_data = str(exc), exc.wrong_data
         elif isinstance(exc, httpx2.TimeoutException):
             self.error = "the connection stalled"
         elif isinstance(exc, httpx2.TransportError):

@@ -144,6 +144,18 @@ def test_persistent_server_errors_give_up_and_keep_what_was_fetched(store, hub, 
     assert store.info("gpt-oss-20b").status == "partial"
 
 
+def test_a_server_that_always_sends_too_much_is_given_up_on(store, hub, files):
+    # Every such try once counted as progress, so the shard was downloaded again forever
+    # (89 full downloads in 90 s, each line "try 2 of 8").
+    hub.oversize(SHARD, extra_bytes=1000, times=100)
+    with pytest.raises(DownloadFailed, match="more bytes than the file has"):
+        store.download("gpt-oss-20b")
+    assert len(hub.requests_for(SHARD)) <= FAST_RETRY.attempts
+    assert store.info("gpt-oss-20b").status == "partial"
+    hub.clear_faults()  # the mirror is fixed: resuming finishes the download
+    assert store.download("gpt-oss-20b").status == "installed"
+
+
 def test_not_found_is_not_retried(tmp_path):
     with FakeHub([]) as empty:
         store = ModelStore(tmp_path, offline=False, endpoint=empty.url, retry=FAST_RETRY)
