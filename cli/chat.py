@@ -31,7 +31,7 @@ from cli import exit_codes
 from core.chat.answer import Answer
 from core.chat.events import Event, Finished, PromptProgress
 from core.chat.harmony import REASONING_EFFORTS
-from core.errors import HearthError
+from core.errors import HearthError, MemoryTight
 from core.system.policy import PolicyForbids
 
 
@@ -60,6 +60,8 @@ def _common_options(parser) -> None:
     parser.add_argument("--context", type=int, help="tokens the chat may hold (default: the model's context)")
     parser.add_argument("--device", default="auto",
                         help="auto, cpu, cuda, cuda:1 ... (default: auto, where the model fits best)")
+    parser.add_argument("--load-anyway", action="store_true", default=False,
+                        help="load the model even when less memory is free than it needs (answers may be very slow)")
 
 
 def _chat(args) -> int:
@@ -135,7 +137,7 @@ def _load(args):
         settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
                                       max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
         started = time.perf_counter()
-        opened = open_model(folder, args.device)
+        opened = open_model(folder, args.device, load_anyway=args.load_anyway)
     except HearthError as error:
         return _fail(error)
     print(f"Loaded {opened.name} in {time.perf_counter() - started:.1f} s.", file=sys.stderr, flush=True)
@@ -246,6 +248,8 @@ def _ctrl_c_cancels():
 
 def _fail(error: Exception) -> int:
     print(str(error), file=sys.stderr)
+    if isinstance(error, MemoryTight):
+        print("To load it anyway, add --load-anyway.", file=sys.stderr)
     return exit_codes.FAILED
 
 

@@ -47,13 +47,15 @@ def register(subparsers) -> None:
                                                    "model's context)")
     serve.add_argument("--device", default="auto",
                        help="auto, cpu, cuda, cuda:1 ... (default: auto, where the model fits best)")
+    serve.add_argument("--load-anyway", action="store_true", default=False,
+                       help="load the model even when less memory is free than it needs (answers may be very slow)")
     serve.add_argument("--offline", action="store_true", default=False,
                        help="refuse every connection off this machine (also: HEARTH_OFFLINE=1)")
     serve.set_defaults(func=_serve)
 
 
 def _serve(args) -> int:
-    from core.errors import HearthError
+    from core.errors import HearthError, MemoryTight
     from core.store.identity import find_model
     from core.system.policy import PolicyForbids, is_loopback_host, load_policy
 
@@ -89,6 +91,8 @@ def _serve(args) -> int:
         server = _start(args, folder, api_key, policy)
     except HearthError as error:
         print(str(error), file=sys.stderr)
+        if isinstance(error, MemoryTight):
+            print("To load it anyway, add --load-anyway.", file=sys.stderr)
         return exit_codes.FAILED
     except OSError as error:
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
@@ -113,7 +117,7 @@ def _start(args, folder, api_key: str | None, policy):
     from core.chat.opener import open_model  # torch loads here, not for `hearth --help`
     from core.server.http import serve_in_background
 
-    opened = open_model(folder, args.device)
+    opened = open_model(folder, args.device, load_anyway=args.load_anyway)
     if opened.model.notice:
         print(opened.model.notice, file=sys.stderr, flush=True)
     return serve_in_background(opened.model, opened.tokenizer, args.name or opened.name, args.host, args.port,

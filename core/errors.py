@@ -39,6 +39,11 @@ class NotEnoughMemory(HearthError):
     """The model (or its context) does not fit the memory of the chosen device."""
 
 
+class MemoryTight(NotEnoughMemory):
+    """The model fits the computer's memory but not what is free right now: the person may close
+    other programs, or load it anyway (`load_anyway`), knowing answers may then be very slow."""
+
+
 class DownloadFailed(HearthError):
     """A download could not finish; what was already downloaded is kept."""
 

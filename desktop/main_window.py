@@ -412,6 +412,8 @@ class MainWindow(QMainWindow):
     def _banner_action(self, key: str) -> None:
         if key == "models":
             self.show_page("Models")
+        elif key == "load-anyway":
+            self.loader.load_anyway()
 
     # -- settings and theme ----------------------------------------------------------------
     def open_settings(self) -> None:

@@ -40,6 +40,7 @@ class ModelLoader(QObject):
         self.loading: str | None = None
         self._previous: LoadedModel | None = None  # what `loading` replaces, kept by the worker
         self._token = 0
+        self._memory_tight: str | None = None  # the model refused for lack of free memory, to load anyway
         # GUI -> worker: queued, since the worker lives in its own thread; worker -> GUI: bound
         # methods of this GUI-thread object (see workers/inference.py). Progress is emitted in
         # the middle of a load: queued explicitly, so its slot always runs in this thread.
@@ -48,6 +49,7 @@ class ModelLoader(QObject):
         worker.load_progress.connect(self.on_load_progress, Qt.ConnectionType.QueuedConnection)
         worker.loaded.connect(self.on_loaded)
         worker.load_failed.connect(self.on_load_failed)
+        worker.load_memory_tight.connect(self.on_load_memory_tight)
         worker.load_cancelled.connect(self.on_load_cancelled)
 
     @Slot()
@@ -63,8 +65,9 @@ class ModelLoader(QObject):
         elif installed and not self.policy.error:  # a broken policy file has its own banner
             self.use(wanted if wanted in installed else installed[0])  # says why it is refused
 
-    def use(self, model_id: str) -> None:
-        """Loads `model_id` ("" unloads), replacing a load still running."""
+    def use(self, model_id: str, load_anyway: bool = False) -> None:
+        """Loads `model_id` ("" unloads), replacing a load still running. `load_anyway`: although
+        less memory is free than it needs (the person chose so after `problem` offered it)."""
         if not model_id:
             self.loaded = self._previous = None
             self.request_unload.emit()
@@ -87,7 +90,8 @@ class ModelLoader(QObject):
         self._previous = previous if previous and keeps_previous(previous.device, device) else None
         self._token = self.worker.next_load_token()
         self.loading, self.loaded = model_id, None
-        self.request_load.emit(LoadRequest(model_id, folder.path, device, folder.catalogue_id), self._token)
+        self.request_load.emit(LoadRequest(model_id, folder.path, device, folder.catalogue_id, load_anyway),
+                               self._token)
         self.changed.emit()
 
     def cancel(self) -> None:
@@ -127,6 +131,20 @@ class ModelLoader(QObject):
             return
         self._give_back_previous()
         self.problem.emit(sentence, ("Open Models", "models"))
+
+    @Slot(str, int)
+    def on_load_memory_tight(self, sentence: str, token: int) -> None:
+        if token != self._token or self.loading is None:
+            return
+        self._memory_tight = self.loading
+        self._give_back_previous()
+        self.problem.emit(sentence, ("Load anyway", "load-anyway"))
+
+    def load_anyway(self) -> None:
+        """The person's answer to a MemoryTight refusal: load that model after all."""
+        if self._memory_tight:
+            model_id, self._memory_tight = self._memory_tight, None
+            self.use(model_id, load_anyway=True)
 
     @Slot(int)
     def on_load_cancelled(self, token: int) -> None:

@@ -45,17 +45,19 @@ def device_for(path: str | Path, device: str = AUTO) -> str:
 def open_model(model: str | ModelFolder, device: str = AUTO, *, policy: Policy | None = None,
                models_dir: str | Path | None = None, preload: bool | None = None,
                progress: Callable[[LoadProgress], None] | None = None,
-               cancel: threading.Event | None = None) -> OpenModel:
+               cancel: threading.Event | None = None, load_anyway: bool = False) -> OpenModel:
     """Opens `model`: a folder `find_model` already allowed, or a catalogue id or folder, which
     `policy` (the organisation's, `load_policy()`, unless given) must allow.
     `preload` (default: on the processor) reads the weights into memory now, so the first
     answer does not wait on the disk. Raises PolicyForbids before reading any weight, and the
-    engine's typed errors (ModelNotFound, NotEnoughMemory, Cancelled ...) after."""
+    engine's typed errors (ModelNotFound, NotEnoughMemory, Cancelled ...) after; MemoryTight
+    when the memory free right now is short, unless `load_anyway`."""
     if isinstance(model, ModelFolder):
         folder = model
     else:
         folder = find_model(model, policy if policy is not None else load_policy(), models_dir)
     device = device_for(folder.path, device)
     preload = device == "cpu" if preload is None else preload
-    loaded = load_model(folder.path, device=device, preload=preload, progress=progress, cancel=cancel)
+    loaded = load_model(folder.path, device=device, preload=preload, progress=progress, cancel=cancel,
+                        load_anyway=load_anyway)
     return OpenModel(folder, loaded, load_tokenizer(folder.path), device)

@@ -21,7 +21,7 @@ from core.engine.constants import PREFILL_CHUNK
 from core.engine.kv_cache import KVCache, Snapshot
 from core.engine.memory_plan import device_context
 from core.engine.transformer import Transformer
-from core.errors import Cancelled, ContextOverflow, InvalidInput, NotEnoughMemory
+from core.errors import Cancelled, ContextOverflow, InvalidInput, MemoryTight, NotEnoughMemory
 from core.units import size_text
 
 MAX_MARKS = 4           # restore points a session keeps (each copies the sliding layers' rings, ~3 MB on 20b)
@@ -43,7 +43,7 @@ class LoadProgress:
 def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | None = None,
                backend: str | None = None, context_length: int | None = None,
                preload: bool = False, progress: Callable[[LoadProgress], None] | None = None,
-               cancel: threading.Event | None = None) -> Model:
+               cancel: threading.Event | None = None, load_anyway: bool = False) -> Model:
     """Opens the model folder at `path` (either published format) on `device`.
 
     CPU weights stay memory-mapped from the files; the MXFP4 experts are never unpacked
@@ -56,6 +56,10 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     `preload` reads a CPU model's files into memory now, so the first answer does not wait
     on the disk. `progress` is called as weights are placed or read; setting `cancel` stops
     the load between two tensors (raises Cancelled).
+
+    On the processor the model must fit the computer's memory (else NotEnoughMemory) and what is
+    free right now (else MemoryTight, unless `load_anyway`: the system then pages the weights in
+    from the disk as they are used, which can make answers very slow).
     """
     device = torch.device(device)
     notice = None
@@ -71,7 +75,7 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     config, weights = read_checkpoint(path)
     size = checkpoint_bytes(weights)
     if device.type == "cpu":
-        _check_ram(size)  # on a GPU the memory plan (device_context) refuses, against free memory
+        _check_ram(size, load_anyway)  # on a GPU the memory plan (device_context) refuses, against free memory
     dtype = dtype or torch.bfloat16
     config = config.replace(max_position_embeddings=device_context(config, device, dtype, backend, context_length))
     ops = make_ops(backend, weights.layers[0].moe.experts, dtype, device)
@@ -95,12 +99,18 @@ def _tensors(obj):
             yield from _tensors(item)
 
 
-def _check_ram(need: int) -> None:
-    have = psutil.virtual_memory().total
-    if need > have:
+def _check_ram(need: int, load_anyway: bool = False) -> None:
+    memory = psutil.virtual_memory()
+    if need > memory.total:
         raise NotEnoughMemory(
-            f"This model needs {size_text(need)} but the computer has only {size_text(have)} of "
+            f"This model needs {size_text(need)} but the computer has only {size_text(memory.total)} of "
             "memory (RAM). Choose a smaller model, or use a machine with more memory.")
+    # `available` counts the page cache the system can hand back, so a model read before counts as free.
+    if need > memory.available and not load_anyway:
+        raise MemoryTight(
+            f"This model needs {size_text(need)} of memory, but only {size_text(memory.available)} of the "
+            f"computer's {size_text(memory.total)} is free right now. Close other programs and try again, "
+            "or load it anyway: it would then be read from the disk as it runs, and answers could be very slow.")
 
 
 class _Mover:

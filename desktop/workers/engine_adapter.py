@@ -42,7 +42,7 @@ def load_engine(request: LoadRequest, progress: Callable[[float], None] | None =
         progress(step.fraction)
 
     opened = open_model(ModelFolder(request.path, request.catalogue_id), request.device,
-                        progress=placed if progress else None, cancel=cancel)
+                        progress=placed if progress else None, cancel=cancel, load_anyway=request.load_anyway)
     return Engine(opened.tokenizer, opened.model.new_session(), opened.model.config.context_length, opened.model)
 
 

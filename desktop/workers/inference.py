@@ -64,6 +64,7 @@ class InferenceWorker(QObject):
     load_progress = Signal(int, int)  # token, percent of the weights placed
     loaded = Signal(object)  # LoadedModel
     load_failed = Signal(str, int)  # a sentence for the person, token
+    load_memory_tight = Signal(str, int)  # less memory is free than the model needs: the person may load anyway
     load_cancelled = Signal(int)
     events = Signal(list)  # a batch of core.chat.events events, in order
     generation_failed = Signal(str)
@@ -151,6 +152,8 @@ class InferenceWorker(QObject):
         except Exception as error:  # every failure becomes a sentence for the person
             if cancel.is_set() or explain(error).cancelled:
                 self.load_cancelled.emit(token)
+            elif type(error).__name__ == "MemoryTight":  # core.errors; the engine is imported lazily
+                self.load_memory_tight.emit(describe(error), token)
             else:
                 self.load_failed.emit(describe(error), token)
             return

@@ -19,6 +19,7 @@ class LoadRequest:
     path: Path
     device: str = "cpu"
     catalogue_id: str | None = None  # what the folder holds, as core.store.identity.find_model found
+    load_anyway: bool = False  # the person chose to load it although less memory is free than it needs
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,17 @@ def test_run_with_a_missing_model(tmp_path, capsys):
     assert str(tmp_path / "nothing") in err and "Traceback" not in err
 
 
+def test_run_when_memory_is_short_says_how_to_load_anyway(hello, capsys, monkeypatch):
+    from collections import namedtuple
+
+    fake = namedtuple("vm", "total available")(64 * 2**30, 1024)
+    monkeypatch.setattr("core.engine.model.psutil.virtual_memory", lambda: fake)
+    assert main(["run", "--model", hello, "Hi there", *GREEDY]) == 1
+    err = capsys.readouterr().err
+    assert "is free right now" in err and "add --load-anyway" in err
+    assert main(["run", "--model", hello, "Hi there", "--load-anyway", *GREEDY]) == 0
+
+
 def test_bad_option_is_a_usage_error(hello):
     with pytest.raises(SystemExit) as stop:
         main(["run", "--model", hello, "Hi", "--reasoning", "maximal"])

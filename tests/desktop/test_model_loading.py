@@ -129,3 +129,20 @@ def test_a_model_without_the_compiled_kernels_says_so_in_the_status_bar(qtbot, m
         _cpu.load.cache_clear()
     assert notes[-1].startswith("Processor path: PyTorch, several times slower")
     assert window.status.currentMessage() == notes[-1]
+
+
+def test_a_model_bigger_than_the_free_memory_asks_and_loads_anyway_on_request(qtbot, make_window, two_models,
+                                                                            settings, monkeypatch):
+    from collections import namedtuple
+
+    # The load once went ahead whatever was free (the check compared with the total only).
+    fake = namedtuple("vm", "total available")(64 * 2**30, 1024)
+    monkeypatch.setattr("core.engine.model.psutil.virtual_memory", lambda: fake)
+    settings.current_model = "gpt-oss-20b"
+    window = make_window(InferenceWorker())
+    wait_until(qtbot, lambda: window.banner.isVisible(), timeout=60)
+    assert window.loaded is None and "is free right now" in window.banner.text()
+    assert window.banner.action_button.isVisible() and window.banner.action_button.text() == "Load anyway"
+    window.banner.action_button.click()
+    wait_until(qtbot, lambda: window.loaded is not None, timeout=60)
+    assert window.loaded.model_id == "gpt-oss-20b"

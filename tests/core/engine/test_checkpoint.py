@@ -137,3 +137,17 @@ def test_model_bigger_than_memory(folder, monkeypatch):
     monkeypatch.setattr("core.engine.model.psutil.virtual_memory", lambda: fake)
     with pytest.raises(NotEnoughMemory, match=r"needs .* [KMG]iB but the computer has only"):
         load_model(folder)
+
+
+def test_a_model_bigger_than_the_free_memory_is_refused_unless_loaded_anyway(folder, monkeypatch):
+    from collections import namedtuple
+
+    from core.errors import MemoryTight
+
+    # The check once compared with the total only: with 100 MiB free a 14 GiB model was loaded.
+    fake = namedtuple("vm", "total available")(64 * 2**30, 20 * 2**10)
+    monkeypatch.setattr("core.engine.model.psutil.virtual_memory", lambda: fake)
+    with pytest.raises(MemoryTight, match=r"only 20.0 KiB of the computer's 64.0 GiB is free right now") as refusal:
+        load_model(folder)
+    assert "load it anyway" in str(refusal.value)
+    assert load_model(folder, load_anyway=True).config.num_hidden_layers >= 1
