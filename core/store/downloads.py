@@ -80,6 +80,16 @@ class _Retryable(Exception):
         self.wrong_data = wrong_data
 
 
+class _HubChanged(Exception):
+    """The model's files changed on the hub since the download started: go on with `state`."""
+
+    def __init__(self, state: DownloadState):
+        self.state = state
+
+
+MAX_HUB_CHANGES = 3  # a hub that changes under every try is given up on
+
+
 class _Stop(Exception):
     def __init__(self, cancelled: bool):
         self.cancelled = cancelled
@@ -155,13 +165,15 @@ class _Run:
             self.meter = ProgressMeter(model_id, self.entry.download_bytes, self.progress)
             self.meter.emit(force=True, phase="preparing")
             state = read_state(self.partial) or self._fetch_state()
-            total = sum(f.size for f in state.files)
-            have = sum(self._bytes_on_disk(f) for f in state.files)
-            self.meter.total, self.meter.done = total, have
-            self._check_disk(total - have)
-            for f in state.files:
-                if not (self.partial / f.path).is_file():
-                    self._fetch_verified(state, f)
+            for changes in range(MAX_HUB_CHANGES + 1):
+                try:
+                    self._fetch_all(state)
+                    break
+                except _HubChanged as change:
+                    if changes == MAX_HUB_CHANGES:
+                        raise DownloadFailed(f"The files of {model_id} keep changing on the hub, so the download "
+                                             "stopped. What was downloaded is kept; try again later.") from None
+                    state = change.state
             path = self._finish(state)
         except _Stop as stop:
             if stop.cancelled:
@@ -173,7 +185,41 @@ class _Run:
         self.meter.emit(force=True, phase="done")
         return DownloadOutcome(model_id, "installed", path, self.fetched)
 
+    def _fetch_all(self, state: DownloadState) -> None:
+        total = sum(f.size for f in state.files)
+        have = sum(self._bytes_on_disk(f) for f in state.files)
+        self.meter.total, self.meter.done = total, have
+        self._check_disk(total - have)
+        for f in state.files:
+            if not (self.partial / f.path).is_file():
+                self._fetch_verified(state, f)
+
     def _fetch_state(self) -> DownloadState:
+        state = self._remote_state()
+        write_state(self.partial, state)
+        return state
+
+    def _check_hub(self, state: DownloadState) -> None:
+        """After a file came back missing (404) or with other bytes than its checksum: if the
+        model changed on the hub since `state` was read (a new commit, or new bytes under the
+        same one), keeps the files that did not change, deletes the others and raises
+        _HubChanged to go on against the hub's current files. Returns when nothing changed."""
+        current = self._remote_state()
+        if current == state:
+            return
+        now = {f.path: f for f in current.files}
+        stale = [f for f in state.files if now.get(f.path) != f]
+        for f in stale:
+            (self.partial / f.path).unlink(missing_ok=True)
+            (self.partial / (f.path + ".part")).unlink(missing_ok=True)
+        write_state(self.partial, current)
+        changed = [f.path for f in stale if f.path in now] + [p for p in now if p not in {f.path for f in state.files}]
+        self.meter.emit(force=True, phase="retrying", message=(
+            f"{self.entry.id} changed on the hub since this download started (now version {current.commit[:7]}): "
+            f"{len(changed)} of its files are downloaded again, the other files are kept."))
+        raise _HubChanged(current)
+
+    def _remote_state(self) -> DownloadState:
         hub = _hub()
         from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
@@ -209,9 +255,7 @@ class _Run:
         )
         if not any(f.path.endswith(".safetensors") for f in files) or any(f.size is None for f in files):
             raise DownloadFailed(f"The hub's file list for {repo} is incomplete, so nothing was downloaded.")
-        state = DownloadState(self.entry.id, repo, info.sha, files)
-        write_state(self.partial, state)
-        return state
+        return DownloadState(self.entry.id, repo, info.sha, files)
 
     def _bytes_on_disk(self, f: RemoteFile) -> int:
         for name in (f.path, f.path + ".part"):
@@ -234,6 +278,7 @@ class _Run:
                 return
             (self.partial / (f.path + ".part")).unlink(missing_ok=True)
             self.meter.rewind_file()
+            self._check_hub(state)  # new bytes published since: no second try of the old ones could match
             message = f"{f.path} did not match the checksum the hub publishes for it, so it was deleted."
             if tries_left:
                 self.meter.emit(force=True, phase="retrying", message=message + " Downloading it again.")
@@ -299,6 +344,8 @@ class _Run:
                             attempt.retry("the server could not continue the file; starting it again", wrong_data=True)
                     if r.status_code in RETRY_STATUS:
                         attempt.retry(f"the server answered with error {r.status_code}")
+                    if r.status_code in (404, 410):  # the version this download started from is gone
+                        self._check_hub(state)
                     if r.status_code >= 400:
                         raise DownloadFailed(f"The hub refused to send {f.path} (error {r.status_code}).")
                     part.parent.mkdir(parents=True, exist_ok=True)

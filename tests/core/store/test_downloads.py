@@ -97,6 +97,40 @@ def test_pause_then_resume_fetches_only_the_rest(store, hub, files):
     assert_installed(store, files)
 
 
+def pause_midway(store, hub):
+    """Starts the download and pauses it a little way into SHARD."""
+    hub.throttle_bps = 400_000
+    pause = threading.Event()
+
+    def on_progress(p):
+        if p.file == SHARD and p.file_done > 50_000:
+            pause.set()
+
+    assert store.download("gpt-oss-20b", progress=on_progress, pause=pause).status == "paused"
+    hub.throttle_bps = None
+
+
+@pytest.mark.parametrize("new_commit", [True, False], ids=["new commit", "new bytes, same commit"])
+def test_a_resume_after_the_model_changed_on_the_hub_starts_the_changed_files_over(store, hub, files, new_commit):
+    # Every resume once failed: the old commit answered 404, or the old checksum could never match.
+    pause_midway(store, hub)
+    repo = hub.repo(REPO_ID)
+    changed = bytearray(repo.files[SHARD])
+    changed[-100:] = bytes(100)  # same size, other bytes: only the checksum tells
+    repo.files[SHARD] = bytes(changed)
+    if new_commit:
+        repo.commit = "c" * 40  # the fake hub serves `main` and the current commit only
+    config_requests = len(hub.requests_for("config.json"))
+    messages = []
+    outcome = store.download("gpt-oss-20b", progress=lambda p: p.message and messages.append(p.message))
+    assert outcome.status == "installed"
+    assert store.manifest("gpt-oss-20b").commit == repo.commit
+    assert (store.path("gpt-oss-20b") / SHARD).read_bytes() == bytes(changed)
+    assert any("changed on the hub" in m and "1 of its files" in m for m in messages), messages
+    assert len(hub.requests_for("config.json")) == config_requests  # unchanged files are kept
+    assert store.verify("gpt-oss-20b").ok
+
+
 def test_pause_request_from_another_process(store, hub):
     hub.throttle_bps = 200_000
     result = {}
