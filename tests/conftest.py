@@ -6,8 +6,16 @@ import pytest
 
 from tests.fakehub import FakeHub, FakeRepo
 from tests.model_fixtures import REPO_ID, repo_files
+from tests.processes import end_leftovers
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes():
+    """Every process a test spawned (tests/processes.py) is gone when the test ends."""
+    yield
+    end_leftovers()
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from cli.chat import _print_answer, _progress, _show_chat_turn, _Style
 from cli.main import main
 from core.chat.events import Finished, MessageEnded, MessageStarted, Notice, PromptProgress, TextDelta, ToolCall
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+from tests.processes import spawn
 from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,8 +129,8 @@ def test_reasoning_goes_to_stderr_and_the_answer_to_stdout(capsys):
 
 def _spawn(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return spawn([sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, text=True,
+                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def _read_until(stream, marker: str, limit: float = 60.0) -> str:

@@ -20,8 +20,8 @@ import pytest
 from cli import exit_codes
 from cli.main import main
 from core.store.model_store import ModelStore
-from tests.cli.processes import as_from_a_terminal
 from tests.model_fixtures import root_files, write_folder
+from tests.processes import spawn
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARD = "model-00001-of-00002.safetensors"
@@ -115,9 +115,8 @@ def hearth(env, hub, *argv, **kwargs):
     environment = {**os.environ, "HEARTH_MODELS_DIR": str(env / "models"), "HF_ENDPOINT": hub.url,
                    "PYTHONPATH": str(ROOT)}
     environment.pop("HEARTH_OFFLINE", None)
-    return subprocess.Popen([sys.executable, "-m", "cli.main", *argv], cwd=ROOT, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal,
-                            **kwargs)
+    return spawn([sys.executable, "-m", "cli.main", *argv], cwd=ROOT, env=environment,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
 def wait_for_bytes(hub, proc, at_least, timeout=60.0):

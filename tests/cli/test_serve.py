@@ -18,7 +18,7 @@ import torch  # noqa: F401  (loaded once here, so the checkpoint writer below is
 
 from cli import exit_codes
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
-from tests.cli.processes import as_from_a_terminal
+from tests.processes import spawn
 from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +40,8 @@ def hearth(tmp_path: Path, *args: str, policy: str = "", **env: str) -> subproce
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "HEARTH_POLICY": str(policy_file),
                    "HEARTH_MODELS_DIR": str(tmp_path / "models"), **env}
     environment.pop("HEARTH_API_KEY", None)
-    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=tmp_path, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal)
+    return spawn([sys.executable, "-m", "cli.main", *args], cwd=tmp_path, env=environment,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for_url(process: subprocess.Popen, seconds: float = 60) -> str:

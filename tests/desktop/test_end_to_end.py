@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 from tests.desktop.helpers import wait_until
+from tests.processes import spawn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,8 +178,8 @@ KILLED_APP = textwrap.dedent("""
 def test_a_killed_app_keeps_the_partial_answer_marked_interrupted(qtbot, tmp_path, store, tiny_checkpoint):
     store.import_folder(tiny_checkpoint, model_id="gpt-oss-20b", copy=False)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
-    process = subprocess.Popen([sys.executable, "-c", KILLED_APP, str(tmp_path)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = spawn([sys.executable, "-c", KILLED_APP, str(tmp_path)], env=env,
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     db = tmp_path / "history.sqlite3"
     try:
         deadline = time.monotonic() + 90
@@ -216,8 +217,8 @@ def test_hearth_with_no_arguments_opens_the_window(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "HEARTH_OFFLINE": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "cli.main"], env=env, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = spawn([sys.executable, "-m", "cli.main"], env=env, cwd=ROOT,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while not (tmp_path / "data" / "Hearth" / "history.sqlite3").exists():
