@@ -9,6 +9,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "pool.h"
 
@@ -33,7 +38,28 @@ static struct {
     void *ctx;
     int threads;                /* including the caller */
     int started;                /* worker threads created so far */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 1, 0};
+    int nice;                   /* the caller's nice value, which the workers take on for the job */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 1, 0, 0};
+
+/* On Linux each thread has its own nice value. The window runs the model in a thread of lower
+ * priority than its own, so that the screen stays responsive when the processor is busy; the
+ * workers were created by whichever thread first set the thread count (perhaps the window's),
+ * so they take on the nice value of the thread that gives them each job. */
+static int this_threads_nice(void) {
+#if defined(__linux__)
+    return getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+#else
+    return 0;
+#endif
+}
+
+static void take_nice(int *mine, int wanted) {
+#if defined(__linux__)
+    if (*mine != wanted && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), wanted) == 0) *mine = wanted;
+#else
+    (void)mine; (void)wanted;
+#endif
+}
 
 /* Two Python threads (two models, or a chat and the API) may call ops at once: one job at a time. */
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,6 +67,7 @@ static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *worker(void *arg) {
     int id = (int)(intptr_t)arg;
     int seen = 0;
+    int nice = this_threads_nice();
     for (;;) {
         int gen;
         int spins = 0;
@@ -53,6 +80,7 @@ static void *worker(void *arg) {
             spins = 0;
         }
         seen = gen;
+        take_nice(&nice, pool.nice);  /* raising it back needs a privilege: it may stay lower */
         if (id < pool.threads) pool.job(pool.ctx, id, pool.threads);
         atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel);
     }
@@ -91,6 +119,7 @@ void pool_run(pool_job job, void *ctx) {
     pthread_mutex_lock(&run_lock);
     pool.job = job;
     pool.ctx = ctx;
+    pool.nice = this_threads_nice();
     /* Every started worker takes part in the count, even one above `threads` (it skips the job). */
     atomic_store_explicit(&pool.pending, pool.started, memory_order_relaxed);
     pthread_mutex_lock(&pool.lock);
