@@ -96,10 +96,30 @@ def display_library_sentence(libraries: list[str]) -> str:
             f"On Ubuntu or Debian install them with: sudo apt install {install} — then start Hearth again.")
 
 
+def no_display(env=os.environ) -> str | None:
+    """Without a desktop (a server, an SSH session without X forwarding) Qt aborts the process
+    with text that names xcb-cursor and suggests reinstalling: say what is true instead."""
+    if not sys.platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return ("Hearth cannot open its window: this session has no graphical desktop (no DISPLAY or "
+            "WAYLAND_DISPLAY). Start Hearth from the desktop, or chat in this terminal: `hearth chat "
+            "--model gpt-oss-20b` (`hearth --help` lists the commands).")
+
+
+def quiet_qt_logging(env=os.environ) -> None:
+    """Qt fills the terminal with font-database warnings (144 lines of 'OpenType support
+    missing' on a plain Debian) that tell the person nothing; a setting of theirs wins."""
+    env.setdefault("QT_LOGGING_RULES", "qt.text.font.db=false;qt.qpa.fonts=false")
+
+
 def main(argv: list[str] | None = None) -> int:
-    if problem := missing_display_library():
-        print(problem, file=sys.stderr)
-        return 1
+    for problem in (no_display(), missing_display_library()):
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
+    quiet_qt_logging()
     app = create_app(argv)
     settings = Settings()
     theme.apply_theme(app, settings.theme)
