@@ -70,8 +70,8 @@ def _chat(args) -> int:
         return loaded
     conversation, model_name = loaded
     style = _Style(sys.stdout)
-    print(style.dim(f"{model_name} is ready. Type a message; Ctrl-C stops an answer, "
-                    "/reset starts over, Ctrl-D or /exit quits."), flush=True)
+    print(style.dim(f"{model_name} is ready. Type a message; Ctrl-C stops an answer, /help lists the "
+                    "commands, Ctrl-D or /quit quits."), flush=True)
     while True:
         try:
             text = input("> ")
@@ -81,11 +81,11 @@ def _chat(args) -> int:
         except KeyboardInterrupt:
             print()
             continue
-        if text.strip() in ("/exit", "/quit"):
-            return exit_codes.OK
-        if text.strip() == "/reset":
-            conversation.messages = [m for m in conversation.messages if m["role"] == "system"]
-            print(style.dim("(new chat)"), flush=True)
+        if text.startswith("//"):  # a message that starts with a slash, not a command
+            text = text[1:]
+        elif text.strip().startswith("/"):
+            if _command(text.strip(), conversation, style):
+                return exit_codes.OK
             continue
         if not text.strip():
             continue
@@ -94,6 +94,38 @@ def _chat(args) -> int:
                 _show_chat_turn(conversation.send(text, cancel=cancel), style)
             except HearthError as error:
                 print(style.warn(str(error)), flush=True)
+
+
+CHAT_COMMANDS = """Commands:
+  /help            this list
+  /reset           start a new chat (the instructions given with --system stay)
+  /effort [LEVEL]  how long the model thinks before answering: low, medium or high
+  /quit, /exit     leave (also Ctrl-D)
+A message that starts with a slash: type it twice (//etc/hosts ...)."""
+
+
+def _command(line: str, conversation, style) -> bool:
+    """Carries out one chat command; True when the chat should end."""
+    name, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if name in ("/quit", "/exit"):
+        return True
+    if name == "/help":
+        print(style.dim(CHAT_COMMANDS), flush=True)
+    elif name == "/reset":
+        conversation.messages = [m for m in conversation.messages if m["role"] == "system"]
+        print(style.dim("(new chat)"), flush=True)
+    elif name == "/effort":
+        if rest in REASONING_EFFORTS:
+            conversation.settings = dataclasses.replace(conversation.settings, reasoning_effort=rest)
+        elif rest:
+            print(style.warn(f"The effort is low, medium or high, not {rest!r}."), flush=True)
+            return False
+        print(style.dim(f"(reasoning effort: {conversation.settings.reasoning_effort})"), flush=True)
+    else:
+        print(style.warn(f"{name} is not a command; /help lists them. To send it to the model, type //"
+                         f"{line[1:]}"), flush=True)
+    return False
 
 
 def _run(args) -> int:

@@ -114,6 +114,17 @@ def test_chat_turns_reset_and_overflow(hello, capsys, monkeypatch):
     assert len(figures) == 3 and "(0 reused" not in figures[1]  # the second turn reused the cache
 
 
+def test_chat_slash_commands_are_not_sent_to_the_model(hello, capsys, monkeypatch):
+    # "/help" once went to the model as a message.
+    typed = "/help\n/effort high\n/effort extreme\n/nonsense\n//etc is a folder\n/quit\nnever read\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    assert main(["chat", "--model", hello, *GREEDY]) == 0
+    out = capsys.readouterr().out
+    assert "/effort [LEVEL]" in out and "(reasoning effort: high)" in out
+    assert "low, medium or high, not 'extreme'" in out and "/nonsense is not a command" in out
+    assert out.count("Hello world!") == 1  # only "/etc is a folder" reached the model
+
+
 def test_reasoning_goes_to_stderr_and_the_answer_to_stdout(capsys):
     events = [MessageStarted("analysis"), TextDelta("analysis", "Let me think."), MessageEnded("analysis", "x"),
               MessageStarted("final"), TextDelta("final", "42"), Notice("Old turns were left out."),
