@@ -5,7 +5,8 @@ Found with `ldd` on PySide6's own files, without importing Qt (that import is wh
 they are missing). PySide6 bundles Qt itself; the X11 and OpenGL client libraries, fontconfig,
 D-Bus and the like come from the system, and a fresh (server or container) install lacks many.
 `python3 -m desktop.system_libraries` prints the packages to install on one line (nothing when
-all is there) and names, on stderr, missing libraries it cannot map to a package.
+all is there), fallback fonts for Chinese, Japanese, Korean and emoji where no font covers them
+among them, and names, on stderr, missing libraries it cannot map to a package.
 """
 
 from __future__ import annotations
@@ -69,6 +70,25 @@ def missing_libraries() -> list[str]:
     return sorted(missing)
 
 
+# Scripts whose text shows as empty boxes where no system font has their glyphs (a plain Debian
+# has none for Chinese, Japanese and Korean, nor colour emoji): fontconfig's query -> the package
+# with a font for it. WenQuanYi Micro Hei covers CJK in 5 MB (Noto CJK takes over 100).
+FONTS = {":lang=zh": "fonts-wqy-microhei", ":charset=1f600": "fonts-noto-color-emoji"}
+
+
+def missing_fonts() -> list[str]:
+    """Packages of fallback fonts for scripts no installed font covers (nothing without fc-list)."""
+    missing = []
+    for query, package in FONTS.items():
+        try:
+            found = subprocess.run(["fc-list", query, "family"], capture_output=True, text=True, check=False)
+        except OSError:
+            return []  # no fontconfig tools: nothing to judge by
+        if found.returncode == 0 and not found.stdout.strip():
+            missing.append(package)
+    return missing
+
+
 def packages_for(libraries: list[str]) -> tuple[list[str], list[str]]:
     """(packages to install, libraries no package is known for)."""
     packages = sorted({PACKAGES[lib] for lib in libraries if lib in PACKAGES})
@@ -82,7 +102,7 @@ def main() -> int:
     if unknown:
         print(f"Hearth's window also needs {', '.join(unknown)}; install the package that provides it.",
               file=sys.stderr)
-    print(" ".join(packages))
+    print(" ".join(packages + missing_fonts()))
     return 0
 
 
