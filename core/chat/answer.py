@@ -141,10 +141,14 @@ class Answer:
             return "tool_calls"
         return "length" if self.finished is not None and self.finished.reason == "length" else "stop"
 
-    def usage(self) -> dict[str, int]:
+    def usage(self) -> dict[str, Any]:
+        """As the chat-completions API counts tokens; `cached_tokens`: those of the prompt found
+        in the KV cache from the previous turn, not computed again."""
         prompt = self.finished.prompt_tokens if self.finished else 0
         completion = self.finished.generated_tokens if self.finished else 0
-        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        cached = self.finished.reused_tokens if self.finished else 0
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+                "prompt_tokens_details": {"cached_tokens": cached}}
 
     def message(self) -> dict[str, Any]:
         """The chat-completions assistant message the turn amounts to (for the history)."""

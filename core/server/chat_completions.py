@@ -286,7 +286,7 @@ def chat_completion(answer: Answer, model_id: str, request_id: str) -> dict[str,
 
 
 def chat_chunk(model_id: str, request_id: str, delta: dict[str, Any] | None, finish_reason: str | None = None,
-               usage: dict[str, int] | None = None) -> dict[str, Any]:
+               usage: dict[str, Any] | None = None) -> dict[str, Any]:
     """One `chat.completion.chunk`; `delta` None gives the usage-only chunk (no choices)."""
     chunk: dict[str, Any] = {"id": request_id, "object": "chat.completion.chunk", "created": int(time.time()),
                              "model": model_id, "choices": []}
@@ -346,6 +346,7 @@ def response_object(answer: Answer, model_id: str) -> dict[str, Any]:
         "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None, "error": None,
         "parallel_tool_calls": False, "tool_choice": "auto", "tools": [],
         "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
-                  "total_tokens": usage["total_tokens"], "input_tokens_details": {"cached_tokens": 0},
+                  "total_tokens": usage["total_tokens"],
+                  "input_tokens_details": {"cached_tokens": usage["prompt_tokens_details"]["cached_tokens"]},
                   "output_tokens_details": {"reasoning_tokens": 0}},
     }

@@ -177,8 +177,15 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):  # the client is gone
             self._json(code, ApiError(code, f"The request could not be read: {reason}.").body())
 
-    def _get(self) -> None:
+    def _path(self) -> str:
+        """The route asked for; clients set up with a base URL without /v1 are answered too."""
         path = self.path.split("?", 1)[0].rstrip("/")
+        if path in ("/models", "/chat/completions", "/responses") or path.startswith("/models/"):
+            path = "/v1" + path
+        return path
+
+    def _get(self) -> None:
+        path = self._path()
         served = self.server.served
         if path == "/v1/models":
             self._json(200, {"object": "list", "data": [served.card()]})
@@ -193,7 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(404, f"There is nothing at {path}; see /v1/models.", code="not_found")
 
     def _post(self) -> None:
-        path = self.path.split("?", 1)[0].rstrip("/")
+        path = self._path()
         model_id = self.server.served.model_id
         if path == "/v1/chat/completions":
             request = openai_api.chat_request(self._body(), model_id)

@@ -45,7 +45,8 @@ def test_reasoning_preamble_and_a_tool_call_each_land_in_their_place():
     assert answer.content == answer.preamble == "Let me check."  # a preamble is meant for the person
     assert [(c.name, c.arguments) for c in answer.calls] == [("get_weather", '{"city": "Oslo"}')]
     assert answer.finish_reason == "tool_calls"
-    assert answer.usage() == {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49}
+    assert answer.usage() == {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49,
+                              "prompt_tokens_details": {"cached_tokens": 3}}
     message = answer.message()
     assert message["content"] == "Let me check." and message["reasoning"] == "Need weather."
     assert message["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Oslo"}'}

@@ -47,7 +47,8 @@ def test_a_turn_becomes_a_chat_completion_with_reasoning_apart():
     assert message["content"] == "Let me check." and message["reasoning_content"] == "Need weather."
     assert message["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Oslo"}'}
     assert body["choices"][0]["finish_reason"] == "tool_calls"
-    assert body["usage"] == {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49}
+    assert body["usage"] == {"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49,
+                             "prompt_tokens_details": {"cached_tokens": 3}}
     output = response_object(answer, "gpt-oss-20b")["output"]
     assert [item["type"] for item in output] == ["reasoning", "message", "function_call"]
     assert output[2]["call_id"] == message["tool_calls"][0]["id"] and output[2]["name"] == "get_weather"

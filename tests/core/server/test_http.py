@@ -67,6 +67,13 @@ def test_models_and_a_whole_answer_through_the_real_engine(hello, tok):
         # The same prompt again reuses the session's cache and gives the same answer.
         again = api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, temperature=0)
         assert again.choices[0].message.content == "Hello world!"
+        assert answer.usage.prompt_tokens_details.cached_tokens == 0
+        assert 0 < again.usage.prompt_tokens_details.cached_tokens < again.usage.prompt_tokens
+        # A client set up with the server's address without /v1 is answered too.
+        bare = openai.OpenAI(base_url=server.url.removesuffix("/v1"), api_key="x", max_retries=0)
+        assert [m.id for m in bare.models.list()] == ["gpt-oss-20b"]
+        assert bare.chat.completions.create(model="gpt-oss-20b", messages=CHAT,
+                                            temperature=0).choices[0].message.content == "Hello world!"
 
 
 def test_a_streamed_answer_through_the_real_engine(hello, tok):
