@@ -32,6 +32,7 @@ from core.server.request_checks import (
     check_tool,
     check_unsupported_chat_fields,
 )
+from core.server.stop_sequences import MAX_STOPS
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -47,6 +48,7 @@ class TurnRequest:
     max_tokens: int | None  # None: as many as the context leaves
     stream: bool = False
     include_usage: bool = False
+    stop: tuple[str, ...] = ()  # the answer ends where its text first contains one of these
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
         if reasoning:
             message["reasoning"] = reasoning
         checked.append(message)
-    for name in ("stop", "logprobs", "logit_bias", "audio", "prediction"):
+    for name in ("logprobs", "logit_bias", "audio", "prediction"):
         if body.get(name):
             raise bad_request(f"'{name}' is not supported by this server.", name)
     check_unsupported_chat_fields(body)
@@ -91,6 +93,7 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
         reasoning_effort=_effort(body.get("reasoning_effort"), "reasoning_effort"),
         max_tokens=_positive(max_tokens, "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"),
         stream=_flag(body, "stream"), include_usage=bool(stream_options.get("include_usage")),
+        stop=_stops(body.get("stop")),
     )
 
 
@@ -224,6 +227,16 @@ def _sampling(body: dict[str, Any]) -> SamplingParams:
     if seed is not None:
         values["seed"] = seed
     return SamplingParams(**values)
+
+
+def _stops(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    stops = [value] if isinstance(value, str) else value
+    if (not isinstance(stops, list) or not 1 <= len(stops) <= MAX_STOPS
+            or not all(isinstance(s, str) and s for s in stops)):
+        raise bad_request(f"'stop' must be a text or a list of 1 to {MAX_STOPS} texts, none of them empty.", "stop")
+    return tuple(stops)
 
 
 def _effort(value: Any, param: str) -> str:

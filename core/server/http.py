@@ -39,6 +39,7 @@ from core.server.api_errors import ApiError
 from core.server.chat_completions import ChatFrames, TurnRequest
 from core.server.request_queue import Admission, ClientWatch, QueueFull, ShuttingDown
 from core.server.responses import ResponseFrames
+from core.server.stop_sequences import StopSequences
 from core.store.identity import check_allowed, identify_config
 from core.system.policy import Policy, is_loopback_host, load_policy
 
@@ -304,6 +305,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _refusal(refusal, self.server.admission.max_waiting) from None
             try:
                 events = stream(served.session, served.tokenizer, prompt, settings=settings, cancel=cancel)
+                stopper = StopSequences(request.stop, cancel) if request.stop else None
+                if stopper is not None:
+                    events = stopper.filter(events)
                 try:  # the prefill runs here: its errors can still be a plain HTTP error
                     first = next(events)
                 except HearthError as problem:
@@ -320,7 +324,7 @@ class _Handler(BaseHTTPRequestHandler):
                                    kind="server_error")
                 if self.server.stopping.is_set():
                     raise _refusal(ShuttingDown(), self.server.admission.max_waiting)
-                if cancel.is_set():  # the client left: nobody to answer
+                if cancel.is_set() and not (stopper and stopper.stopped):  # the client left: nobody to answer
                     self.close_connection = True
                     return
                 self._json(200, whole(answer, request_id))

@@ -158,6 +158,22 @@ def test_responses_streamed(tok):
     assert json.loads(arguments) == json.loads(call_.arguments) == {"city": "Paris"}
 
 
+def test_stop_strings_end_the_answer_whole_and_streamed(tok):
+    session = ScriptedSession(tok, "<|channel|>final<|message|>One, two, three, four.<|return|>")
+    with running(ServedModel("gpt-oss-20b", tok, session)) as server:
+        api = client(server)
+        answer = api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, stop=[", three", "five"])
+        assert answer.choices[0].message.content == "One, two" and answer.choices[0].finish_reason == "stop"
+        chunks = list(api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, stop=", three", stream=True))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "One, two"
+        assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+        with pytest.raises(openai.BadRequestError, match="stop"):
+            api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, stop=["a", "b", "c", "d", "e"])
+        # A stop that never comes changes nothing.
+        whole = api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, stop="six")
+        assert whole.choices[0].message.content == "One, two, three, four."
+
+
 def test_a_failing_engine_gives_an_error_and_the_server_goes_on(tok):
     session = ScriptedSession(tok, "<|channel|>final<|message|>One two three four<|return|>", fail_at=3)
     with running(ServedModel("gpt-oss-20b", tok, session)) as server:
