@@ -57,6 +57,8 @@ def _common_options(parser) -> None:
     parser.add_argument("--top-p", type=float, default=1.0, help="sample only from this much probability")
     parser.add_argument("--seed", type=int, help="makes sampling repeatable")
     parser.add_argument("--max-tokens", type=int, default=4096, help="longest answer, in tokens")
+    parser.add_argument("--reasoning-budget", type=int, metavar="TOKENS",
+                        help="tokens the model may think before it must answer (default: no limit)")
     parser.add_argument("--context", type=int, help="tokens the chat may hold (default: the model's context)")
     parser.add_argument("--device", default="auto",
                         help="auto, cpu, cuda, cuda:1 ... (default: auto, where the model fits best)")
@@ -167,7 +169,8 @@ def _load(args):
 
     try:
         settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
-                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning)
+                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning,
+                                      reasoning_budget=args.reasoning_budget)
         started = time.perf_counter()
         opened = open_model(folder, args.device, load_anyway=args.load_anyway)
     except HearthError as error:

@@ -21,7 +21,17 @@ from typing import Any, Protocol
 
 import torch
 
-from core.chat.events import Event, Finished, FinishReason, Notice, PromptProgress, Speed, TurnEnded
+from core.chat.events import (
+    Event,
+    Finished,
+    FinishReason,
+    MessageEnded,
+    MessageStarted,
+    Notice,
+    PromptProgress,
+    Speed,
+    TurnEnded,
+)
 from core.chat.harmony import drop_oldest_turn, render_chat
 from core.chat.harmony_parser import HarmonyStreamParser
 from core.chat.tokenizer import Tokenizer
@@ -49,10 +59,15 @@ class GenerationSettings:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     max_new_tokens: int = 4096
     reasoning_effort: str = "medium"
+    # Tokens the model may think (analysis channel) before it must answer: then the engine ends
+    # the analysis message itself and opens the final one. None: no limit.
+    reasoning_budget: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
             raise InvalidInput(f"The answer length limit must be at least 1 token, not {self.max_new_tokens}.")
+        if self.reasoning_budget is not None and self.reasoning_budget < 1:
+            raise InvalidInput(f"The thinking budget must be at least 1 token, not {self.reasoning_budget}.")
 
 
 def generate(
@@ -148,7 +163,8 @@ def stream(
         return
 
     parser = HarmonyStreamParser(tokenizer)
-    loop = decode(session, logits, Sampler(settings.sampling), stop=tokenizer.stop_tokens,
+    budget = _ReasoningBudget(settings.reasoning_budget, tokenizer, Sampler(settings.sampling))
+    loop = decode(session, logits, budget.sample, stop=tokenizer.stop_tokens,
                   max_new_tokens=settings.max_new_tokens, cancel=cancel)
     reason: FinishReason = "length"
     error = None
@@ -165,6 +181,7 @@ def stream(
             now = clock()
             figures.count_token(now)
             events = parser.feed(token)
+            budget.watch(events)
             yield from events
             if (speed := figures.speed(now)) is not None:
                 yield speed
@@ -178,6 +195,38 @@ def stream(
     if reason != "stop":
         yield from parser.finish()
     yield figures.finish(reason, clock(), error)
+
+
+class _ReasoningBudget:
+    """Samples as usual until the analysis message has run `limit` tokens; then the next tokens
+    are harmony's end of that message and the start of the final one, as if the model had
+    written them, so it goes on to answer. Without a limit it only samples."""
+
+    SWITCH = "<|end|><|start|>assistant<|channel|>final<|message|>"
+
+    def __init__(self, limit: int | None, tokenizer: Tokenizer, sampler: Sampler):
+        self.limit, self.sampler = limit, sampler
+        self.switch = tokenizer.encode(self.SWITCH, allow_special=True) if limit else []
+        self.thinking = False
+        self.spent = 0
+        self.forced: list[int] = []
+        self.done = False
+
+    def sample(self, logits: torch.Tensor) -> int:
+        return self.forced.pop(0) if self.forced else self.sampler(logits)
+
+    def watch(self, events: list[Event]) -> None:
+        if self.limit is None or self.done:
+            return
+        for event in events:
+            if isinstance(event, MessageStarted):
+                self.thinking = event.channel == "analysis"
+            elif isinstance(event, MessageEnded):
+                self.thinking = False
+        if self.thinking:
+            self.spent += 1
+            if self.spent >= self.limit:
+                self.forced, self.done = list(self.switch), True
 
 
 def _internal_error(failure: Exception) -> str:

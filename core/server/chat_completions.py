@@ -49,6 +49,7 @@ class TurnRequest:
     stream: bool = False
     include_usage: bool = False
     stop: tuple[str, ...] = ()  # the answer ends where its text first contains one of these
+    reasoning_budget: int | None = None  # tokens of thinking before the answer must start
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -88,12 +89,13 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
     if not isinstance(stream_options, dict):
         raise bad_request("'stream_options' must be an object.", "stream_options")
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    reasoning = _reasoning(body)
     return TurnRequest(
         messages=checked, tools=tools, sampling=_sampling(body),
-        reasoning_effort=_effort(body.get("reasoning_effort"), "reasoning_effort"),
+        reasoning_effort=_effort(body.get("reasoning_effort", reasoning.get("effort")), "reasoning_effort"),
         max_tokens=_positive(max_tokens, "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"),
         stream=_flag(body, "stream"), include_usage=bool(stream_options.get("include_usage")),
-        stop=_stops(body.get("stop")),
+        stop=_stops(body.get("stop")), reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"),
     )
 
 
@@ -116,9 +118,7 @@ def responses_request(body: Any, model_id: str) -> TurnRequest:
         messages += [_input_item(item, i) for i, item in enumerate(given)]
     else:
         raise bad_request("'input' must be text or a non-empty list of input items.", "input")
-    reasoning = body.get("reasoning") or {}
-    if not isinstance(reasoning, dict):
-        raise bad_request("'reasoning' must be an object such as {\"effort\": \"low\"}.", "reasoning")
+    reasoning = _reasoning(body)
     if body.get("text") is not None and not isinstance(body["text"], dict):
         raise bad_request("'text' must be an object such as {\"format\": {\"type\": \"text\"}}.", "text")
     check_accepted_fields(body)
@@ -129,6 +129,7 @@ def responses_request(body: Any, model_id: str) -> TurnRequest:
         messages=messages, tools=_tools(body.get("tools"), body.get("tool_choice")), sampling=_sampling(body),
         reasoning_effort=_effort(reasoning.get("effort"), "reasoning.effort"),
         max_tokens=_positive(body.get("max_output_tokens"), "max_output_tokens"), stream=_flag(body, "stream"),
+        reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"),
     )
 
 
@@ -227,6 +228,15 @@ def _sampling(body: dict[str, Any]) -> SamplingParams:
     if seed is not None:
         values["seed"] = seed
     return SamplingParams(**values)
+
+
+def _reasoning(body: dict[str, Any]) -> dict[str, Any]:
+    """The `reasoning` object: `effort`, and `max_tokens` (OpenRouter's field), a thinking budget."""
+    reasoning = body.get("reasoning") or {}
+    if not isinstance(reasoning, dict):
+        raise bad_request("'reasoning' must be an object such as {\"effort\": \"low\", \"max_tokens\": 512}.",
+                          "reasoning")
+    return reasoning
 
 
 def _stops(value: Any) -> tuple[str, ...]:

@@ -290,7 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
                                 f"{max(max_tokens, 1)} in the completion). Shorten the messages or the completion.",
                            code="context_length_exceeded", param="messages")
         settings = GenerationSettings(request.sampling, max_new_tokens=max_tokens,
-                                      reasoning_effort=request.reasoning_effort)
+                                      reasoning_effort=request.reasoning_effort,
+                                      reasoning_budget=request.reasoning_budget)
         cancel = threading.Event()
         watch = ClientWatch(self.connection, cancel, self.server.stopping)
         # Writes of this answer block at most send_timeout; reads of a next request keep `timeout`.

@@ -42,6 +42,12 @@ def endless(tmp_path_factory) -> str:
     return str(_scripted(tmp_path_factory.mktemp("endless"), "<|channel|>final<|message|> word word"))
 
 
+@pytest.fixture(scope="module")
+def thinker(tmp_path_factory) -> str:
+    """Thinks " hmm hmm ..." and never answers by itself (as random weights do)."""
+    return str(_scripted(tmp_path_factory.mktemp("thinker"), "<|channel|>analysis<|message|> hmm hmm"))
+
+
 GREEDY = ["--temperature", "0"]
 
 
@@ -94,6 +100,13 @@ def test_run_when_memory_is_short_says_how_to_load_anyway(hello, capsys, monkeyp
     err = capsys.readouterr().err
     assert "is free right now" in err and "add --load-anyway" in err
     assert main(["run", "--model", hello, "Hi there", "--load-anyway", *GREEDY]) == 0
+
+
+def test_a_reasoning_budget_makes_a_thinker_answer(thinker, capsys):
+    assert main(["run", "--model", thinker, "Hi", "--max-tokens", "30", *GREEDY]) == 0
+    assert capsys.readouterr().out.strip() == ""  # thought to the end of its tokens, answered nothing
+    assert main(["run", "--model", thinker, "Hi", "--max-tokens", "30", "--reasoning-budget", "5", *GREEDY]) == 0
+    assert "hmm" in capsys.readouterr().out
 
 
 def test_bad_option_is_a_usage_error(hello):

@@ -174,6 +174,22 @@ def test_stop_strings_end_the_answer_whole_and_streamed(tok):
         assert whole.choices[0].message.content == "One, two, three, four."
 
 
+def test_a_reasoning_budget_ends_the_thinking_and_the_model_answers(tok):
+    # A model that would think forever (as random weights do): the budget makes it answer.
+    session = ScriptedSession(tok, "<|channel|>analysis<|message|>" + " hmm" * 40, loop=True)
+    with running(ServedModel("gpt-oss-20b", tok, session)) as server:
+        api = client(server)
+        answer = api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, max_tokens=60,
+                                             extra_body={"reasoning": {"max_tokens": 8}})
+        message = answer.choices[0].message
+        assert message.content and len(tok.encode(message.model_extra["reasoning_content"])) <= 9
+        response = api.responses.create(model="gpt-oss-20b", input="Hi", max_output_tokens=60,
+                                        reasoning={"effort": "low", "max_tokens": 8})
+        assert response.output_text
+        with pytest.raises(openai.BadRequestError, match="reasoning.max_tokens"):
+            api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, extra_body={"reasoning": {"max_tokens": 0}})
+
+
 def test_a_failing_engine_gives_an_error_and_the_server_goes_on(tok):
     session = ScriptedSession(tok, "<|channel|>final<|message|>One two three four<|return|>", fail_at=3)
     with running(ServedModel("gpt-oss-20b", tok, session)) as server:
