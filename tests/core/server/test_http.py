@@ -186,7 +186,7 @@ def test_a_reasoning_budget_ends_the_thinking_and_the_model_answers(tok):
         response = api.responses.create(model="gpt-oss-20b", input="Hi", max_output_tokens=60,
                                         reasoning={"effort": "low", "max_tokens": 8})
         assert response.output_text
-        with pytest.raises(openai.BadRequestError, match="reasoning.max_tokens"):
+        with pytest.raises(openai.BadRequestError, match=r"reasoning\.max_tokens"):
             api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, extra_body={"reasoning": {"max_tokens": 0}})
 
 
