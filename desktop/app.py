@@ -31,20 +31,22 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 
 def build_window(settings: Settings):
-    """The window for `settings`: history in the user-data folder, models where the settings say
-    (and the organisation's policy allows), showing the process's egress guard."""
+    """The window for `settings`: history in the user-data folder (opened by `open_history`),
+    models where the settings say (and the organisation's policy allows), showing the process's
+    egress guard."""
     from core.store.model_store import ModelStore
     from core.system import egress
     from core.system.environment import offline_from_env
     from core.system.policy import load_policy
-    from desktop.history import History
+    from desktop.history import open_history
     from desktop.main_window import MainWindow
 
     policy = load_policy()
     # `hearth` installed the guard before anything else ran; started another way (python -m
     # desktop.app), the window installs it itself, before the first model or download.
     guard = egress.guard() or egress.install_for(policy, settings.offline or offline_from_env())
-    history = History(user_data_dir() / "history.sqlite3")
+    # Never fails: a damaged file is replaced (and kept), an unwritable one read into memory.
+    history = open_history(user_data_dir() / "history.sqlite3")
     store = ModelStore(settings.models_path(), offline=settings.offline or None, policy=policy)
     return MainWindow(settings, history, store, guard=guard)
 

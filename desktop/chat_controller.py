@@ -4,18 +4,24 @@ and in the history. Stop, regenerate, edit-and-resend and conversation switching
 
 The answer being written is saved as "streaming" at once and re-saved at most every
 `SAVE_INTERVAL_MS` and whenever a message of it ends, so a crash loses at most the last second.
+
+When the history cannot take a write (another program holds the file, it is damaged or
+read-only), nothing typed is lost: a message goes back in the composer, an answer stays on
+screen, and both are tried again every `RETRY_MS` while the banner says what happened.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from core.chat.answer import Answer
 from core.chat.events import Finished, MessageEnded
-from desktop.history import NEW_CHAT_TITLE, History, Message
+from desktop.errors import damaged_chat, history_problem
+from desktop.history import NEW_CHAT_TITLE, ChatDamaged, History, HistoryBusy, HistoryError, Message
 from desktop.settings import Settings
 from desktop.widgets.composer import Composer
 from desktop.widgets.message_view import MessageView
@@ -23,6 +29,8 @@ from desktop.widgets.transcript import Transcript
 from desktop.workers.requests import ChatRequest
 
 SAVE_INTERVAL_MS = 1000
+RETRY_MS = 2000  # how often a message or answer the history refused is tried again
+SEND_RETRIES = 3  # automatic tries of a refused message before the person is asked to press Send
 TITLE_CHARS = 48
 
 
@@ -42,6 +50,15 @@ def prompt_messages(instructions: str, messages: list[Message]) -> list[dict]:
         elif m.status != "error" and (m.content or m.reasoning):
             chat.append({"role": "assistant", "content": m.content, "reasoning": m.reasoning})
     return chat
+
+
+@dataclass
+class Unsent:
+    """A message the history refused: it is back in the composer, and sent again by itself
+    while the composer still holds it and the same chat is open."""
+    text: str
+    conversation_id: int | None
+    tries: int = 0
 
 
 class ChatController(QObject):
@@ -72,6 +89,11 @@ class ChatController(QObject):
         self._save_timer = QTimer(self)
         self._save_timer.setInterval(SAVE_INTERVAL_MS)
         self._save_timer.timeout.connect(self._save_answer)
+        self.unsent: Unsent | None = None
+        self.unsaved: dict[int, Message] = {}  # answers whose last state the history refused
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(RETRY_MS)
+        self._retry_timer.timeout.connect(self._retry)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
         transcript.regenerate_requested.connect(self.regenerate)
@@ -94,12 +116,20 @@ class ChatController(QObject):
     def open_conversation(self, conversation_id: int) -> None:
         if conversation_id == self.conversation_id and self.transcript.views:
             return
+        try:
+            messages = self.history.messages(conversation_id)
+        except ChatDamaged as damage:  # shown as far as it can be read, and said so
+            messages = damage.readable
+            self.problem.emit(damaged_chat(damage))
+        except HistoryError as error:  # the previous chat stays open, and selected
+            self.problem.emit(history_problem("This chat could not be opened.", error))
+            self.current_changed.emit(self.conversation_id)
+            return
         self.conversation_id = conversation_id
         self.editing = None
-        messages = self.history.messages(conversation_id)
         self.answer_view = None
-        if self.answer is not None and self.answer.conversation_id == conversation_id:
-            messages = [self.answer if m.id == self.answer.id else m for m in messages]
+        newer = {**self.unsaved, **({self.answer.id: self.answer} if self.answer is not None else {})}
+        messages = [newer.get(m.id, m) for m in messages]
         self.transcript.show_messages(messages)
         if self.answer is not None and self.answer.conversation_id == conversation_id:
             self.answer_view = self.transcript.view_for(self.answer.id)
@@ -109,7 +139,11 @@ class ChatController(QObject):
     def delete_conversation(self, conversation_id: int) -> None:
         if self.answer is not None and self.answer.conversation_id == conversation_id:
             self.stop()
-        self.history.delete_conversation(conversation_id)
+        try:
+            self.history.delete_conversation(conversation_id)
+        except HistoryError as error:
+            self.problem.emit(history_problem("The chat was not deleted.", error))
+            return
         if conversation_id == self.conversation_id:
             self.new_conversation()
         self.conversations_changed.emit()
@@ -119,60 +153,121 @@ class ChatController(QObject):
     def send(self, text: str) -> None:
         if self.busy:
             return
-        if self.conversation_id is None:
-            conversation = self.history.create_conversation(title_from(text))
-            self.conversation_id = conversation.id
-            self.current_changed.emit(conversation.id)
-        elif self.editing is not None:
-            self._remove_from(self.editing)
+        try:
+            user, answer, chat = self._save_turn(text)
+        except HistoryError as error:
+            self._keep_unsent(text, error)
+            return
+        if self.unsent is not None:  # the banner said it was not sent
+            self.notice.emit("Your message has been sent.")
+        self.unsent = None
+        if user.conversation_id != self.conversation_id:
+            self.conversation_id = user.conversation_id
+            self.current_changed.emit(self.conversation_id)
+        if self.editing is not None:
+            self._remove_views_from(self.editing.id)
         self.editing = None
-        conversation = self.history.conversation(self.conversation_id)
-        user = self.history.add_message(self.conversation_id, "user", text)
-        if conversation is not None and conversation.title == NEW_CHAT_TITLE:
-            # A chat made before its first message (for its instructions) is named by that message.
-            self.history.rename(self.conversation_id, title_from(text))
         self.transcript.add_message(user)
-        self._start_answer()
+        self._start_answer(answer, chat)
         self.conversations_changed.emit()
+
+    def _save_turn(self, text: str) -> tuple[Message, Message, list[dict]]:
+        """Writes the person's message and the answer's first row together (both or neither:
+        a refused message must not leave half a turn), and returns them with the prompt."""
+        history, cid = self.history, self.conversation_id
+        conversation = history.conversation(cid) if cid is not None else None
+        earlier = self._messages(cid) if cid is not None else []
+        if self.editing is not None:
+            earlier = [m for m in earlier if m.id < self.editing.id]
+        with history.transaction():
+            if cid is None:
+                conversation = history.create_conversation(title_from(text))
+                cid = conversation.id
+            elif conversation is not None and conversation.title == NEW_CHAT_TITLE:
+                # A chat made before its first message (for its instructions) is named by that message.
+                history.rename(cid, title_from(text))
+            if self.editing is not None:
+                history.delete_from(self.editing)
+            user = history.add_message(cid, "user", text)
+            answer = history.add_message(cid, "assistant", status="streaming", model=self.model_id)
+        return user, answer, prompt_messages(conversation.instructions if conversation else "", [*earlier, user])
+
+    def _keep_unsent(self, text: str, error: HistoryError) -> None:
+        """The history refused the message: it goes back in the composer. While another program
+        holds the file it is sent again by itself, a few times, before the person is asked."""
+        if not self.composer.text().strip():
+            self.composer.set_text(text)
+        same = self.unsent is not None and self.unsent.text == text
+        tries = self.unsent.tries + 1 if same else 0
+        if isinstance(error, HistoryBusy) and tries < SEND_RETRIES:
+            self.unsent = Unsent(text, self.conversation_id, tries)
+            self._retry_timer.start()
+            if tries == 0:
+                self.problem.emit(history_problem(
+                    "Your message was not sent yet.", error,
+                    "It is back in the message box, and Hearth tries again in a few seconds."))
+            return
+        self.unsent = None
+        failed = "Your message could still not be sent." if same else "Your message was not sent."
+        self.problem.emit(history_problem(failed, error, "It is in the message box: press Send to try again."))
 
     @Slot(int)
     def regenerate(self, message_id: int) -> None:
         if self.busy or self.conversation_id is None:
             return
-        target = next((m for m in self.history.messages(self.conversation_id) if m.id == message_id), None)
-        if target is None or target.role != "assistant":
+        cid = self.conversation_id
+        try:
+            messages = self._messages(cid)
+            target = next((m for m in messages if m.id == message_id), None)
+            if target is None or target.role != "assistant":
+                return
+            conversation = self.history.conversation(cid)
+            with self.history.transaction():
+                self.history.delete_from(target)
+                answer = self.history.add_message(cid, "assistant", status="streaming", model=self.model_id)
+        except HistoryError as error:
+            self.problem.emit(history_problem("The answer was not written again.", error))
             return
-        self._remove_from(target)
-        self._start_answer()
+        self._remove_views_from(target.id)
+        earlier = [m for m in messages if m.id < target.id]
+        self._start_answer(answer, prompt_messages(conversation.instructions if conversation else "", earlier))
 
     @Slot(int)
     def edit(self, message_id: int) -> None:
         """Puts a message of the person back in the composer; sending replaces it and all after it."""
         if self.busy or self.conversation_id is None:
             return
-        target = next((m for m in self.history.messages(self.conversation_id) if m.id == message_id), None)
+        try:
+            target = next((m for m in self._messages(self.conversation_id) if m.id == message_id), None)
+        except HistoryError as error:
+            self.problem.emit(history_problem("The message could not be edited.", error))
+            return
         if target is None or target.role != "user":
             return
         self.editing = target
         self.composer.set_text(target.content)
+
+    def _messages(self, conversation_id: int) -> list[Message]:
+        """The chat's messages, or those that can be read where it is damaged (as the transcript
+        shows them; the person was told when it was opened)."""
+        try:
+            return self.history.messages(conversation_id)
+        except ChatDamaged as damage:
+            return damage.readable
 
     @Slot()
     def stop(self) -> None:
         if self.busy:
             self._stop_fn()
 
-    def _remove_from(self, message: Message) -> None:
-        self.history.delete_from(message)
-        for view in [v for v in self.transcript.views if v.message.id >= message.id]:
+    def _remove_views_from(self, message_id: int) -> None:
+        for view in [v for v in self.transcript.views if v.message.id >= message_id]:
             self.transcript.views.remove(view)
             view.deleteLater()
 
-    def _start_answer(self) -> None:
-        conversation = self.history.conversation(self.conversation_id)
-        chat = prompt_messages(conversation.instructions if conversation else "",
-                               self.history.messages(self.conversation_id))
-        self.answer = self.history.add_message(self.conversation_id, "assistant", status="streaming",
-                                               model=self.model_id)
+    def _start_answer(self, answer: Message, chat: list[dict]) -> None:
+        """Shows `answer` (already saved as "streaming") and asks the worker for it."""
+        self.answer = answer
         self.answer_view = self.transcript.add_message(self.answer)
         self.answer_view.refresh(running=True)
         self.transcript.update_actions(busy=True)
@@ -261,5 +356,36 @@ class ChatController(QObject):
 
     def _save_answer(self) -> None:
         if self.answer is not None and self._dirty:
-            self.history.update_message(self.answer)
-            self._dirty = False
+            self._dirty = not self._save(self.answer)
+
+    def _save(self, message: Message) -> bool:
+        """Writes `message`; when the history refuses, it is kept to be tried again (the person is
+        told once, and told again when every answer is saved)."""
+        try:
+            self.history.update_message(message)
+        except HistoryError as error:
+            if not self.unsaved:
+                self.problem.emit(history_problem(
+                    "The answer could not be saved yet.", error,
+                    "It stays on screen, and Hearth keeps trying to save it."))
+            self.unsaved[message.id] = message
+            self._retry_timer.start()
+            return False
+        if self.unsaved.pop(message.id, None) is not None and not self.unsaved:
+            self.notice.emit("The answer has been saved.")
+        return True
+
+    def _retry(self) -> None:
+        for message in list(self.unsaved.values()):
+            if message is not self.answer:  # the answer being written is saved by its own timer
+                self._save(message)
+        unsent = self.unsent
+        if unsent is not None:
+            if (not self.busy and self.composer.send_button.isEnabled() and self.composer.text().strip() == unsent.text
+                    and unsent.conversation_id == self.conversation_id):
+                self.composer.edit.clear()
+                self.send(unsent.text)
+            else:
+                self.unsent = None  # the person changed it or moved on: it stays where they left it
+        if not self.unsaved and self.unsent is None:
+            self._retry_timer.stop()

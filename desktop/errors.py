@@ -9,8 +9,16 @@ from dataclasses import dataclass
 
 from core import errors
 from core.system.policy import PolicyForbids
+from desktop import history
 
 NEXT_STEP: dict[type, str] = {
+    # The chat history's, most specific first.
+    history.HistoryBusy: "Close any other program that may have it open, such as a second Hearth.",
+    history.HistoryReadOnly: "Make its folder writable; meanwhile, export the chats you want to keep "
+                             "(File > Export chat…).",
+    history.HistoryDamaged: "Restart Hearth: it keeps the damaged file and copies everything it can read "
+                            "into a new one.",
+    history.HistoryError: "Check that the disk is not full and is still connected.",
     errors.NotEnoughMemory: "Choose a smaller model in Models, or close other programs and try again.",
     errors.CorruptCheckpoint: "Open Models, delete this model and download or import it again.",
     errors.ModelNotFound: "Open Models to download the model or import it from a folder.",
@@ -40,7 +48,7 @@ def explain(error: BaseException) -> Problem:
     for kind, step in NEXT_STEP.items():
         if isinstance(error, kind):
             return Problem(str(error), step)
-    if isinstance(error, errors.HearthError):
+    if isinstance(error, (errors.HearthError, history.HistoryError)):
         return Problem(str(error))
     if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
         return Problem("The computer ran out of memory.",
@@ -50,6 +58,25 @@ def explain(error: BaseException) -> Problem:
                        "Check that the folder exists and that you may write to it.")
     return Problem(f"Something went wrong inside Hearth ({type(error).__name__}: {error}).",
                    "Your conversations are saved. Try again; if it keeps happening, restart Hearth.")
+
+
+def history_problem(failed: str, error: BaseException, kept: str = "") -> str:
+    """One banner text for a history operation that failed: what did not happen, why, what was
+    kept, and what to do next."""
+    problem = explain(error)
+    return " ".join(part for part in (failed, problem.what, kept, problem.next_step) if part)
+
+
+def damaged_chat(damage: history.ChatDamaged) -> str:
+    """What to say when an opened chat lies in a damaged part of the history file."""
+    n = len(damage.readable)
+    if damage.complete:
+        read = "Hearth could still read all of it, but saving to it may fail until the file is repaired."
+    elif n:
+        read = f"Hearth shows the {n} message{'s' if n != 1 else ''} it could read; others could not be read."
+    else:
+        read = "Hearth could not read any of its messages."
+    return f"{damage} {read} {NEXT_STEP[history.HistoryDamaged]}"
 
 
 # "Address already in use" on Linux, macOS and Windows (WSAEADDRINUSE).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -29,7 +29,8 @@ from core.system.environment import default_models_dir, offline_from_env
 from desktop import export, theme
 from desktop.chat_controller import ChatController
 from desktop.egress_monitor import EgressMonitor, Guard
-from desktop.history import History
+from desktop.errors import history_problem
+from desktop.history import ChatDamaged, History, HistoryError
 from desktop.local_api import LocalApi
 from desktop.model_loader import ModelLoader
 from desktop.models_controller import ModelsController
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Hearth")
         self.resize(1100, 720)
         self._shut_down = False
+        self._unsaved_instructions: dict[int, str] = {}  # chat id -> what the history refused
         self._build()
         self.inference = InferenceThread(worker or InferenceWorker())
         self.local_api = LocalApi(self.inference.worker, self.policy, settings, self.status, self)
@@ -78,6 +80,8 @@ class MainWindow(QMainWindow):
         self.models.refresh()
         self.models.detect()
         self.refresh_conversations()
+        if history.problem:  # the file was damaged and replaced, or cannot be written
+            self.history_banner.show_message(history.problem, "error")
         if history.recovered:
             self.banner.show_message(
                 f"Hearth was closed while writing {'an answer' if history.recovered == 1 else 'answers'}; "
@@ -93,6 +97,8 @@ class MainWindow(QMainWindow):
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
         self.policy_banner = ErrorBanner()  # the refused policy file's, which must not be replaced
+        # Said once at start, and not to be pushed out by the next problem (a model that fails to load).
+        self.history_banner = ErrorBanner()
         self.banner = ErrorBanner()
         self.banner.action_triggered.connect(self._banner_action)
         self.navigation = QListWidget()
@@ -136,6 +142,7 @@ class MainWindow(QMainWindow):
         column_layout.setContentsMargins(0, 0, 0, 0)
         column_layout.setSpacing(0)
         column_layout.addWidget(self.policy_banner)
+        column_layout.addWidget(self.history_banner)
         column_layout.addWidget(self.banner)
         column_layout.addWidget(self.pages, 1)
         central = QWidget()
@@ -250,8 +257,12 @@ class MainWindow(QMainWindow):
     # -- conversations ---------------------------------------------------------------------
     @Slot()
     def refresh_conversations(self, *_args) -> None:
-        search = self.conversation_list.search.text()
-        self.conversation_list.set_conversations(self.history.conversations(search), self.chat.conversation_id)
+        try:
+            conversations = self.history.conversations(self.conversation_list.search.text())
+        except HistoryError as error:  # the list keeps what it showed
+            self.show_problem(history_problem("The list of chats could not be read.", error))
+            return
+        self.conversation_list.set_conversations(conversations, self.chat.conversation_id)
 
     @Slot()
     def new_chat(self) -> None:
@@ -271,30 +282,54 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def _rename(self, conversation_id: int, title: str) -> None:
-        self.history.rename(conversation_id, title)
+        try:
+            self.history.rename(conversation_id, title)
+        except HistoryError as error:
+            self.show_problem(history_problem("The chat was not renamed.", error))
+            # Put the saved title back once the list has finished with the edited item.
+            QTimer.singleShot(0, self, self.refresh_conversations)
 
     @Slot(int)
     def delete_conversation(self, conversation_id: int) -> None:
-        conversation = self.history.conversation(conversation_id)
+        try:
+            conversation = self.history.conversation(conversation_id)
+        except HistoryError as error:
+            self.show_problem(history_problem("The chat was not deleted.", error))
+            return
         if conversation and self.models.confirm(f"Delete the chat “{conversation.title}”?",
                                                 "Its messages are removed from this computer for good."):
             self.chat.delete_conversation(conversation_id)
 
     def edit_instructions(self) -> None:
         cid = self.chat.conversation_id
-        if cid is None:  # instructions belong to a conversation: make one now
-            cid = self.history.create_conversation().id
-            self.chat.open_conversation(cid)
-        dialog = InstructionsDialog(self.history.conversation(cid).instructions, self)
+        try:
+            if cid is None:  # instructions belong to a conversation: make one now
+                cid = self.history.create_conversation().id
+                self.chat.open_conversation(cid)
+            conversation = self.history.conversation(cid)
+        except HistoryError as error:
+            self.show_problem(history_problem("The instructions could not be opened.", error))
+            return
+        saved = conversation.instructions if conversation else ""
+        dialog = InstructionsDialog(self._unsaved_instructions.pop(cid, saved), self)
         if dialog.exec():
-            self.history.set_instructions(cid, dialog.instructions())
+            try:
+                self.history.set_instructions(cid, dialog.instructions())
+            except HistoryError as error:
+                self._unsaved_instructions[cid] = dialog.instructions()
+                self.show_problem(history_problem("The instructions were not saved.", error,
+                                                  "What you wrote is kept: press Instructions… to try again."))
 
     @Slot()
     def export_current(self) -> None:
         self.export_conversation(self.chat.conversation_id)
 
     def export_conversation(self, conversation_id: int | None) -> None:
-        conversation = self.history.conversation(conversation_id) if conversation_id else None
+        try:
+            conversation = self.history.conversation(conversation_id) if conversation_id else None
+        except HistoryError as error:
+            self.show_problem(history_problem("The chat could not be exported.", error))
+            return
         if conversation is None:
             return
         path, chosen = QFileDialog.getSaveFileName(
@@ -302,7 +337,13 @@ class MainWindow(QMainWindow):
             "Markdown (*.md);;JSON, every channel (*.json)")
         if not path:
             return
-        messages = self.history.messages(conversation.id)
+        try:
+            messages = self.history.messages(conversation.id)
+        except ChatDamaged as damage:  # what can be read is worth keeping
+            messages = damage.readable
+        except HistoryError as error:
+            self.show_problem(history_problem("The chat could not be exported.", error))
+            return
         as_json = path.endswith(".json") or chosen.startswith("JSON")
         writer = export.to_json if as_json else export.to_markdown
         text = writer(conversation, messages, include_reasoning=self.reasoning_display() != "hidden")

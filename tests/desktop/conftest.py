@@ -49,8 +49,8 @@ def make_window(qtbot, tmp_path, settings, store):
 
     windows = []
 
-    def make(worker=None, store_=None, history_path=None, guard=None):
-        history = History(history_path or tmp_path / "history.sqlite3")
+    def make(worker=None, store_=None, history_path=None, guard=None, history=None):
+        history = history if history is not None else History(history_path or tmp_path / "history.sqlite3")
         window = MainWindow(settings, history, store_ or store, worker, guard=guard)
         qtbot.addWidget(window)
         window.show()
