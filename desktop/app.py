@@ -38,7 +38,7 @@ def build_window(settings: Settings):
     from core.system import egress
     from core.system.environment import offline_from_env
     from core.system.policy import load_policy
-    from desktop.history import open_history
+    from desktop.history_open import open_history
     from desktop.main_window import MainWindow
 
     policy = load_policy()

@@ -8,9 +8,8 @@ All calls come from the GUI thread; the connection is not shared across threads.
 
 Every failure is raised as a `HistoryError` whose text is a sentence. A write waits at most
 `BUSY_TIMEOUT_S` for another program's lock, so the window never freezes for seconds.
-`open_history` is how the app starts: a damaged file is moved aside (never overwritten) and
-what can be read from it is copied into a new one; a file that cannot be written is copied
-into memory, so Hearth runs and says that nothing is saved.
+How the app opens it at start (a damaged file moved aside, a read-only one read into memory)
+is desktop/history_open.py; reading around damaged pages, desktop/history_damage.py.
 """
 
 from __future__ import annotations
@@ -19,12 +18,12 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from desktop.history_damage import readable_rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -313,210 +312,3 @@ def _connect(path: Path) -> sqlite3.Connection:
     with _sqlite_errors(path):
         # autocommit: each write is durable at once; transaction() groups the ones that belong together
         return sqlite3.connect(path, timeout=START_BUSY_TIMEOUT_S, isolation_level=None)
-
-
-# -- reading around damage -------------------------------------------------------------------
-MAX_ROWID = 2**63 - 1
-
-
-def readable_rows(db: sqlite3.Connection, table: str, columns: str, where: str = "1",
-                  params: tuple = ()) -> tuple[list[tuple], bool]:
-    """The rows of `table` matching `where` that can still be read, in rowid order, and whether
-    nothing was in the way. One scan when the table is whole; otherwise row by row, stepping
-    over damaged pages, so a damaged page loses its own rows and not the ones after it."""
-    try:
-        return db.execute(f"SELECT {columns} FROM {table} NOT INDEXED WHERE {where} ORDER BY rowid",
-                          params).fetchall(), True
-    except sqlite3.DatabaseError:
-        pass
-    rows, last = [], 0
-    while (key := _next_key(db, table, last)) is not None:
-        with contextlib.suppress(sqlite3.DatabaseError):  # this row's own text may be damaged
-            row = db.execute(f"SELECT {columns} FROM {table} WHERE rowid = ? AND ({where})", (key, *params)).fetchone()
-            if row is not None:
-                rows.append(row)
-        last = key
-    return rows, False
-
-
-def _next_key(db: sqlite3.Connection, table: str, after: int) -> int | None:
-    """The rowid of the first row after `after` that can be reached, or None when there is none."""
-    def first_after(rowid: int) -> int | None:  # raises on a damaged page
-        row = db.execute(f"SELECT rowid FROM {table} NOT INDEXED WHERE rowid > ? ORDER BY rowid LIMIT 1",
-                         (rowid,)).fetchone()
-        if row is not None and not (isinstance(row[0], int) and row[0] > rowid):
-            raise sqlite3.DatabaseError("a damaged page returned a key out of order")  # would loop forever
-        return row[0] if row else None
-
-    try:
-        return first_after(after)
-    except sqlite3.DatabaseError:
-        pass
-    # The page after `after` is damaged: gallop past it, then narrow down to where reading works.
-    bad, step = after, 1
-    while True:
-        if bad + step > MAX_ROWID:
-            return None
-        try:
-            key, good = first_after(bad + step), bad + step
-            break
-        except sqlite3.DatabaseError:
-            bad, step = bad + step, step * 2
-    while good - bad > 1:
-        middle = (bad + good) // 2
-        try:
-            key, good = first_after(middle), middle
-        except sqlite3.DatabaseError:
-            bad = middle
-    return key
-
-
-# -- opening at start ------------------------------------------------------------------------
-SALVAGED_CONVERSATION = ("id, COALESCE(title, 'Recovered chat'), COALESCE(instructions, ''), COALESCE(created, 0), "
-                         "COALESCE(updated, 0)")
-SALVAGED_MESSAGE = ("id, conversation_id, COALESCE(role, 'user'), COALESCE(content, ''), COALESCE(reasoning, ''), "
-                    "reasoning_seconds, COALESCE(status, 'complete'), COALESCE(model, ''), COALESCE(stats, '{}'), "
-                    "COALESCE(created, 0)")
-
-
-def open_history(path: str | Path) -> History:
-    """The history the app starts with; it never raises. A damaged file is replaced by a new one
-    holding what could be read from it; one that cannot be written is read into memory. The
-    result's `problem` says so in sentences (empty when all is well)."""
-    path = Path(path)
-    try:
-        history = History(path)
-    except HistoryDamaged:
-        return _replace_damaged(path)
-    except HistoryError as error:
-        return _in_memory(path, _why_unsaved(error, path), path)
-    if history.intact():
-        return history
-    history.close()
-    return _replace_damaged(path)
-
-
-def _replace_damaged(path: Path) -> History:
-    aside = None
-    try:
-        aside = _move_aside(path)
-        history = History(path)
-    except (OSError, HistoryError) as error:
-        why = f"{path} is damaged and cannot be moved aside" if aside is None else _why_unsaved(error, path)
-        return _in_memory(path, why, aside or path)
-    chats, complete = _copy_readable(aside, history)
-    read = (f"copied all {_chats(chats)} into it" if complete and chats else
-            f"copied into it the {_chats(chats)} it could read; some messages could not be read" if chats else
-            "no chat could be read from the old file")
-    history.problem = (f"The chat history file was damaged, so Hearth started a new one and {read}. "
-                       f"The damaged file is kept, unchanged, as {aside.name} in {aside.parent}.")
-    return history
-
-
-def _in_memory(path: Path, why: str, source: Path) -> History:
-    """A history in memory holding what `source` has: the chats can be read, and this session's
-    messages kept until Hearth closes, though nothing can be saved."""
-    history = History(path, sqlite3.connect(":memory:", isolation_level=None))
-    sentences = [f"Hearth cannot save chats: {why}."]
-    if _exists(source):
-        chats, complete = _copy_readable(source, history)
-        if not chats:
-            sentences.append("Your earlier chats could not be read.")
-        elif complete:
-            sentences.append(f"Your earlier chats ({_chats(chats)}) are shown.")
-        else:
-            sentences.append(f"Your earlier chats ({_chats(chats)}) are shown, though some messages could not be read.")
-    sentences.append("New messages are kept only until Hearth closes; to keep a chat, export it (File > Export chat…).")
-    history.problem = " ".join(sentences)
-    return history
-
-
-def _why_unsaved(error: BaseException, path: Path) -> str:
-    if isinstance(error, HistoryReadOnly) or getattr(error, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"the history file {path} or its folder is read-only"
-    if isinstance(error, HistoryBusy):
-        return f"another program is using the history file {path}"
-    return f"the history file {path} cannot be opened"
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:  # a folder that may not even be looked into
-        return False
-
-
-def _key(value) -> bool:
-    return isinstance(value, int) and value > 0
-
-
-def _unzeroed(row: tuple) -> tuple:
-    return tuple(value.rstrip("\0") if isinstance(value, str) else value for value in row)
-
-
-def _chats(n: int) -> str:
-    return f"{n} chat" if n == 1 else f"{n} chats"
-
-
-def _move_aside(path: Path) -> Path:
-    """Renames the file (and its -wal and -shm) to a name no file has yet, and returns it."""
-    stamp, n = time.strftime("%Y%m%d-%H%M%S"), 1
-    aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
-    while any(_exists(Path(f"{aside}{suffix}")) for suffix in ("", "-wal", "-shm")):
-        n += 1
-        aside = path.with_name(f"{path.stem}.damaged-{stamp}-{n}{path.suffix}")
-    moved = []
-    try:
-        # The -wal first: left behind, SQLite would apply the old file's changes to the new one.
-        for suffix in ("-wal", "-shm", ""):
-            if Path(f"{path}{suffix}").exists():
-                os.rename(f"{path}{suffix}", f"{aside}{suffix}")
-                moved.append(suffix)
-    except OSError:
-        for suffix in moved:
-            with contextlib.suppress(OSError):
-                os.rename(f"{aside}{suffix}", f"{path}{suffix}")
-        raise
-    return aside
-
-
-def _copy_readable(source: Path, into: History) -> tuple[int, bool]:
-    """Copies every chat and message that can be read from the history file `source` into
-    `into`, keeping their ids; returns how many chats `into` then holds and whether everything
-    could be read. It reads a copy, so `source` itself is never changed."""
-    with tempfile.TemporaryDirectory(prefix="hearth-history-") as scratch:
-        copy = Path(scratch) / "copy.sqlite3"
-        try:
-            shutil.copyfile(source, copy)
-            if Path(f"{source}-wal").exists():  # changes not yet written into the file itself
-                shutil.copyfile(f"{source}-wal", f"{copy}-wal")
-            db = sqlite3.connect(copy, isolation_level=None)
-            # Lets SQLite read a file shorter than its header says (one cut off); nothing is written.
-            db.execute("PRAGMA writable_schema = ON")
-        except (OSError, sqlite3.Error):
-            return 0, False
-        try:
-            chats, chats_whole = readable_rows(db, "conversations", SALVAGED_CONVERSATION)
-            messages, messages_whole = readable_rows(db, "messages", SALVAGED_MESSAGE)
-        finally:
-            db.close()
-    # A page cut off mid-way still parses, its missing bytes read as zeros: keep rows with real
-    # keys, and of a text the part before the zeros.
-    sound = ([_unzeroed(row) for row in chats if _key(row[0])],
-             [_unzeroed(row) for row in messages if _key(row[0]) and _key(row[1])])
-    whole = chats_whole and messages_whole and sound == (chats, messages)
-    chats, messages = sound
-    try:
-        with into.transaction():
-            for row in chats:
-                into._write("INSERT OR IGNORE INTO conversations (id, title, instructions, created, updated) "
-                            "VALUES (?, ?, ?, ?, ?)", row)
-            for row in messages:  # a message whose chat was lost gets a chat of its own
-                into._write("INSERT OR IGNORE INTO conversations (id, title, created, updated) VALUES (?, ?, ?, ?)",
-                            (row[1], RECOVERED_TITLE, row[-1], row[-1]))
-                into._write(f"INSERT OR IGNORE INTO messages ({MESSAGE_COLUMNS}, created) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-            into.recovered += into._recover()
-        return into._rows("SELECT count(*) FROM conversations")[0][0], whole
-    except HistoryError:  # the new file cannot take them (a full disk): the old file still has them
-        return 0, False

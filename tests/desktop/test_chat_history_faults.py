@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from desktop import app, chat_controller
 from desktop import history as history_module
-from desktop.history import open_history
+from desktop.history_open import open_history
 from desktop.workers.inference import InferenceWorker
 from tests.desktop.helpers import ANSWER, scripted_loader, wait_until
 from tests.desktop.history_faults import damage_page, fill, locked, page_holding, root_page, text_of

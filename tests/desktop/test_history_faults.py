@@ -11,7 +11,8 @@ import time
 import pytest
 
 from desktop import history as history_module
-from desktop.history import ChatDamaged, History, HistoryBusy, HistoryError, open_history
+from desktop.history import ChatDamaged, History, HistoryBusy, HistoryError
+from desktop.history_open import open_history
 from tests.desktop.history_faults import (
     PAGE,
     damage_page,
