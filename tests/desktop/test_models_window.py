@@ -187,3 +187,18 @@ def test_the_real_questions_return_what_was_clicked(qtbot, make_window):
     assert window.models.confirm("Delete gpt-oss-20b?", "This frees 13.8 GB.") is True
     click_in_dialog("No")
     assert window.models.confirm("Delete gpt-oss-20b?", "This frees 13.8 GB.") is False
+
+
+def test_a_model_with_a_damaged_manifest_is_shown_as_damaged_and_can_be_deleted(qtbot, make_window, store,
+                                                                               tiny_checkpoint, monkeypatch):
+    store.import_folder(tiny_checkpoint, model_id="gpt-oss-20b", copy=True)
+    (store.model_dir("gpt-oss-20b") / "hearth-manifest.json").write_text('{"files": [')  # cut off mid-write
+    window = make_window()  # once: the window aborted listing the models
+    window.show_page("Models")
+    card = card_of(window)
+    wait_until(qtbot, lambda: card.state.text().startswith("Damaged"))
+    assert card.buttons["delete"].isVisibleTo(window) and not card.buttons["use"].isVisibleTo(window)
+    monkeypatch.setattr(window.models, "confirm", lambda *_: True)
+    card.buttons["delete"].click()
+    wait_until(qtbot, lambda: card.state.text().startswith("Not downloaded"))
+    assert not store.model_dir("gpt-oss-20b").exists()
