@@ -20,6 +20,7 @@ from typing import Any
 
 from core.chat.answer import Answer, Piece
 from core.chat.events import Event
+from core.chat.generate import GenerationSettings
 from core.chat.harmony import REASONING_EFFORTS, ROLES
 from core.chat.harmony_tools import function_tools
 from core.engine.sampling import SamplingParams
@@ -43,13 +44,13 @@ class TurnRequest:
 
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] | None
-    sampling: SamplingParams
-    reasoning_effort: str
+    # The core's one settings type (sampling, reasoning effort and budget); its max_new_tokens is
+    # set from `max_tokens` once the prompt's length is known.
+    settings: GenerationSettings
     max_tokens: int | None  # None: as many as the context leaves
     stream: bool = False
     include_usage: bool = False
     stop: tuple[str, ...] = ()  # the answer ends where its text first contains one of these
-    reasoning_budget: int | None = None  # tokens of thinking before the answer must start
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -90,12 +91,14 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
         raise bad_request("'stream_options' must be an object.", "stream_options")
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     reasoning = _reasoning(body)
+    effort = _effort(body.get("reasoning_effort", reasoning.get("effort")), "reasoning_effort")
+    settings = GenerationSettings(_sampling(body), reasoning_effort=effort,
+                                  reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"))
     return TurnRequest(
-        messages=checked, tools=tools, sampling=_sampling(body),
-        reasoning_effort=_effort(body.get("reasoning_effort", reasoning.get("effort")), "reasoning_effort"),
+        messages=checked, tools=tools, settings=settings,
         max_tokens=_positive(max_tokens, "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"),
         stream=_flag(body, "stream"), include_usage=bool(stream_options.get("include_usage")),
-        stop=_stops(body.get("stop")), reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"),
+        stop=_stops(body.get("stop")),
     )
 
 
@@ -125,11 +128,12 @@ def responses_request(body: Any, model_id: str) -> TurnRequest:
     text_format = (body.get("text") or {}).get("format")
     if text_format not in (None, {"type": "text"}):
         raise bad_request("Only text answers are supported ('text.format' must be text).", "text.format")
+    effort = _effort(reasoning.get("effort"), "reasoning.effort")
+    settings = GenerationSettings(_sampling(body), reasoning_effort=effort,
+                                  reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"))
     return TurnRequest(
-        messages=messages, tools=_tools(body.get("tools"), body.get("tool_choice")), sampling=_sampling(body),
-        reasoning_effort=_effort(reasoning.get("effort"), "reasoning.effort"),
+        messages=messages, tools=_tools(body.get("tools"), body.get("tool_choice")), settings=settings,
         max_tokens=_positive(body.get("max_output_tokens"), "max_output_tokens"), stream=_flag(body, "stream"),
-        reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"),
     )
 
 

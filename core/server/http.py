@@ -15,6 +15,7 @@ the model has one KV cache and the machine's cores are already busy with one ans
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import hmac
 import itertools
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.chat.answer import Answer
 from core.chat.events import Event
-from core.chat.generate import GenerationSettings, Session, stream
+from core.chat.generate import Session, stream
 from core.chat.harmony import render_chat
 from core.chat.tokenizer import Tokenizer
 from core.errors import HearthError
@@ -289,9 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
                                 f"requested {len(prompt) + max(max_tokens, 1)} tokens ({len(prompt)} in the messages, "
                                 f"{max(max_tokens, 1)} in the completion). Shorten the messages or the completion.",
                            code="context_length_exceeded", param="messages")
-        settings = GenerationSettings(request.sampling, max_new_tokens=max_tokens,
-                                      reasoning_effort=request.reasoning_effort,
-                                      reasoning_budget=request.reasoning_budget)
+        settings = dataclasses.replace(request.settings, max_new_tokens=max_tokens)
         cancel = threading.Event()
         watch = ClientWatch(self.connection, cancel, self.server.stopping)
         # Writes of this answer block at most send_timeout; reads of a next request keep `timeout`.
@@ -338,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _prompt(self, request: TurnRequest) -> list[int]:
         try:
             return render_chat(request.messages, self.server.served.tokenizer,
-                               reasoning_effort=request.reasoning_effort, tools=request.tools,
+                               reasoning_effort=request.settings.reasoning_effort, tools=request.tools,
                                current_date=self.server.current_date)
         except HearthError as problem:
             raise ApiError(400, str(problem), param="messages") from None

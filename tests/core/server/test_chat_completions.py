@@ -74,8 +74,9 @@ def test_chat_requests_map_to_the_core():
                      {"role": "assistant", "content": "A", "reasoning_content": "thought"}],
         "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "none", "user": "ignored",
     }, "m")
-    assert request.sampling.temperature == 0 and request.sampling.top_p == 0.5 and request.sampling.seed == 7
-    assert request.max_tokens == 30 and request.reasoning_effort == "high"
+    sampling = request.settings.sampling
+    assert sampling.temperature == 0 and sampling.top_p == 0.5 and sampling.seed == 7
+    assert request.max_tokens == 30 and request.settings.reasoning_effort == "high"
     assert request.stream and request.include_usage
     assert request.messages[1] == {"role": "assistant", "content": "A", "reasoning": "thought"}
     assert request.tools is None  # tool_choice "none": the model is not told about them
@@ -92,7 +93,7 @@ def test_responses_requests_map_to_the_core():
     assert request.messages[1] == {"role": "user", "content": "Weather?"}
     assert request.messages[2]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": "{}"}
     assert request.messages[3] == {"role": "tool", "tool_call_id": "c1", "content": "sunny"}
-    assert request.max_tokens == 50 and request.reasoning_effort == "low"
+    assert request.max_tokens == 50 and request.settings.reasoning_effort == "low"
     for bad in ({"model": "m", "input": "x", "previous_response_id": "r"},
                 {"model": "m", "input": [{"type": "input_image"}]},
                 {"model": "m", "input": [{"role": "user", "content": [{"type": "input_image"}]}]}):
