@@ -1,8 +1,13 @@
-"""Faults the tests inject where the machine cannot make them for real (the tests run as root)."""
+"""Faults the tests inject: a read-only folder or file for real (a read-only bind mount: root writes
+through any file mode, but not through that), and refusals the machine cannot make for real."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 from pathlib import Path
+
+import pytest
 
 
 def deny_reading(monkeypatch, name: str) -> None:
@@ -31,3 +36,16 @@ def deny_reading(monkeypatch, name: str) -> None:
     monkeypatch.setattr(builtins, "open", guarded_open)
     monkeypatch.setattr(io, "open", guarded_io_open)
     monkeypatch.setattr(pathlib.io, "open", guarded_io_open, raising=False)
+
+
+@contextlib.contextmanager
+def read_only(target: Path):
+    """`target` (a file or a folder), mounted read-only over itself for the duration."""
+    mounted = subprocess.run(["mount", "--bind", str(target), str(target)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot make a read-only mount here: {mounted.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True, capture_output=True)
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=True)

@@ -3,19 +3,14 @@
 - `locked`: another program holds the file, as a second connection in `BEGIN EXCLUSIVE` does.
 - `damage_page`: one page overwritten with bytes SQLite cannot parse, found by what it holds
   (`page_holding`) or by the schema (`root_page`), so no test depends on SQLite's page layout.
-- `read_only`: a file or folder mounted read-only over itself. The tests run as root, which
-  writes through any file mode (chmod proves nothing), but not through a read-only mount; where
-  mounting is not allowed the test is skipped with the reason.
+A read-only file or folder is tests/faults.py's `read_only` (a real read-only mount).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-import subprocess
 from pathlib import Path
-
-import pytest
 
 from desktop.history import History
 
@@ -76,14 +71,3 @@ def damage_page(path: Path, page: int) -> None:
         file.write(b"\xff" * PAGE)
 
 
-@contextlib.contextmanager
-def read_only(target: Path):
-    """`target` (a file or a folder), mounted read-only over itself for the duration."""
-    mounted = subprocess.run(["mount", "--bind", str(target), str(target)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot make a read-only mount here: {mounted.stderr.decode().strip()}")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True, capture_output=True)
-        yield target
-    finally:
-        subprocess.run(["umount", str(target)], check=True)

@@ -19,10 +19,10 @@ from tests.desktop.history_faults import (
     fill,
     locked,
     page_holding,
-    read_only,
     root_page,
     text_of,
 )
+from tests.faults import read_only
 
 
 def digest(path) -> str:

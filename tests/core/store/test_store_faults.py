@@ -8,10 +8,6 @@ not through a read-only mount); where mounting is not allowed the test is skippe
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from core.errors import CorruptCheckpoint, FileNotReadable, FolderNotWritable, InvalidInput, ModelNotFound
@@ -19,21 +15,8 @@ from core.store.locks import ProcessLock
 from core.store.model_files import MANIFEST_NAME
 from core.store.model_store import ModelStore
 from tests.core.store.test_downloads import FAST_RETRY
-from tests.faults import deny_reading
+from tests.faults import deny_reading, read_only
 from tests.model_fixtures import root_files, write_folder
-
-
-@contextlib.contextmanager
-def read_only(folder: Path):
-    """`folder`, mounted read-only over itself for the duration."""
-    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot make a read-only mount here: {mounted.stderr.decode().strip()}")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True, capture_output=True)
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
 
 
 @pytest.fixture
