@@ -49,3 +49,34 @@ def read_only(target: Path):
         yield target
     finally:
         subprocess.run(["umount", str(target)], check=True)
+
+
+def failing_writes(monkeypatch, module, error: int, chosen) -> None:
+    """Files that `module` opens and `chosen(path, mode)` picks fail every write with `error`
+    (ENOSPC: a disk that fills up; EFBIG: a FAT32 drive's 4 GB limit), as the system says it."""
+    import builtins
+    import os
+
+    real_open = builtins.open
+
+    class Refusing:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def tell(self):
+            return self.f.tell()
+
+        def write(self, data):
+            raise OSError(error, os.strerror(error))
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return Refusing(f) if chosen(str(path), mode) else f
+
+    monkeypatch.setattr(module, "open", fake_open, raising=False)

@@ -22,6 +22,7 @@ from core.errors import Cancelled, DiskFull, DownloadFailed, InvalidInput, Model
 from core.store.downloads import RetryPolicy
 from core.store.model_store import ModelStore
 from tests.fakehub import FakeHub
+from tests.faults import failing_writes
 from tests.model_fixtures import REPO_ID, root_files
 
 SHARD = "model-00001-of-00002.safetensors"
@@ -247,29 +248,7 @@ def test_not_enough_disk_is_refused_before_fetching(store, hub, monkeypatch):
 
 
 def test_disk_filling_up_midway_keeps_the_partial_download(store, hub, files, monkeypatch):
-    real_open = open
-
-    class FullDisk:
-        def __init__(self, f):
-            self.f = f
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-
-        def tell(self):
-            return self.f.tell()
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    def fake_open(path, mode="r", *args, **kwargs):
-        f = real_open(path, mode, *args, **kwargs)
-        return FullDisk(f) if str(path).endswith(SHARD + ".part") else f
-
-    monkeypatch.setattr(core.store.downloads, "open", fake_open, raising=False)
+    failing_writes(monkeypatch, core.store.downloads, errno.ENOSPC, lambda path, mode: path.endswith(SHARD + ".part"))
     with pytest.raises(DiskFull, match=r"is full\. What was downloaded is kept"):
         store.download("gpt-oss-20b")
     monkeypatch.undo()

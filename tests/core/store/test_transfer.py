@@ -23,6 +23,7 @@ from core.errors import (
 )
 from core.store.model_files import MANIFEST_NAME, sha256_file
 from core.store.model_store import ModelStore
+from tests.faults import failing_writes
 from tests.model_fixtures import repo_files, root_files, write_folder
 
 
@@ -169,26 +170,7 @@ def test_a_machine_too_small_to_run_the_model_can_still_install_it(store, hf_fol
 
 def test_export_to_a_fat32_drive_says_why_it_fails(store, tmp_path, hf_folder, monkeypatch):
     store.import_folder(hf_folder, model_id="gpt-oss-20b")
-    real_open = open
-
-    class Fat32:
-        def __init__(self, f):
-            self.f = f
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-
-        def write(self, data):
-            raise OSError(errno.EFBIG, "File too large")
-
-    def fake_open(path, mode="r", *args, **kwargs):
-        f = real_open(path, mode, *args, **kwargs)
-        return Fat32(f) if "w" in mode and "stick" in str(path) else f
-
-    monkeypatch.setattr(core.store.transfer, "open", fake_open, raising=False)
+    failing_writes(monkeypatch, core.store.transfer, errno.EFBIG, lambda path, mode: "w" in mode and "stick" in path)
     with pytest.raises(InvalidInput, match="FAT32"):
         store.export("gpt-oss-20b", tmp_path / "stick")
     assert list((tmp_path / "stick").iterdir()) == []
