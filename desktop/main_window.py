@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         self.instructions_button = self.chat_page.instructions_button
         self.export_button = self.chat_page.export_button
         self.composer.effort.set_effort(self.settings.reasoning_effort)
+        # The default last put in the chat's selector: Settings -> OK sets it again only when the
+        # default itself changed, never over what the person picked for this chat.
+        self._default_effort = self.settings.reasoning_effort
         self.chat_page.instructions_requested.connect(self.edit_instructions)
         self.chat_page.export_requested.connect(self.export_current)
 
@@ -471,7 +474,9 @@ class MainWindow(QMainWindow):
     def apply_settings(self) -> None:
         theme.apply_theme(QApplication.instance(), self.settings.theme)
         self.dark_action.setChecked(self.settings.theme == "dark")
-        self.composer.effort.set_effort(self.settings.reasoning_effort)
+        if self.settings.reasoning_effort != self._default_effort:
+            self._default_effort = self.settings.reasoning_effort
+            self.composer.effort.set_effort(self.settings.reasoning_effort)
         self.transcript.set_reasoning_display(self.reasoning_display())
         self.store.offline = self._offline()
         if self.egress is not None and (refusal := self.egress.set_offline(self._offline())):

@@ -334,3 +334,13 @@ def test_after_a_crash_the_cut_answer_is_shown_as_such(qtbot, make_window, tmp_p
     answer = window.transcript.views[1]
     assert answer.message.status == "interrupted" and answer.body.text() == "Once upon a"
     assert "cut short" in answer.note.text() and not answer.regenerate_button.isHidden()
+
+
+def test_settings_ok_keeps_the_chats_reasoning_choice_unless_the_default_changed(qtbot, make_window, settings):
+    window = make_window()
+    window.composer.effort.set_effort("high")  # the person's choice for this chat
+    window.apply_settings()  # Settings -> OK with the default untouched: once reset to "Think normally"
+    assert window.composer.effort.effort() == "high"
+    settings.reasoning_effort = "low"
+    window.apply_settings()
+    assert window.composer.effort.effort() == "low"
