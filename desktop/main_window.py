@@ -281,7 +281,23 @@ class MainWindow(QMainWindow):
     def _current_conversation_changed(self, conversation_id) -> None:
         self.instructions_button.setEnabled(True)
         self.export_button.setEnabled(conversation_id is not None)
+        if not self.chat.busy:  # a running answer reports its own figures when it ends
+            self.status.show_chat(self._context_used(conversation_id))
         self.refresh_conversations()
+
+    def _context_used(self, conversation_id) -> int | None:
+        """Tokens the chat's last finished answer left in the context, from its saved figures."""
+        if conversation_id is None:
+            return None
+        try:
+            messages = self.history.messages(conversation_id)
+        except HistoryError:
+            return None
+        for message in reversed(messages):
+            stats = message.stats or {}
+            if message.role == "assistant" and "prompt_tokens" in stats and "generated_tokens" in stats:
+                return stats["prompt_tokens"] + stats["generated_tokens"]
+        return None
 
     @Slot(int, str)
     def _rename(self, conversation_id: int, title: str) -> None:

@@ -86,7 +86,18 @@ class StatusBar(QStatusBar):
         self.speed_label.setAccessibleDescription("Speed of the last answer")
         if finished.decode_tokens_per_second > 0:
             self.speed_label.setText(f"{finished.decode_tokens_per_second:.1f} tokens/s")
-        used = finished.prompt_tokens + finished.generated_tokens
+        self.show_context(finished.prompt_tokens + finished.generated_tokens)
+
+    def show_chat(self, used: int | None) -> None:
+        """Another chat is shown: its context use as its last answer left it (None: unknown, or a
+        new chat), and no speed, which belonged to the previous chat's answer."""
+        self.speed_label.setText("")
+        if used is None:
+            self.context_label.setText("")
+        else:
+            self.show_context(used)
+
+    def show_context(self, used: int) -> None:
         if self._context_length:
             percent = 100 * used / self._context_length
             self.context_label.setText(f"Context: {used:,} of {self._context_length:,} tokens ({percent:.0f}%)")

@@ -344,3 +344,20 @@ def test_settings_ok_keeps_the_chats_reasoning_choice_unless_the_default_changed
     settings.reasoning_effort = "low"
     window.apply_settings()
     assert window.composer.effort.effort() == "low"
+
+
+def test_the_context_figure_follows_the_chat_on_screen(qtbot, make_window, installed, settings):
+    # It once stayed at the previous chat's value after switching, deleting or starting a chat.
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    first = window.chat.conversation_id
+    figure = window.status.context_label.text()
+    assert figure.startswith("Context: ")
+    window.chat.new_conversation()
+    assert window.status.context_label.text() == "" and window.status.speed_label.text() == ""
+    window.chat.open_conversation(first)
+    assert window.status.context_label.text() == figure  # from the chat's last answer
+    window.chat.delete_conversation(first)
+    assert window.status.context_label.text() == ""
