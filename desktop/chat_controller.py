@@ -73,6 +73,7 @@ class ChatController(QObject):
     def __init__(self, history: History, transcript: Transcript, composer: Composer, settings: Settings,
                  stop_fn, parent=None):
         super().__init__(parent)
+        self._closing = False  # Hearth is closing: a cancelled answer was cut short, not stopped
         self.history = history
         self.transcript = transcript
         self.composer = composer
@@ -322,7 +323,8 @@ class ChatController(QObject):
         answer = self.answer
         if self._thinking_since is not None and answer.reasoning_seconds is None:
             answer.reasoning_seconds = now - self._thinking_since
-        answer.status = {"cancelled": "stopped", "error": "error"}.get(finished.reason, "complete")
+        stopped = "interrupted" if self._closing else "stopped"
+        answer.status = {"cancelled": stopped, "error": "error"}.get(finished.reason, "complete")
         answer.stats = {
             "reason": finished.reason, "prompt_tokens": finished.prompt_tokens,
             "generated_tokens": finished.generated_tokens,
@@ -348,10 +350,16 @@ class ChatController(QObject):
         self.busy_changed.emit(False)
         self.conversations_changed.emit()
 
+    def stop_for_closing(self) -> None:
+        """Hearth closes: the answer being written ends as "interrupted" (cut short when Hearth
+        closed), not as stopped by the person."""
+        self._closing = True
+        self.stop()
+
     def abandon_answer(self) -> None:
-        """At shutdown: an answer still open is saved as stopped, with what it has."""
+        """At shutdown: an answer still open is saved as cut short, with what it has."""
         if self.answer is not None:
-            self.answer.status = "stopped"
+            self.answer.status = "interrupted"
             self._end_answer()
 
     def _save_answer(self) -> None:

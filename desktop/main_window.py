@@ -519,17 +519,22 @@ class MainWindow(QMainWindow):
                 "Downloads are paused and continue the next time you press Resume; copies are stopped."):
             event.ignore()
             return
+        if not self._shut_down and self.chat.busy and not self.models.confirm(
+                "Close Hearth while an answer is being written?",
+                "What is written so far is kept, marked as cut short; Regenerate writes it again."):
+            event.ignore()
+            return
         self.settings.window_geometry = self.saveGeometry()
         self.shutdown()
         event.accept()
 
     def shutdown(self) -> None:
-        """Stops the answer (its text is saved as stopped), pauses downloads, ends the threads."""
+        """Stops the answer (its text is saved as cut short), pauses downloads, ends the threads."""
         if self._shut_down:
             return
         self._shut_down = True
         if self.chat.busy:
-            self.chat.stop()
+            self.chat.stop_for_closing()
         self.models.shutdown()
         self.inference.shutdown()
         # The worker's last events (its Finished) are queued to us; deliver them so the answer is

@@ -196,16 +196,24 @@ def test_every_control_has_an_accessible_name(qtbot, make_window, installed):
                 assert label.text() in label.accessibleName(), f"{label.accessibleName()!r} hides {label.text()!r}"
 
 
-def test_closing_mid_answer_saves_it_as_stopped(qtbot, make_window, installed, settings, tmp_path):
+def test_closing_mid_answer_asks_and_keeps_it_marked_as_cut_short(qtbot, make_window, installed, settings,
+                                                                  monkeypatch):
+    # It once closed without asking, and the answer was later labelled "You stopped this answer".
     settings.temperature = 0.0
     settings.max_new_tokens = 400
     window = scripted_window(make_window, step_seconds=0.05)
     send(qtbot, window, "Hello")
     wait_until(qtbot, lambda: window.chat.answer is not None and window.chat.answer.reasoning)
     cid = window.chat.conversation_id
+    asked = []
+    answers = iter([False, True])
+    monkeypatch.setattr(window.models, "confirm", lambda question, detail: asked.append(question) or next(answers))
+    window.close()  # said no: the answer goes on
+    assert window.chat.busy and window.inference.thread.isRunning()
     window.close()
+    assert asked == ["Close Hearth while an answer is being written?"] * 2
     (_user, answer) = window.history.messages(cid)
-    assert answer.status == "stopped" and answer.reasoning
+    assert answer.status == "interrupted" and answer.reasoning
     assert not window.inference.thread.isRunning()
 
 
