@@ -204,7 +204,8 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.new_chat_action = self._add(file_menu, "&New chat", self.new_chat, QKeySequence.StandardKey.New)
-        self._add(file_menu, "&Export chat…", self.export_current)
+        self.export_action = self._add(file_menu, "&Export chat…", self.export_current)
+        self.export_action.setEnabled(False)  # until a chat with messages is shown
         self._add(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -280,7 +281,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _current_conversation_changed(self, conversation_id) -> None:
         self.instructions_button.setEnabled(True)
+        # A new chat has nothing to export yet (it is saved once something is sent).
         self.export_button.setEnabled(conversation_id is not None)
+        self.export_action.setEnabled(conversation_id is not None)
         if not self.chat.busy:  # a running answer reports its own figures when it ends
             self.status.show_chat(self._context_used(conversation_id))
         self.refresh_conversations()
@@ -370,6 +373,8 @@ class MainWindow(QMainWindow):
             Path(path).write_text(text, encoding="utf-8")
         except OSError as error:
             self.show_problem(f"The chat could not be saved to {path}: {error.strerror}.")
+            return
+        self.status.show_note(f"Saved “{conversation.title}” to {path}")
 
     # -- models ----------------------------------------------------------------------------
     @property

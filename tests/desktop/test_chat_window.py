@@ -158,6 +158,9 @@ def test_instructions_reach_the_prompt_and_export_keeps_channels(qtbot, make_win
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(md), "Markdown (*.md)"))
     window.export_button.click()
     assert md.read_text().startswith("# Pirate") and "> **Thinking**" in md.read_text()
+    assert window.status.currentMessage() == f"Saved “Pirate” to {md}"  # once: no word that it was saved
+    window.chat.new_conversation()  # once: Export was offered for a chat with nothing in it
+    assert not window.export_action.isEnabled() and not window.export_button.isEnabled()
 
 
 def test_delete_conversation_asks_first(qtbot, make_window, installed, settings, monkeypatch):
