@@ -224,6 +224,10 @@ class MainWindow(QMainWindow):
         self.egress_log_action = self._add(tools_menu, "&Blocked connections…", self.open_egress_log)
         self.egress_log_action.setEnabled(self.egress is not None)
         help_menu = self.menuBar().addMenu("&Help")
+        self.getting_started_action = self._add(help_menu, "&Getting started", self.open_getting_started,
+                                                QKeySequence.StandardKey.HelpContents)
+        self.shortcuts_action = self._add(help_menu, "&Keyboard shortcuts", self.open_shortcuts)
+        help_menu.addSeparator()
         self.about_action = self._add(help_menu, "&About Hearth", self.open_about)
         self.search_shortcut = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
         # Esc stops an answer wherever the focus is in the window.
@@ -486,6 +490,16 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             dialog.save()
             self.apply_settings()
+
+    def open_getting_started(self) -> None:
+        from desktop.widgets.help_dialog import GETTING_STARTED, HelpDialog
+
+        HelpDialog("Getting started", GETTING_STARTED, self).exec()
+
+    def open_shortcuts(self) -> None:
+        from desktop.widgets.help_dialog import HelpDialog, shortcuts_html
+
+        HelpDialog("Keyboard shortcuts", shortcuts_html(), self).exec()
 
     def open_about(self) -> None:
         from desktop.widgets.about_dialog import AboutDialog

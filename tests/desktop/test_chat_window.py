@@ -233,6 +233,23 @@ def test_about_and_settings_open_from_the_menus(qtbot, make_window, monkeypatch)
     assert len(opened) == 2 and opened[1] == "Hearth settings"
 
 
+def test_help_has_getting_started_and_the_keyboard_shortcuts(qtbot, make_window, monkeypatch):
+    from desktop.widgets.help_dialog import HelpDialog
+
+    window = make_window()
+    shown = []
+    monkeypatch.setattr(HelpDialog, "exec", lambda self: shown.append((self.windowTitle(), self.text.toPlainText()))
+                        or 0)
+    window.getting_started_action.trigger()
+    window.shortcuts_action.trigger()  # once: Help held only About
+    (title, text), (title2, keys) = shown
+    assert title == "Getting started" and "View > Models" in text and "Esc" in text
+    assert title2 == "Keyboard shortcuts" and "Shift+Enter" in keys and "Stop the answer being written" in keys
+    # Every shortcut listed is one the window really has.
+    menu_keys = {a.shortcut().toString() for m in window.menuBar().actions() for a in m.menu().actions()}
+    assert window.new_chat_action.shortcut().toString() in keys and "Ctrl+2" in menu_keys
+
+
 def test_dark_theme_from_the_view_menu_is_remembered(qtbot, make_window, settings):
     window = make_window()
     window.dark_action.trigger()
