@@ -123,9 +123,25 @@ class ModelsController(QObject):
 
     @Slot(str)
     def download(self, model_id: str) -> None:
+        if (doubt := self.download_doubt(model_id)) and not self.confirm(f"Download {model_id} anyway?", doubt):
+            return
         self.jobs.download(model_id)
         self.job_started.emit(model_id)
         self.refresh()
+
+    def download_doubt(self, model_id: str) -> str | None:
+        """Why downloading `model_id` may be a mistake, with the numbers (None: no reason known):
+        it is too big to run here, or the disk lacks room for it."""
+        reasons = []
+        plan = self.plans.get(model_id)
+        if plan is not None and not plan.fits:
+            reasons.append(f"It is too big for this computer: {plan.reason}")
+        size = catalogue.entry(model_id).download_bytes
+        free = self.hardware.disk_free_bytes if self.hardware is not None else None
+        if free is not None and free < size:
+            reasons.append(f"It takes {size_text(size)} of disk space, and only {size_text(free)} is free in "
+                           f"{self.store.models_dir}.")
+        return " ".join(reasons) or None
 
     def cancel(self, model_id: str) -> None:
         if self.jobs.is_running(model_id):

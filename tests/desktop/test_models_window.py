@@ -202,3 +202,24 @@ def test_a_model_with_a_damaged_manifest_is_shown_as_damaged_and_can_be_deleted(
     card.buttons["delete"].click()
     wait_until(qtbot, lambda: card.state.text().startswith("Not downloaded"))
     assert not store.model_dir("gpt-oss-20b").exists()
+
+
+def test_a_download_too_big_for_this_computer_or_its_disk_asks_first_with_the_numbers(qtbot, make_window,
+                                                                                     monkeypatch):
+    import dataclasses
+
+    window = make_window()
+    wait_until(qtbot, lambda: window.models.hardware is not None and window.models.plans)
+    models = window.models
+    plan = models.plans["gpt-oss-120b"]
+    models.plans["gpt-oss-120b"] = dataclasses.replace(plan, verdict="does-not-fit", reason="It needs 62.9 GiB.")
+    models.hardware = dataclasses.replace(models.hardware, disk_free_bytes=10 * 2**30)
+    started, asked = [], []
+    monkeypatch.setattr(models.jobs, "download", started.append)
+    answers = iter([False, True])
+    monkeypatch.setattr(models, "confirm", lambda question, detail: asked.append((question, detail)) or next(answers))
+    models.download("gpt-oss-120b")  # once: it started at one click
+    assert started == [] and asked[0][0] == "Download gpt-oss-120b anyway?"
+    assert "too big for this computer: It needs 62.9 GiB." in asked[0][1] and "only 10.0 GiB is free" in asked[0][1]
+    models.download("gpt-oss-120b")
+    assert started == ["gpt-oss-120b"]
