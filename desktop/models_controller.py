@@ -78,7 +78,10 @@ class ModelsController(QObject):
     @Slot(object)
     def on_hardware(self, hardware: Hardware) -> None:
         self.hardware = hardware
-        self.plans = {m: plan_fit(m, hardware, CONTEXT_FOR_PLANS) for m in catalogue.CATALOGUE}
+        # The model in use is judged by what it already runs on, not against the memory it leaves
+        # free: measured again after it loaded, its badge flipped to "Too big for this computer".
+        kept = {m: p for m, p in self.plans.items() if m == self.current and p.fits}
+        self.plans = {m: kept.get(m) or plan_fit(m, hardware, CONTEXT_FOR_PLANS) for m in catalogue.CATALOGUE}
         self.hardware_panel.set_hardware(hardware, self.plans)
         rec = recommend(hardware, CONTEXT_FOR_PLANS)
         size = catalogue.entry(rec.model).download_bytes if rec.model else None

@@ -223,3 +223,20 @@ def test_a_download_too_big_for_this_computer_or_its_disk_asks_first_with_the_nu
     assert "too big for this computer: It needs 62.9 GiB." in asked[0][1] and "only 10.0 GiB is free" in asked[0][1]
     models.download("gpt-oss-120b")
     assert started == ["gpt-oss-120b"]
+
+
+def test_the_model_in_use_keeps_its_fit_badge_when_free_memory_shrinks(qtbot, make_window):
+    import dataclasses
+
+    window = make_window()
+    models = window.models
+    wait_until(qtbot, lambda: models.hardware is not None and models.plans)
+    assert models.plans["gpt-oss-20b"].fits
+    before = models.plans["gpt-oss-20b"]
+    models.set_current("gpt-oss-20b")
+    squeezed = dataclasses.replace(models.hardware, ram_available_bytes=2**20)  # its own pages now "used"
+    models.on_hardware(squeezed)  # once: the badge flipped to "Too big for this computer"
+    assert models.plans["gpt-oss-20b"] == before
+    models.set_current(None)
+    models.on_hardware(squeezed)
+    assert not models.plans["gpt-oss-20b"].fits  # a model not in use is judged by what is free
