@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         self.models.installed_changed.connect(self._installed_changed)
         self.models.problem.connect(self.show_problem)
         self.models.info.connect(self.show_info)
+        self.models.withdraw.connect(self.banner.withdraw)
         self.first_launch.browse_requested.connect(lambda: self.show_page("Models"))
         # Downloads and imports show their progress on the Models page: go there.
         self.models.job_started.connect(self._job_started)
@@ -514,6 +515,8 @@ class MainWindow(QMainWindow):
             self.composer.effort.set_effort(self.settings.reasoning_effort)
         self.transcript.set_reasoning_display(self.reasoning_display())
         self.store.offline = self._offline()
+        if not self._offline():
+            self.banner.withdraw("Offline mode is on")  # a refusal that no longer holds
         if self.egress is not None and (refusal := self.egress.set_offline(self._offline())):
             self.show_problem(refusal)
         folder = self.policy.effective_models_dir(self.settings.models_path() or default_models_dir())

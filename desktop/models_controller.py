@@ -32,6 +32,7 @@ class ModelsController(QObject):
     installed_changed = Signal(list)  # installed model ids
     problem = Signal(str)
     info = Signal(str)
+    withdraw = Signal(str)  # words of a message that is no longer true
     job_started = Signal(str)  # model id (or the folder being imported)
     hardware_ready = Signal()  # the machine has been read and every model planned on it
 
@@ -147,6 +148,7 @@ class ModelsController(QObject):
         return " ".join(reasons) or None
 
     def cancel(self, model_id: str) -> None:
+        self.withdraw.emit(f"The download of {model_id} is paused")  # there is no Resume to press any more
         if self.jobs.is_running(model_id):
             self.jobs.cancel(model_id)
             return

@@ -4,8 +4,10 @@ the person can keep reading their conversation."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+INFO_SECONDS = 12  # a notice ("... is ready") goes by itself; a problem stays until dismissed
 
 
 class ErrorBanner(QFrame):
@@ -30,6 +32,9 @@ class ErrorBanner(QFrame):
         layout.addWidget(self.action_button)
         layout.addWidget(self.close_button)
         self._key = ""
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.timeout.connect(self.hide)
         self.hide()
 
     def show_message(self, text: str, kind: str = "error", action: tuple[str, str] | None = None) -> None:
@@ -44,7 +49,15 @@ class ErrorBanner(QFrame):
             self.action_button.setAccessibleName(action[0])
             self._key = action[1]
         self.action_button.setVisible(bool(action))
+        self._expiry.stop()
+        if kind == "info" and not action:
+            self._expiry.start(INFO_SECONDS * 1000)
         self.show()
+
+    def withdraw(self, words: str) -> None:
+        """Hides the message if it says `words`: what it said is no longer true."""
+        if self.isVisible() and words in self.label.text():
+            self.hide()
 
     def text(self) -> str:
         return self.label.text()

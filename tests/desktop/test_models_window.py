@@ -144,6 +144,10 @@ def test_offline_mode_says_what_to_do(qtbot, make_window, store):
     card_of(window).buttons["download"].click()
     wait_until(qtbot, lambda: window.banner.isVisible() and window.banner.property("kind") == "error", timeout=30)
     assert "Offline mode" in window.banner.text() and "Settings" in window.banner.text()
+    window.settings.offline = False
+    window.settings.models_dir = str(store.models_dir)
+    window.apply_settings()  # once: the refusal stayed on screen after offline mode was turned off
+    assert not window.banner.isVisible()
 
 
 def test_import_in_place_keeps_the_files_where_they_are(qtbot, make_window, store, tiny_checkpoint, monkeypatch):
@@ -240,3 +244,20 @@ def test_the_model_in_use_keeps_its_fit_badge_when_free_memory_shrinks(qtbot, ma
     models.set_current(None)
     models.on_hardware(squeezed)
     assert not models.plans["gpt-oss-20b"].fits  # a model not in use is judged by what is free
+
+
+def test_notices_go_by_themselves_and_problems_stay(qtbot, make_window, monkeypatch):
+    from desktop.widgets import error_banner
+
+    monkeypatch.setattr(error_banner, "INFO_SECONDS", 0.2)
+    window = make_window()
+    window.show_info("gpt-oss-20b was imported and is ready.")  # once: it never went away
+    assert window.banner.isVisible()
+    wait_until(qtbot, lambda: not window.banner.isVisible(), timeout=5)
+    window.show_problem("Something went wrong.")
+    qtbot.wait(400)
+    assert window.banner.isVisible()
+    window.models.info.emit("The download of gpt-oss-120b is paused. Press Resume to go on.")
+    monkeypatch.setattr(window.models, "confirm", lambda *_: False)
+    window.models.cancel("gpt-oss-120b")  # once: "press Resume" stayed with no Resume button left
+    assert not window.banner.isVisible()
