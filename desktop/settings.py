@@ -75,6 +75,8 @@ class Settings:
     temperature = _Key("chat/temperature", 1.0, float)
     top_p = _Key("chat/top_p", 1.0, float)
     max_new_tokens = _Key("chat/max_new_tokens", 4096, int)
+    # Tokens the model may think before it must answer; 0: no limit.
+    reasoning_budget = _Key("chat/reasoning_budget", 0, int)
     # The local API's port. Whether it runs is not saved: serving other programs is opted into
     # again each session, so a forgotten toggle never leaves a port open.
     api_port = _Key("api/port", 8080, int)
@@ -93,7 +95,8 @@ class Settings:
     def generation(self, reasoning_effort: str) -> GenerationSettings:
         """The answer's knobs as the core takes them (its one settings type for every front end)."""
         return GenerationSettings(SamplingParams(temperature=self.temperature, top_p=self.top_p),
-                                  max_new_tokens=self.max_new_tokens, reasoning_effort=reasoning_effort)
+                                  max_new_tokens=self.max_new_tokens, reasoning_effort=reasoning_effort,
+                                  reasoning_budget=self.reasoning_budget if self.reasoning_budget > 0 else None)
 
     def sync(self) -> None:
         self.qsettings.sync()

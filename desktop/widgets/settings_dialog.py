@@ -1,5 +1,5 @@
 """Settings: models folder, offline mode, theme, default reasoning effort, how reasoning is
-shown, sampling defaults and the local API's port.
+shown, the thinking limit, sampling defaults and the local API's port.
 
 Settings the organisation's policy locks are shown with the policy's value, disabled, with the
 policy's reason beside them and as their tooltip; saving leaves the person's own stored choice
@@ -79,6 +79,18 @@ class SettingsDialog(QDialog):
         self.max_tokens.setAccessibleName("Longest answer in tokens")
         self.max_tokens.setRange(16, 131072)
         self.max_tokens.setValue(settings.max_new_tokens)
+        self.max_tokens.setSuffix(" tokens")
+        self.max_tokens.setToolTip("A token is a piece of a word (about ¾ of an English word). The answer stops "
+                                   "when it reaches this length.")
+        self.thinking_limit = QSpinBox()
+        self.thinking_limit.setAccessibleName("Longest thinking before answering, in tokens")
+        self.thinking_limit.setRange(0, 131072)
+        self.thinking_limit.setSingleStep(256)
+        self.thinking_limit.setSpecialValueText("No limit")
+        self.thinking_limit.setSuffix(" tokens")
+        self.thinking_limit.setValue(settings.reasoning_budget)
+        self.thinking_limit.setToolTip("When the model has thought this long it stops thinking and answers. On a "
+                                       "processor, where thinking is slow, a limit such as 512 gets answers sooner.")
         self.api_port = QSpinBox()
         self.api_port.setAccessibleName("Port of the local API for other apps")
         self.api_port.setRange(1024, 65535)
@@ -99,7 +111,8 @@ class SettingsDialog(QDialog):
         self._lock_row("allowed_models", [])
         form.addRow("Temperature:", self.temperature)
         form.addRow("Top-p:", self.top_p)
-        form.addRow("Longest answer (tokens):", self.max_tokens)
+        form.addRow("Longest answer:", self.max_tokens)
+        form.addRow("Longest thinking:", self.thinking_limit)
         form.addRow("Local API port:", self.api_port)
         self._lock_row("api_server", [self.api_port] if not policy.api_server_allowed else [])
         self._show_policy_values()
@@ -162,5 +175,6 @@ class SettingsDialog(QDialog):
         s.temperature = self.temperature.value()
         s.top_p = self.top_p.value()
         s.max_new_tokens = self.max_tokens.value()
+        s.reasoning_budget = self.thinking_limit.value()
         s.api_port = self.api_port.value()
         s.sync()

@@ -134,11 +134,15 @@ def test_settings_dialog_saves_every_field(qtbot, tmp_path):
     dialog.temperature.setValue(0.7)
     dialog.top_p.setValue(0.9)
     dialog.max_tokens.setValue(1000)
+    assert dialog.thinking_limit.text() == "No limit" and settings.generation("low").reasoning_budget is None
+    dialog.thinking_limit.setValue(512)
     dialog.save()
     again = Settings(tmp_path / "s.ini")
     assert (again.models_dir, again.offline, again.theme, again.reasoning_effort) == (
         str(tmp_path / "m"), True, "dark", "low")
     assert (round(again.temperature, 2), round(again.top_p, 2), again.max_new_tokens) == (0.7, 0.9, 1000)
+    # The thinking limit reaches the core with every answer.
+    assert again.reasoning_budget == 512 and again.generation("low").reasoning_budget == 512
 
 
 def test_instructions_dialog(qtbot):
