@@ -6,7 +6,8 @@ engine's own, loads it as the window does (`load_model(path, preload=True)`) and
 load time, peak RSS against the checkpoint, prefill tokens/s for 128- and 512-token
 prompts, decode tokens/s (from an empty context, as llama-bench's tg test, and after
 512 tokens), one decode step split into attention, MoE, lm_head and the rest,
-and decode at 1 and 2 threads. Compare with llama.cpp on the same folder:
+decode at 1 and 2 threads, and what choosing a token adds per step (sampling, and the
+structured-output mask of a JSON answer). Compare with llama.cpp on the same folder:
 
     sync; echo 3 > /proc/sys/vm/drop_caches; python bench/bench_cpu.py
     sync; echo 3 > /proc/sys/vm/drop_caches; ../shared/bench/llamacpp_anchor.sh bench/out/20b 2 128 16
@@ -108,8 +109,37 @@ def measure(folder: Path, decode_tokens: int, backend: str | None) -> dict:
             kernels.set_threads(threads)
         step_s, logits = _decode(session, logits, max(4, decode_tokens // 2))
         result[f"decode_{threads}_threads_tok_s"] = 1 / step_s
-    result["peak_rss_bytes"] = _peak_rss()
+    result["peak_rss_bytes"] = _peak_rss()  # before the structured-output measure below loads its tables
+    result.update(_per_token_extras(logits))
     return result
+
+
+def _per_token_extras(logits) -> dict:
+    """What choosing a token costs beside the forward pass: sampling at temperature 1, and the
+    structured-output mask (grammar step + masking the logits) over a whole JSON answer."""
+    from core.chat.structured import JsonFormat, Structure, TokenMask
+    from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+    from core.engine.sampling import Sampler, SamplingParams
+
+    logits = logits.float()
+    sampler = Sampler(SamplingParams(temperature=1.0, seed=0))
+    start = time.perf_counter()
+    for _ in range(20):
+        sampler(logits)
+    sample_ms = (time.perf_counter() - start) / 20 * 1000
+    tok = load_tokenizer(shipped_vocabulary())
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"},
+                                               "tags": {"type": "array", "items": {"type": "string"}}},
+              "required": ["name", "age", "tags"], "additionalProperties": False}
+    answer = [tok.channel, *tok.encode("final"), tok.message,
+              *tok.encode('{"name": "Ada Lovelace", "age": 36, "tags": ["mathematician", "writer"]}'), tok.return_]
+    mask = TokenMask(Structure(JsonFormat(schema)), tok)  # the vocabulary's tables are built here, once
+    start = time.perf_counter()
+    for token in answer:
+        mask.restrict(logits)
+        mask.accept(token)
+    mask_ms = (time.perf_counter() - start) / len(answer) * 1000
+    return {"sample_ms": sample_ms, "mask_ms": mask_ms}
 
 
 def main() -> None:
@@ -145,6 +175,8 @@ def main() -> None:
     print(f"  one decode step         {s['step']:8.1f} ms = attention {s['attention']:.1f} + MoE {s['moe']:.1f}"
           f" + projections {s['linear']:.1f} + lm_head {s['lm_head']:.1f} + the rest {other:.1f}")
     print(f"  decode at 1 / 2 threads {r['decode_1_threads_tok_s']:8.2f} / {r['decode_2_threads_tok_s']:.2f} tokens/s")
+    print(f"  per token, beside it    sampling {r['sample_ms']:.2f} ms; structured-output mask {r['mask_ms']:.2f} ms"
+          f" ({100 * r['mask_ms'] / s['step']:.1f}% of a decode step)")
     print("llama.cpp on the same folder: ../shared/bench/llamacpp_anchor.sh " + str(args.dir) + " 2 128 16")
 
 

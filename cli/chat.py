@@ -5,7 +5,8 @@ chat: answers stream as they are written; the model's reasoning is shown dimmed 
 starts over.
 
 run: the final answer goes to stdout and the reasoning to stderr, so `hearth run ... > file`
-keeps only the answer; `--json` prints every event as one JSON object per line instead.
+keeps only the answer; `--json` prints every event as one JSON object per line instead;
+`--json-schema FILE` makes the answer one JSON document valid against the schema in FILE.
 
 The organisation's policy decides which models may be loaded, judged by what the folder holds
 (core/store/identity.py), before anything is loaded. `--device auto` (the default) runs the
@@ -45,6 +46,8 @@ def register(subparsers) -> None:
     run.add_argument("prompt", help="the question (use - to read it from standard input)")
     run.add_argument("--system", help="instructions for the model")
     run.add_argument("--json", action="store_true", help="print every event as a JSON line")
+    run.add_argument("--json-schema", metavar="FILE",
+                     help="answer with one JSON document valid against the JSON schema in FILE")
     run.set_defaults(func=_run)
 
 
@@ -132,6 +135,12 @@ def _command(line: str, conversation, style) -> bool:
 
 def _run(args) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    if args.json_schema:
+        try:
+            args.structure = _read_schema(args.json_schema)
+        except HearthError as error:
+            print(str(error), file=sys.stderr)
+            return exit_codes.USAGE
     loaded = _load(args)
     if isinstance(loaded, int):
         return loaded
@@ -145,7 +154,37 @@ def _run(args) -> int:
     if done.reason == "error":
         print(done.error, file=sys.stderr)
         return exit_codes.FAILED
+    if args.json_schema and done.reason == "length":
+        print("The answer was cut off before its JSON was complete; allow a longer answer (--max-tokens) "
+              "or less thinking (--reasoning-budget).", file=sys.stderr)
+        return exit_codes.FAILED
     return exit_codes.STOPPED if done.reason == "cancelled" else exit_codes.OK
+
+
+def _read_schema(path: str):
+    """The `Structure` of `--json-schema FILE`; HearthError with a sentence when it cannot be used."""
+    from pathlib import Path
+
+    from core.chat.structured import JsonFormat, Structure, check_structure
+    from core.errors import FileNotReadable, InvalidInput, why_unreadable
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise FileNotReadable(f"The schema file {path} cannot be read, because {why_unreadable(error)}.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"The schema file {path} is not text.") from None
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"The schema file {path} is not valid JSON ({error.msg}, line {error.lineno}).") from None
+    if not isinstance(schema, dict):
+        raise InvalidInput(f"The schema file {path} must hold a JSON schema object, such as "
+                           '{"type": "object", "properties": {...}}.')
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in Path(path).stem)[:64] or "response"
+    structure = Structure(JsonFormat(schema, name=name))
+    check_structure(structure)
+    return structure
 
 
 def _load(args):
@@ -170,7 +209,8 @@ def _load(args):
     try:
         settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
                                       max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning,
-                                      reasoning_budget=args.reasoning_budget)
+                                      reasoning_budget=args.reasoning_budget,
+                                      structure=getattr(args, "structure", None))
         started = time.perf_counter()
         opened = open_model(folder, args.device, load_anyway=args.load_anyway)
     except HearthError as error:

@@ -22,7 +22,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.chat.events import Event, Finished, Malformed, MessageStarted, Notice, Speed, TextDelta, ToolCall
+from core.chat.events import (
+    Event,
+    Finished,
+    Malformed,
+    MessageStarted,
+    Notice,
+    Speed,
+    TextDelta,
+    TokenLogprob,
+    ToolCall,
+)
 
 # Between two messages of the same kind in one turn (two analysis messages, a preamble and the answer).
 MESSAGE_SEPARATOR = "\n\n"
@@ -33,10 +43,11 @@ class Piece:
     """What one event added: text of the reasoning or the content, a tool call starting (`text`
     is its name) or its arguments (`call` is its index in `Answer.calls`), or a sentence."""
 
-    kind: Literal["reasoning", "content", "call", "arguments", "notice", "problem"]
+    kind: Literal["reasoning", "content", "call", "arguments", "notice", "problem", "logprob"]
     text: str
     call: int | None = None
     preamble: bool = False  # content said on commentary, before a tool call
+    logprob: dict[str, Any] | None = None  # kind "logprob": the token's entry, as in `Answer.logprobs`
 
 
 @dataclass
@@ -59,6 +70,9 @@ class Answer:
     calls: list[Call] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # When asked: the content's tokens with their log-probabilities, as the chat-completions API
+    # gives them (`token`, `logprob`, `bytes`, `top_logprobs`).
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
     finished: Finished | None = None
     tokens_per_second: float | None = None
     _call_open: bool = False
@@ -86,6 +100,11 @@ class Answer:
             self.calls[-1].arguments = event.arguments
             self._call_open = False
             return pieces
+        elif isinstance(event, TokenLogprob):
+            entry = {**_logprob_entry(event.text, event.data, event.logprob),
+                     "top_logprobs": [_logprob_entry(*alternative) for alternative in event.top]}
+            self.logprobs.append(entry)
+            return [Piece("logprob", event.text, logprob=entry)]
         elif isinstance(event, Notice):
             self.notices.append(event.text)
             return [Piece("notice", event.text)]
@@ -158,3 +177,7 @@ class Answer:
         if self.calls:
             message["tool_calls"] = [call.as_chat() for call in self.calls]
         return message
+
+
+def _logprob_entry(text: str, data: bytes, logprob: float) -> dict[str, Any]:
+    return {"token": text, "logprob": logprob, "bytes": list(data)}

@@ -1,7 +1,8 @@
 """The small frozen events a chat turn streams to its reader (terminal, desktop window, tests).
 
 The harmony parser produces the message events; `generate` adds `PromptProgress`, `Speed`,
-`Notice` and `Finished`. core/chat/answer.py turns them into the answer, for every front end.
+`Notice`, `TokenLogprob` (when asked) and `Finished`. core/chat/answer.py turns them into the
+answer, for every front end.
 A reader can `match` on the class and ignore what it does not show.
 """
 
@@ -70,6 +71,18 @@ class Malformed:
 
 
 @dataclass(frozen=True)
+class TokenLogprob:
+    """Sent before the text of each answer token when log-probabilities were asked for: the
+    token's text and bytes, its log-probability under the model, and the most likely
+    alternatives at that step (`top`: (text, bytes, logprob) each, most likely first)."""
+
+    text: str
+    data: bytes
+    logprob: float
+    top: tuple[tuple[str, bytes, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class PromptProgress:
     """Reading a long prompt: `done` of the `total` new prompt tokens are processed (the part
     already in the cache is not counted). Sent only when the prompt takes several steps."""
@@ -110,4 +123,4 @@ class Finished:
 
 
 ParserEvent = MessageStarted | TextDelta | MessageEnded | ToolCall | TurnEnded | Malformed
-Event = ParserEvent | PromptProgress | Speed | Notice | Finished
+Event = ParserEvent | TokenLogprob | PromptProgress | Speed | Notice | Finished

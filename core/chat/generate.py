@@ -30,10 +30,12 @@ from core.chat.events import (
     Notice,
     PromptProgress,
     Speed,
+    TokenLogprob,
     TurnEnded,
 )
 from core.chat.harmony import drop_oldest_turn, render_chat
 from core.chat.harmony_parser import HarmonyStreamParser
+from core.chat.structured import Structure, TokenMask
 from core.chat.tokenizer import Tokenizer
 from core.engine.constants import PREFILL_CHUNK
 from core.engine.sampling import Sampler, SamplingParams
@@ -62,6 +64,12 @@ class GenerationSettings:
     # Tokens the model may think (analysis channel) before it must answer: then the engine ends
     # the analysis message itself and opens the final one. None: no limit.
     reasoning_budget: int | None = None
+    # The shape the answer must take (JSON against a schema, a call to a given function); the
+    # reasoning stays free. None: free text, as the model likes.
+    structure: Structure | None = None
+    # Log-probabilities of the answer's tokens, with this many likely alternatives each (0: the
+    # chosen token's only). None: not computed.
+    logprobs: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -93,7 +101,8 @@ def generate(
 
     def render(chat: Sequence[Mapping[str, Any]]) -> list[int]:
         return render_chat(chat, tokenizer, reasoning_effort=settings.reasoning_effort, tools=tools,
-                           current_date=current_date)
+                           current_date=current_date,
+                           response_format=settings.structure.json if settings.structure else None)
 
     prompt, dropped = fit_prompt(messages, render, room)
     if dropped:
@@ -148,6 +157,7 @@ def stream(
     if len(prompt) >= session.max_tokens:
         raise ContextOverflow(f"The prompt takes {len(prompt)} tokens; this model keeps at most "
                               f"{session.max_tokens - 1} plus the answer in mind. Shorten the conversation.")
+    chooser = _Chooser(settings, tokenizer)  # a schema it cannot enforce is refused here, before anything
     figures = _Figures(prompt_tokens=len(prompt), started=started)
     reused = figures.reused = reuse_cache(session, prompt)
     try:
@@ -163,8 +173,7 @@ def stream(
         return
 
     parser = HarmonyStreamParser(tokenizer)
-    budget = _ReasoningBudget(settings.reasoning_budget, tokenizer, Sampler(settings.sampling))
-    loop = decode(session, logits, budget.sample, stop=tokenizer.stop_tokens,
+    loop = decode(session, logits, chooser, stop=tokenizer.stop_tokens,
                   max_new_tokens=settings.max_new_tokens, cancel=cancel)
     reason: FinishReason = "length"
     error = None
@@ -180,8 +189,10 @@ def stream(
                 break
             now = clock()
             figures.count_token(now)
+            if chooser.logprob is not None and parser.writing_answer and not tokenizer.is_special(token):
+                yield chooser.logprob
             events = parser.feed(token)
-            budget.watch(events)
+            chooser.watch(events)
             yield from events
             if (speed := figures.speed(now)) is not None:
                 yield speed
@@ -197,23 +208,53 @@ def stream(
     yield figures.finish(reason, clock(), error)
 
 
+class _Chooser:
+    """Chooses each token of the turn: the reasoning budget's forced tokens first, otherwise a
+    sample from the logits, restricted to what the structure's grammar allows when there is one;
+    the grammar follows every token chosen. With `settings.logprobs`, `logprob` describes the
+    token just chosen (under the model's own distribution, before any restriction)."""
+
+    def __init__(self, settings: GenerationSettings, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+        self.sampler = Sampler(settings.sampling)
+        self.mask = TokenMask(settings.structure, tokenizer) if settings.structure else None
+        # With a grammar, the budget only ends the analysis message: the grammar then allows
+        # nothing but the way to the answer it describes (final JSON or a call).
+        switch = [tokenizer.end] if self.mask else tokenizer.encode(_ReasoningBudget.SWITCH, allow_special=True)
+        self.budget = _ReasoningBudget(settings.reasoning_budget, switch)
+        self.top = settings.logprobs
+        self.logprob: TokenLogprob | None = None
+
+    def __call__(self, logits: torch.Tensor) -> int:
+        token = self.budget.forced()
+        if token is None:
+            token = self.sampler(self.mask.restrict(logits) if self.mask else logits)
+        if self.mask:
+            self.mask.accept(token)
+        if self.top is not None:
+            self.logprob = _logprob(logits, token, self.top, self.tokenizer)
+        return token
+
+    def watch(self, events: list[Event]) -> None:
+        self.budget.watch(events)
+
+
 class _ReasoningBudget:
-    """Samples as usual until the analysis message has run `limit` tokens; then the next tokens
-    are harmony's end of that message and the start of the final one, as if the model had
-    written them, so it goes on to answer. Without a limit it only samples."""
+    """Once the analysis message has run `limit` tokens, the next tokens are `switch`: harmony's
+    end of that message and the start of the final one, as if the model had written them, so
+    it goes on to answer. Without a limit it forces nothing."""
 
     SWITCH = "<|end|><|start|>assistant<|channel|>final<|message|>"
 
-    def __init__(self, limit: int | None, tokenizer: Tokenizer, sampler: Sampler):
-        self.limit, self.sampler = limit, sampler
-        self.switch = tokenizer.encode(self.SWITCH, allow_special=True) if limit else []
+    def __init__(self, limit: int | None, switch: list[int]):
+        self.limit, self.switch = limit, switch
         self.thinking = False
         self.spent = 0
-        self.forced: list[int] = []
+        self.pending: list[int] = []
         self.done = False
 
-    def sample(self, logits: torch.Tensor) -> int:
-        return self.forced.pop(0) if self.forced else self.sampler(logits)
+    def forced(self) -> int | None:
+        return self.pending.pop(0) if self.pending else None
 
     def watch(self, events: list[Event]) -> None:
         if self.limit is None or self.done:
@@ -226,7 +267,19 @@ class _ReasoningBudget:
         if self.thinking:
             self.spent += 1
             if self.spent >= self.limit:
-                self.forced, self.done = list(self.switch), True
+                self.pending, self.done = list(self.switch), True
+
+
+def _logprob(logits: torch.Tensor, token: int, top: int, tokenizer: Tokenizer) -> TokenLogprob:
+    logprobs = torch.log_softmax(logits.float(), dim=-1)  # [V]
+
+    def entry(t: int) -> tuple[str, bytes, float]:
+        data = tokenizer.decode_bytes([t])
+        return data.decode("utf-8", errors="replace"), data, float(logprobs[t])
+
+    text, data, value = entry(token)
+    best = torch.topk(logprobs, top).indices.tolist() if top else []
+    return TokenLogprob(text, data, value, tuple(entry(t) for t in best))
 
 
 def _internal_error(failure: Exception) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.chat.harmony_tools import function_tools, tools_section
+from core.chat.structured import JsonFormat, response_formats_section
 from core.chat.tokenizer import Tokenizer
 from core.errors import InvalidInput
 
@@ -52,17 +53,19 @@ def render_chat(
     reasoning_effort: str = "medium",
     tools: Sequence[Mapping[str, Any]] | None = None,
     current_date: str | datetime.date | None = None,
+    response_format: JsonFormat | None = None,
 ) -> list[int]:
     """Prompt tokens for the assistant's next turn, ending with `<|start|>assistant`.
 
     `messages` follow the chat-completions convention: roles system/developer (both become the
     developer message's `# Instructions`), user, assistant (`content`, optional `reasoning` (or
     `reasoning_content` / `thinking`) and `tool_calls`) and tool (`content` with `tool_call_id` or `name`). `tools` are
-    chat-completions function tools.
+    chat-completions function tools; `response_format` a JSON answer format the developer message
+    describes to the model (its `# Response Formats` section).
     """
     tokens: list[int] = []
     for message in to_harmony(messages, reasoning_effort=reasoning_effort, tools=tools,
-                              current_date=current_date):
+                              current_date=current_date, response_format=response_format):
         tokens += render_message(message, tokenizer)
     return [*tokens, tokenizer.start, *tokenizer.encode("assistant")]
 
@@ -73,6 +76,7 @@ def to_harmony(
     reasoning_effort: str = "medium",
     tools: Sequence[Mapping[str, Any]] | None = None,
     current_date: str | datetime.date | None = None,
+    response_format: JsonFormat | None = None,
 ) -> list[HarmonyMessage]:
     """The harmony messages a chat becomes, system and developer messages first."""
     if reasoning_effort not in REASONING_EFFORTS:
@@ -84,7 +88,7 @@ def to_harmony(
             raise InvalidInput(f"A message has the role {role!r}; expected one of {', '.join(ROLES)}.")
     instructions = [_text(m) for m in messages if m["role"] in ("system", "developer")]
     result = [HarmonyMessage("system", system_text(reasoning_effort, current_date, bool(functions)))]
-    developer = developer_text("\n\n".join(i for i in instructions if i), functions)
+    developer = developer_text("\n\n".join(i for i in instructions if i), functions, response_format)
     if developer:
         result.append(HarmonyMessage("developer", developer))
     result += _history([m for m in messages if m["role"] not in ("system", "developer")])
@@ -118,10 +122,13 @@ def system_text(reasoning_effort: str, current_date: str | datetime.date | None,
     )
 
 
-def developer_text(instructions: str, functions: list[dict[str, Any]]) -> str:
+def developer_text(instructions: str, functions: list[dict[str, Any]],
+                   response_format: JsonFormat | None = None) -> str:
     sections = ["# Instructions", instructions] if instructions else []
     if functions:
         sections.append(tools_section(functions))
+    if response_format is not None:
+        sections.append(response_formats_section(response_format))
     return "\n\n".join(sections)
 
 

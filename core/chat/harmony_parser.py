@@ -47,6 +47,14 @@ class HarmonyStreamParser:
         self._current: ParsedMessage | None = None
         self._text = StreamingDetokenizer(tokenizer)
 
+    @property
+    def writing_answer(self) -> bool:
+        """Inside a message meant for the person: the final answer, or a preamble (commentary
+        addressed to nobody)."""
+        message = self._current
+        return (self._state == "content" and message is not None and message.recipient is None
+                and message.channel in ("final", "commentary"))
+
     def feed(self, token_id: int) -> list[ParserEvent]:
         tok = self.tokenizer
         stop = tok.stop_tokens

@@ -103,6 +103,11 @@ class Tokenizer:
     def __repr__(self) -> str:
         return f"Tokenizer(o200k_harmony from {self.source})"
 
+    @property
+    def encoding(self) -> tiktoken.Encoding:
+        """The tiktoken encoding itself, for libraries that build on it (the grammar engine)."""
+        return self._encoding
+
     def encode(self, text: str, *, allow_special: bool = False) -> list[int]:
         """Token ids of `text`. Special-token strings in it are ordinary text unless
         `allow_special`, in which case each becomes its single id."""

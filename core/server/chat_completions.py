@@ -25,6 +25,7 @@ from core.chat.harmony import REASONING_EFFORTS, ROLES
 from core.chat.harmony_tools import function_tools
 from core.engine.sampling import SamplingParams
 from core.errors import InvalidInput
+from core.server.answer_shape import answer_shape, chat_response_format, responses_text_format
 from core.server.api_errors import ApiError, bad_request
 from core.server.request_checks import (
     check_accepted_fields,
@@ -75,17 +76,17 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
         if reasoning:
             message["reasoning"] = reasoning
         checked.append(message)
-    for name in ("logprobs", "logit_bias", "audio", "prediction"):
+    for name in ("logit_bias", "audio", "prediction"):
         if body.get(name):
             raise bad_request(f"'{name}' is not supported by this server.", name)
     check_unsupported_chat_fields(body)
     check_accepted_fields(body)
     if body.get("n", 1) != 1:
         raise bad_request("'n' must be 1: this server writes one answer per request.", "n")
-    response_format = body.get("response_format")
-    if response_format not in (None, {"type": "text"}):
-        raise bad_request("Only text answers are supported ('response_format' must be text).", "response_format")
     tools = _tools(body.get("tools"), body.get("tool_choice"))
+    structure = answer_shape(chat_response_format(body.get("response_format")), tools, body.get("tool_choice"),
+                             "response_format")
+    logprobs = _flag(body, "logprobs")
     stream_options = body.get("stream_options") or {}
     if not isinstance(stream_options, dict):
         raise bad_request("'stream_options' must be an object.", "stream_options")
@@ -93,7 +94,8 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
     reasoning = _reasoning(body)
     effort = _effort(body.get("reasoning_effort", reasoning.get("effort")), "reasoning_effort")
     settings = GenerationSettings(_sampling(body), reasoning_effort=effort,
-                                  reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"))
+                                  reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"),
+                                  structure=structure, logprobs=(body.get("top_logprobs") or 0) if logprobs else None)
     return TurnRequest(
         messages=checked, tools=tools, settings=settings,
         max_tokens=_positive(max_tokens, "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"),
@@ -125,14 +127,15 @@ def responses_request(body: Any, model_id: str) -> TurnRequest:
     if body.get("text") is not None and not isinstance(body["text"], dict):
         raise bad_request("'text' must be an object such as {\"format\": {\"type\": \"text\"}}.", "text")
     check_accepted_fields(body)
-    text_format = (body.get("text") or {}).get("format")
-    if text_format not in (None, {"type": "text"}):
-        raise bad_request("Only text answers are supported ('text.format' must be text).", "text.format")
+    tools = _tools(body.get("tools"), body.get("tool_choice"))
+    structure = answer_shape(responses_text_format((body.get("text") or {}).get("format")), tools,
+                             body.get("tool_choice"), "text.format")
     effort = _effort(reasoning.get("effort"), "reasoning.effort")
     settings = GenerationSettings(_sampling(body), reasoning_effort=effort,
-                                  reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"))
+                                  reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"),
+                                  structure=structure)
     return TurnRequest(
-        messages=messages, tools=_tools(body.get("tools"), body.get("tool_choice")), settings=settings,
+        messages=messages, tools=tools, settings=settings,
         max_tokens=_positive(body.get("max_output_tokens"), "max_output_tokens"), stream=_flag(body, "stream"),
     )
 
@@ -189,9 +192,8 @@ def _check_model(body: dict[str, Any], model_id: str) -> None:
 
 
 def _tools(tools: Any, tool_choice: Any) -> list[dict[str, Any]] | None:
-    if tool_choice not in (None, "auto", "none"):
-        raise bad_request("Only tool_choice 'auto' and 'none' are supported: gpt-oss decides itself "
-                          "whether to call a tool.", "tool_choice")
+    """The function tools offered (checked); tool_choice "none" offers none. Which of them the
+    answer must call (tool_choice "required" or named) is `answer_shape`'s business."""
     if tools in (None, []):
         return None
     if not isinstance(tools, list):
@@ -298,8 +300,8 @@ def completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex[:24]}"
 
 
-def chat_completion(answer: Answer, model_id: str, request_id: str) -> dict[str, Any]:
-    """The whole `chat.completion` object."""
+def chat_completion(answer: Answer, model_id: str, request_id: str, logprobs: bool = False) -> dict[str, Any]:
+    """The whole `chat.completion` object; `logprobs`: the request asked for them."""
     message: dict[str, Any] = {"role": "assistant", "content": answer.content or None}
     if answer.reasoning:
         message["reasoning_content"] = answer.reasoning
@@ -308,17 +310,19 @@ def chat_completion(answer: Answer, model_id: str, request_id: str) -> dict[str,
     elif message["content"] is None:
         message["content"] = ""
     return {"id": request_id, "object": "chat.completion", "created": int(time.time()), "model": model_id,
-            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason, "logprobs": None}],
+            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason,
+                         "logprobs": {"content": answer.logprobs} if logprobs else None}],
             "usage": answer.usage()}
 
 
 def chat_chunk(model_id: str, request_id: str, delta: dict[str, Any] | None, finish_reason: str | None = None,
-               usage: dict[str, Any] | None = None) -> dict[str, Any]:
+               usage: dict[str, Any] | None = None, logprobs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One `chat.completion.chunk`; `delta` None gives the usage-only chunk (no choices)."""
     chunk: dict[str, Any] = {"id": request_id, "object": "chat.completion.chunk", "created": int(time.time()),
                              "model": model_id, "choices": []}
     if delta is not None:
-        chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
+        chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish_reason,
+                             "logprobs": {"content": logprobs} if logprobs is not None else None}]
     if usage is not None:
         chunk["usage"] = usage
     return chunk
@@ -331,18 +335,38 @@ class ChatFrames:
     done_marker = True  # chat streams end with `data: [DONE]`
     event_lines = False  # frames are bare `data:` lines
 
-    def __init__(self, answer: Answer, model_id: str, request_id: str, include_usage: bool):
+    def __init__(self, answer: Answer, model_id: str, request_id: str, include_usage: bool,
+                 logprobs: bool = False):
         self.answer, self.model_id, self.request_id, self.include_usage = answer, model_id, request_id, include_usage
+        # Log-probabilities of tokens whose text has not been sent yet; they ride with the next
+        # content chunk (a token may end inside a character, whose text comes with the next one).
+        self.logprobs = logprobs
+        self._waiting: list[dict[str, Any]] = []
 
     def opening(self) -> list[dict[str, Any]]:
         return [chat_chunk(self.model_id, self.request_id, {"role": "assistant", "content": ""})]
 
     def on_event(self, event: Event) -> list[dict[str, Any]]:
-        deltas = (chat_delta(piece, self.answer) for piece in self.answer.add(event))
-        return [chat_chunk(self.model_id, self.request_id, delta) for delta in deltas if delta is not None]
+        frames = []
+        for piece in self.answer.add(event):
+            if piece.kind == "logprob":
+                self._waiting.append(piece.logprob)
+                continue
+            delta = chat_delta(piece, self.answer)
+            if delta is None:
+                continue
+            entries = None
+            if self.logprobs and "content" in delta:
+                entries, self._waiting = self._waiting, []
+            frames.append(chat_chunk(self.model_id, self.request_id, delta, logprobs=entries))
+        return frames
 
     def closing(self) -> list[dict[str, Any]]:
-        frames = [chat_chunk(self.model_id, self.request_id, {}, self.answer.finish_reason)]
+        frames = []
+        if self._waiting:
+            frames.append(chat_chunk(self.model_id, self.request_id, {"content": ""}, logprobs=self._waiting))
+            self._waiting = []
+        frames.append(chat_chunk(self.model_id, self.request_id, {}, self.answer.finish_reason))
         if self.include_usage:
             frames.append(chat_chunk(self.model_id, self.request_id, None, usage=self.answer.usage()))
         return frames

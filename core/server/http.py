@@ -99,6 +99,10 @@ class ApiServer(ThreadingHTTPServer):
         self.admission = Admission(max_queue)
         self.stopping = threading.Event()
         self.loopback = is_loopback_host(host)
+        # Open client connections and the threads serving them, so `stop()` can end them all:
+        # a handler thread still alive when Python exits dies inside torch's tensor cleanup.
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        self._connections_lock = threading.Lock()
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
@@ -118,11 +122,31 @@ class ApiServer(ThreadingHTTPServer):
         host = self.server_name
         return f"http://{f'[{host}]' if ':' in host else host}:{self.server_port}/v1"
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 10.0) -> None:
+        """Stops accepting, cancels the running generation (its client gets an error), ends the
+        idle keep-alive connections, and waits up to `wait` seconds for every handler to end."""
         self.admission.close()
         self.stopping.set()
         self.shutdown()
         self.server_close()
+        with self._connections_lock:
+            open_now = dict(self._connections)
+        for connection in open_now:
+            # A handler waiting for the next request reads the end; one writing still may write.
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RD)
+        deadline = time.monotonic() + wait
+        for thread in open_now.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def process_request_thread(self, request, client_address) -> None:
+        with self._connections_lock:
+            self._connections[request] = threading.current_thread()
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.pop(request, None)
 
 
 def serve_in_background(model: Model, tokenizer: Tokenizer, model_id: str, host: str = "127.0.0.1",
@@ -206,8 +230,9 @@ class _Handler(BaseHTTPRequestHandler):
         model_id = self.server.served.model_id
         if path == "/v1/chat/completions":
             request = openai_api.chat_request(self._body(), model_id)
-            self._answer(request, whole=lambda answer, rid: openai_api.chat_completion(answer, model_id, rid),
-                         frames=lambda answer, rid: ChatFrames(answer, model_id, rid, request.include_usage))
+            logprobs = request.settings.logprobs is not None
+            self._answer(request, whole=lambda answer, rid: openai_api.chat_completion(answer, model_id, rid, logprobs),
+                         frames=lambda answer, rid: ChatFrames(answer, model_id, rid, request.include_usage, logprobs))
         elif path == "/v1/responses":
             request = openai_api.responses_request(self._body(), model_id)
             self._answer(request, whole=lambda answer, rid: openai_api.response_object(answer, model_id),
@@ -338,7 +363,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             return render_chat(request.messages, self.server.served.tokenizer,
                                reasoning_effort=request.settings.reasoning_effort, tools=request.tools,
-                               current_date=self.server.current_date)
+                               current_date=self.server.current_date, response_format=_json_format(request))
         except HearthError as problem:
             raise ApiError(400, str(problem), param="messages") from None
 
@@ -447,3 +472,8 @@ class _EventWriter:
         except OSError:
             self.broken = True
             self.cancel.set()
+
+
+def _json_format(request: TurnRequest):
+    structure = request.settings.structure
+    return structure.json if structure is not None else None

@@ -222,3 +222,42 @@ def test_progress_line_on_a_terminal_only(monkeypatch):
     piped = io.StringIO()
     _progress(PromptProgress(256, 1024), _Style(piped), piped)
     assert piped.getvalue() == ""
+
+
+PET = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 10},
+                                        "kind": {"enum": ["cat", "dog"]}},
+       "required": ["name", "kind"], "additionalProperties": False}
+
+
+@pytest.fixture(scope="module")
+def random_weights(tmp_path_factory) -> str:
+    from core.engine.testing import tiny_config, write_checkpoint
+
+    return str(write_checkpoint(tmp_path_factory.mktemp("random"), tiny_config(vocab_size=201088), seed=5))
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_run_json_schema_prints_one_valid_json_document(random_weights, tmp_path, capsys, seed):
+    import jsonschema
+
+    schema = tmp_path / "pet.json"
+    schema.write_text(json.dumps(PET))
+    assert main(["run", "--model", random_weights, "--json-schema", str(schema), "--reasoning-budget", "6",
+                 "--max-tokens", "400", "--seed", seed, "Describe a pet"]) == 0
+    out, _ = capsys.readouterr()
+    jsonschema.validate(json.loads(out), PET)  # random weights: only the constraint makes this valid
+
+
+def test_run_json_schema_refuses_what_it_cannot_use(random_weights, tmp_path, capsys):
+    broken, unenforceable = tmp_path / "broken.json", tmp_path / "not.json"
+    broken.write_text('{"type": "object",')
+    unenforceable.write_text('{"type": "object", "not": {"required": ["a"]}}')
+    for path, said in ((tmp_path / "absent.json", "cannot be read, because it does not exist"),
+                       (broken, "is not valid JSON"),
+                       (unenforceable, 'cannot be enforced: Unimplemented keys: ["not"]')):
+        assert main(["run", "--model", random_weights, "--json-schema", str(path), "Hi"]) == 2
+        assert said in capsys.readouterr().err
+    cut = tmp_path / "pet.json"
+    cut.write_text(json.dumps(PET))
+    assert main(["run", "--model", random_weights, "--json-schema", str(cut), "--max-tokens", "5", "Hi"]) == 1
+    assert "cut off before its JSON was complete" in capsys.readouterr().err
