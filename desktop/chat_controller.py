@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from core.chat.answer import Answer
-from core.chat.events import Finished, MessageEnded
+from core.chat.events import Finished, MessageEnded, PromptProgress
 from desktop.errors import damaged_chat, history_problem
 from desktop.history import NEW_CHAT_TITLE, ChatDamaged, History, HistoryBusy, HistoryError, Message
+from desktop.reading import Reading
 from desktop.settings import Settings
 from desktop.widgets.composer import Composer
 from desktop.widgets.message_view import MessageView
@@ -85,6 +86,8 @@ class ChatController(QObject):
         self.editing: Message | None = None
         self.model_id = ""
         self._thinking_since: float | None = None
+        self._asked_at = 0.0  # when the answer was asked for: the reading rate is measured from it
+        self._reading: Reading | None = None  # how far a long message is read, until the model writes
         self._built = Answer()
         self._dirty = False
         self._save_timer = QTimer(self)
@@ -134,6 +137,9 @@ class ChatController(QObject):
         self.transcript.show_messages(messages)
         if self.answer is not None and self.answer.conversation_id == conversation_id:
             self.answer_view = self.transcript.view_for(self.answer.id)
+            if self.answer_view is not None:
+                self.answer_view.set_reading(self._reading)
+                self.answer_view.refresh(running=True)
             self.transcript.update_actions(busy=True)
         self.current_changed.emit(conversation_id)
 
@@ -273,6 +279,7 @@ class ChatController(QObject):
         self.answer_view.refresh(running=True)
         self.transcript.update_actions(busy=True)
         self._thinking_since = None
+        self._asked_at, self._reading = time.monotonic(), None
         self._built = Answer()  # core/chat/answer.py: what the events add up to
         self._save_timer.start()
         self.composer.set_busy(True)
@@ -288,7 +295,12 @@ class ChatController(QObject):
         now = time.monotonic()
         save = False
         for event in events:
+            if isinstance(event, PromptProgress):
+                reading = Reading.measure(event, self._asked_at, now)
+                self._reading = None if reading.finished else reading
             for piece in self._built.add(event):
+                if piece.kind in ("reasoning", "content"):
+                    self._reading = None  # the model writes: reading is over
                 if piece.kind == "reasoning":
                     if self._thinking_since is None:
                         self._thinking_since = now
@@ -308,6 +320,7 @@ class ChatController(QObject):
         if save:
             self._save_answer()
         if self.answer_view is not None:
+            self.answer_view.set_reading(self._reading)
             self.answer_view.refresh(running=True)
 
     @Slot(str)
@@ -340,9 +353,11 @@ class ChatController(QObject):
 
     def _end_answer(self) -> None:
         self._save_timer.stop()
+        self._reading = None
         self._dirty = True
         self._save_answer()
         if self.answer_view is not None:
+            self.answer_view.set_reading(None)
             self.answer_view.refresh(running=False)
         self.answer = None
         self.transcript.update_actions(busy=False)

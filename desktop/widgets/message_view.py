@@ -1,6 +1,6 @@
-"""One message of the transcript: who wrote it, its reasoning (folded), its Markdown, a note
-when it did not finish, and its actions (copy; edit for the person's messages; regenerate for
-the model's last answer).
+"""One message of the transcript: who wrote it, how far the model has read a long message
+(while it reads), its reasoning (folded), its Markdown, a note when it did not finish, and its
+actions (copy; edit for the person's messages; regenerate for the model's last answer).
 
 How the reasoning appears follows the reasoning display in force (`Policy.effective_reasoning_display`):
 "hidden" leaves the Thinking section out entirely, "collapsed" folds it, "shown" unfolds it."""
@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from desktop.history import Message
 from desktop.markdown import to_plain_markdown
+from desktop.reading import Reading
 from desktop.widgets.markdown_view import MarkdownView
+from desktop.widgets.reading_progress import ReadingProgress
 from desktop.widgets.thinking_section import ThinkingSection
 
 STATUS_NOTES = {
@@ -31,11 +33,14 @@ class MessageView(QFrame):
         self.message = message
         self.reasoning_display = reasoning_display
         self._running = False
+        self._reading: Reading | None = None
         self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
         who = "You" if message.role == "user" else "Hearth"
         self.setAccessibleName(f"Message from {who}")
         self.author = QLabel(who)
         self.author.setObjectName("messageAuthor")
+        self.reading = ReadingProgress()
+        self.reading.setVisible(False)
         self.thinking = ThinkingSection()
         self.thinking.setVisible(False)
         self.body = MarkdownView()
@@ -60,6 +65,7 @@ class MessageView(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(self.author)
+        layout.addWidget(self.reading)
         layout.addWidget(self.thinking)
         layout.addWidget(self.body)
         layout.addWidget(self.note)
@@ -83,7 +89,10 @@ class MessageView(QFrame):
         m = self.message
         self._running = running
         if m.role == "assistant":
-            show = self.reasoning_display != "hidden"
+            # Reading a long message comes first; it gives way as soon as the model writes.
+            reading = running and self._reading is not None and not (m.reasoning or m.content)
+            self.reading.setVisible(reading)
+            show = self.reasoning_display != "hidden" and not reading
             self.thinking.setVisible(show and (bool(m.reasoning) or (running and not m.content)))
             self.thinking.set_text(m.reasoning)
             self.thinking.set_running(running and not m.content)
@@ -99,6 +108,13 @@ class MessageView(QFrame):
         self.note.setVisible(bool(note))
         self.copy_button.setEnabled(not running)
         self.edit_button.setEnabled(not running)
+
+    def set_reading(self, reading: Reading | None) -> None:
+        """How far the model has read the prompt of the answer being written; None once it
+        writes (or when the prompt is short enough to need no progress). Shown by `refresh`."""
+        self._reading = reading
+        if reading is not None:
+            self.reading.show_reading(reading)
 
     def set_reasoning_display(self, display: str) -> None:
         self.reasoning_display = display

@@ -27,13 +27,14 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.chat.events import Event, Finished, Speed
+from core.chat.events import Event, Finished, PromptProgress, Speed
 from core.system.policy import Policy
 from desktop.errors import api_problem, explain
 from desktop.workers.requests import ChatRequest, GenerateFn, LoadedModel, LoadFn, LoadRequest, ServeFn
 
 # How many text events are batched into one signal at most, and for how long: fewer, larger
 # signals keep the GUI's event queue short when a small model decodes hundreds of tokens a second.
+# Reading progress is sent at once: the next event may be seconds away while a long prompt is read.
 BATCH_SECONDS = 0.03
 
 
@@ -188,7 +189,7 @@ class InferenceWorker(QObject):
                     self.live_speed.emit(event.tokens_per_second)
                 batch.append(event)
                 now = time.monotonic()
-                if isinstance(event, Finished) or now - last_flush >= BATCH_SECONDS:
+                if isinstance(event, Finished | PromptProgress) or now - last_flush >= BATCH_SECONDS:
                     self.events.emit(batch)
                     batch, last_flush = [], now
         except Exception as error:

@@ -35,9 +35,15 @@ def tokenizer():
 
 
 class ScriptedSession:
-    def __init__(self, script: list[int], step_seconds: float = 0.0, max_tokens: int = 8192):
+    """`step_seconds` per decoded token; `read_seconds` per prompt step (a chunk of a long
+    prompt), to make reading a long message take time."""
+
+    def __init__(self, script: list[int], step_seconds: float = 0.0, max_tokens: int = 8192,
+                 read_seconds: float = 0.0):
         self.script = script
         self.step_seconds = step_seconds
+        self.read_seconds = read_seconds
+        self.prompt_steps = 0
         self.max_tokens = max_tokens
         self.tokens: list[int] = []
         self.decode_steps = 0
@@ -51,6 +57,8 @@ class ScriptedSession:
             time.sleep(self.step_seconds)
         else:
             self._pos = 0  # a prompt: the script starts again
+            self.prompt_steps += 1
+            time.sleep(self.read_seconds)
         self.tokens.extend(ids)
         logits = torch.zeros(VOCAB)
         logits[self.script[min(self._pos, len(self.script) - 1)]] = 10.0
@@ -65,12 +73,13 @@ class ScriptedSession:
         return len(self.tokens)
 
 
-def scripted_loader(text: str = SCRIPT, step_seconds: float = 0.0, sessions: list | None = None):
+def scripted_loader(text: str = SCRIPT, step_seconds: float = 0.0, sessions: list | None = None,
+                    read_seconds: float = 0.0):
     """A `load_fn` for InferenceWorker that "loads" a ScriptedSession instead of weights."""
 
     def load(_request, _progress=None, _cancel=None):
         tok = tokenizer()
-        session = ScriptedSession(tok.encode(text, allow_special=True), step_seconds)
+        session = ScriptedSession(tok.encode(text, allow_special=True), step_seconds, read_seconds=read_seconds)
         if sessions is not None:
             sessions.append(session)
         return Engine(tok, session, 8192)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.chat.events import Finished, TextDelta
+from core.chat.events import Finished, PromptProgress, TextDelta
 from core.chat.generate import GenerationSettings
 from core.engine.sampling import SamplingParams
 from core.errors import Cancelled, CorruptCheckpoint, NotEnoughMemory
@@ -87,6 +87,30 @@ def test_events_arrive_in_order_on_the_gui_thread(qtbot):
         assert receiver.threads == {QThread.currentThread()}
         assert len(receiver.batches) < len(events)  # batched, not one signal per token
     finally:
+        thread.shutdown()
+
+
+def test_reading_progress_is_sent_at_once_not_held_for_the_next_event(qtbot):
+    # The next event after a reading step may be seconds away: the step must not wait in a batch.
+    release = threading.Event()
+
+    def reading(_engine, _request, _stop):
+        yield PromptProgress(256, 1024)
+        release.wait(10)
+        yield PromptProgress(1024, 1024)
+        yield Finished("stop", 1024, 0, 0, 100.0, 0.0, 1.0)
+
+    receiver, thread = start(InferenceWorker(load_fn=scripted_loader(), generate_fn=reading))
+    try:
+        receiver.load.emit(LoadRequest("m", Path("/nowhere")), thread.worker.next_load_token())
+        wait_until(qtbot, lambda: receiver.loaded)
+        receiver.generate.emit(REQUEST)
+        wait_until(qtbot, lambda: receiver.batches)
+        assert receiver.batches == [[PromptProgress(256, 1024)]] and not release.is_set()
+        release.set()
+        wait_until(qtbot, lambda: isinstance(receiver.batches[-1][-1], Finished))
+    finally:
+        release.set()
         thread.shutdown()
 
 
