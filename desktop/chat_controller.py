@@ -100,6 +100,7 @@ class ChatController(QObject):
         self._retry_timer.timeout.connect(self._retry)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
+        composer.edit_cancelled.connect(self._edit_cancelled)
         transcript.regenerate_requested.connect(self.regenerate)
         transcript.edit_requested.connect(self.edit)
 
@@ -111,7 +112,7 @@ class ChatController(QObject):
     def new_conversation(self) -> None:
         """A blank chat; it is written to the history only once something is sent."""
         self.conversation_id = None
-        self.editing = None
+        self.composer.cancel_edit()  # the message being edited belongs to the chat left
         self.answer_view = None
         self.transcript.clear()
         self.composer.edit.setFocus()
@@ -130,7 +131,7 @@ class ChatController(QObject):
             self.current_changed.emit(self.conversation_id)
             return
         self.conversation_id = conversation_id
-        self.editing = None
+        self.composer.cancel_edit()
         self.answer_view = None
         newer = {**self.unsaved, **({self.answer.id: self.answer} if self.answer is not None else {})}
         messages = [newer.get(m.id, m) for m in messages]
@@ -173,7 +174,8 @@ class ChatController(QObject):
             self.current_changed.emit(self.conversation_id)
         if self.editing is not None:
             self._remove_views_from(self.editing.id)
-        self.editing = None
+            self.editing = None
+            self.composer.end_edit()
         self.transcript.add_message(user)
         self._start_answer(answer, chat)
         self.conversations_changed.emit()
@@ -241,7 +243,8 @@ class ChatController(QObject):
 
     @Slot(int)
     def edit(self, message_id: int) -> None:
-        """Puts a message of the person back in the composer; sending replaces it and all after it."""
+        """Puts a message of the person back in the composer, under the edit bar; sending
+        replaces it and all after it, Cancel (or Esc) leaves it alone."""
         if self.busy or self.conversation_id is None:
             return
         try:
@@ -252,7 +255,19 @@ class ChatController(QObject):
         if target is None or target.role != "user":
             return
         self.editing = target
-        self.composer.set_text(target.content)
+        self.composer.begin_edit(target.content)
+
+    @Slot()
+    def _edit_cancelled(self) -> None:
+        self.editing = None  # the message stays as it was: nothing was written
+
+    @Slot()
+    def escape(self) -> None:
+        """Esc: stops the answer being written, or else stops editing a message."""
+        if self.busy:
+            self.stop()
+        else:
+            self.composer.cancel_edit()
 
     def _messages(self, conversation_id: int) -> list[Message]:
         """The chat's messages, or those that can be read where it is damaged (as the transcript

@@ -231,8 +231,8 @@ class MainWindow(QMainWindow):
         help_menu.addSeparator()
         self.about_action = self._add(help_menu, "&About Hearth", self.open_about)
         self.search_shortcut = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
-        # Esc stops an answer wherever the focus is in the window.
-        self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.chat.stop)
+        # Esc stops an answer (or else the editing of a message) wherever the focus is in the window.
+        self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.chat.escape)
         self.stop_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
 
     def _add(self, menu, text, slot, shortcut=None) -> QAction:

@@ -1,5 +1,8 @@
 """Where the person writes: Enter sends, Shift+Enter starts a new line; the Send button turns
-into Stop while an answer is coming. The reasoning-effort selector sits beside it."""
+into Stop while an answer is coming. The reasoning-effort selector sits beside it.
+
+Editing a sent message puts it in the box under a bar that says so; cancelling puts back what
+the box held before (the draft); so does sending it."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop.widgets.edit_bar import EditBar
 from desktop.widgets.effort_selector import EffortSelector
 
 
@@ -24,11 +28,15 @@ class MessageEdit(QPlainTextEdit):
 class Composer(QWidget):
     send_requested = Signal(str)
     stop_requested = Signal()
+    edit_cancelled = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("composer")
         self._busy = False
+        self._draft: str | None = None  # what the box held before an edit began; None: not editing
+        self.edit_bar = EditBar()
+        self.edit_bar.cancel_requested.connect(self.cancel_edit)
         self.edit = MessageEdit()
         self.edit.setObjectName("messageEdit")
         self.edit.setAccessibleName("Message")
@@ -48,10 +56,13 @@ class Composer(QWidget):
         side.addWidget(self.send_button)
         side.addWidget(self.effort)
         side.addStretch(1)
-        layout = QHBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(self.edit, 1)
+        row.addLayout(side)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 12)
-        layout.addWidget(self.edit, 1)
-        layout.addLayout(side)
+        layout.addWidget(self.edit_bar)
+        layout.addLayout(row)
 
     def text(self) -> str:
         return self.edit.toPlainText()
@@ -62,6 +73,34 @@ class Composer(QWidget):
         cursor = self.edit.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)
         self.edit.setTextCursor(cursor)
+
+    def begin_edit(self, text: str) -> None:
+        """Shows `text` (a sent message) for editing; a draft in the box is kept for Cancel."""
+        if self._draft is None:
+            self._draft = self.text()
+        self.set_text(text)
+        self.edit_bar.show()
+
+    def is_editing(self) -> bool:
+        return self._draft is not None
+
+    def cancel_edit(self) -> None:
+        """Stops editing: the box holds its draft again."""
+        if self._draft is None:
+            return
+        draft, self._draft = self._draft, None
+        self.edit_bar.hide()
+        self.set_text(draft)
+        self.edit_cancelled.emit()
+
+    def end_edit(self) -> None:
+        """The edited message was sent: the bar goes, and the draft is back in the box."""
+        if self._draft is None:
+            return
+        draft, self._draft = self._draft, None
+        self.edit_bar.hide()
+        if draft and not self.text():
+            self.set_text(draft)
 
     def set_busy(self, busy: bool) -> None:
         """While busy the button stops the answer; the text box stays editable for the next message."""

@@ -33,7 +33,7 @@ def shortcuts() -> list[tuple[str, str]]:
     return [
         ("Enter", "Send the message"),
         ("Shift+Enter", "Start a new line in the message"),
-        ("Esc", "Stop the answer being written"),
+        ("Esc", "Stop the answer being written, or stop editing a message"),
         (keys(QKeySequence.StandardKey.New), "New chat"),
         (keys(QKeySequence.StandardKey.Find), "Search the chats"),
         (keys("Ctrl+1") + ", " + keys("Ctrl+2") + ", " + keys("Ctrl+3"), "The Chat, Models and Hardware pages"),

@@ -93,13 +93,36 @@ def test_edit_and_resend_replaces_the_rest(qtbot, make_window, installed, settin
     send(qtbot, window, "Hello")
     wait_until(qtbot, lambda: not window.chat.busy)
     window.transcript.views[0].edit_button.click()
-    assert window.composer.text() == "Hello"
+    assert window.composer.text() == "Hello" and window.composer.edit_bar.isVisible()
     window.composer.edit.clear()
     qtbot.keyClicks(window.composer.edit, "Hi again")
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     wait_until(qtbot, lambda: not window.chat.busy)
     messages = window.history.messages(window.chat.conversation_id)
     assert [(m.role, m.content) for m in messages] == [("user", "Hi again"), ("assistant", ANSWER)]
+    assert window.composer.edit_bar.isHidden()
+
+
+def test_escape_cancels_an_edit_and_leaves_the_message_alone(qtbot, make_window, installed, settings):
+    settings.temperature = 0.0
+    settings.max_new_tokens = 400
+    window = scripted_window(make_window)
+    send(qtbot, window, "Hello")
+    wait_until(qtbot, lambda: not window.chat.busy)
+    before = window.history.messages(window.chat.conversation_id)
+    qtbot.keyClicks(window.composer.edit, "my next question")
+    window.transcript.views[0].edit_button.click()
+    assert window.composer.edit_bar.isVisible() and window.composer.text() == "Hello"
+    qtbot.keyClicks(window.composer.edit, ", changed")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
+    assert window.composer.edit_bar.isHidden() and window.composer.text() == "my next question"
+    assert window.history.messages(window.chat.conversation_id) == before
+    assert [v.message.content for v in window.transcript.views] == ["Hello", ANSWER]
+    # What is sent next follows the conversation, replacing nothing.
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    wait_until(qtbot, lambda: not window.chat.busy)
+    messages = window.history.messages(window.chat.conversation_id)
+    assert [m.content for m in messages] == ["Hello", ANSWER, "my next question", ANSWER]
 
 
 def test_history_is_there_after_a_restart(qtbot, make_window, installed, settings, tmp_path):

@@ -65,3 +65,27 @@ def test_effort_selector(qtbot):
     with qtbot.waitSignal(composer.effort.effort_changed) as changed:
         composer.effort.set_effort("high")
     assert changed.args == ["high"]
+
+
+def test_editing_shows_the_bar_and_cancel_puts_the_draft_back(qtbot):
+    composer = make(qtbot)
+    assert composer.edit_bar.isHidden()
+    qtbot.keyClicks(composer.edit, "half a thought")
+    composer.begin_edit("Hello")
+    assert composer.text() == "Hello" and composer.is_editing()
+    assert composer.edit_bar.isVisible() and composer.edit_bar.text().startswith("Editing your message")
+    qtbot.keyClicks(composer.edit, " there")
+    with qtbot.waitSignal(composer.edit_cancelled):
+        composer.edit_bar.cancel_button.click()
+    assert composer.text() == "half a thought" and not composer.is_editing() and composer.edit_bar.isHidden()
+
+
+def test_sending_an_edit_ends_it_and_keeps_the_draft(qtbot):
+    composer = make(qtbot)
+    qtbot.keyClicks(composer.edit, "draft")
+    composer.begin_edit("Hello")
+    with qtbot.waitSignal(composer.send_requested) as sent:
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
+    assert sent.args == ["Hello"]
+    composer.end_edit()  # the chat saved it
+    assert composer.edit_bar.isHidden() and not composer.is_editing() and composer.text() == "draft"
