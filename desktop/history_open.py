@@ -36,6 +36,8 @@ def open_history(path: str | Path) -> History:
     holding what could be read from it; one that cannot be written is read into memory. The
     result's `problem` says so in sentences (empty when all is well)."""
     path = Path(path)
+    if _cut_short(path):
+        return _replace_damaged(path)
     try:
         history = History(path)
     except HistoryDamaged:
@@ -46,6 +48,28 @@ def open_history(path: str | Path) -> History:
         return history
     history.close()
     return _replace_damaged(path)
+
+
+def _cut_short(path: Path) -> bool:
+    """Whether the file ends before the last page its header counts. SQLite reads the missing
+    bytes as zeros, without an error, and its quick check passes: a message would show zeros
+    for the end of its text. (With a -wal file beside it the header may run ahead of the file
+    until the next checkpoint, so that case is left to SQLite.)"""
+    try:
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return False
+        with open(path, "rb") as file:
+            header = file.read(100)
+        size = path.stat().st_size
+    except OSError:  # missing (a new history) or unreadable: opening it says which
+        return False
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        return False
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    changes, pages, pages_valid_for = (int.from_bytes(header[i:i + 4], "big") for i in (24, 28, 92))
+    return changes == pages_valid_for and pages > 0 and size < pages * page_size
 
 
 def _replace_damaged(path: Path) -> History:
