@@ -1,6 +1,7 @@
 """The chat's moving parts, wired together on the GUI thread: the person's messages go to the
 history and to the inference worker; the worker's events grow the answer in the transcript
-and in the history. Stop, regenerate, edit-and-resend and conversation switching live here.
+and in the history. Stop, regenerate (which keeps the earlier versions of an answer), paging
+through those versions, edit-and-resend and conversation switching live here.
 
 The answer being written is saved as "streaming" at once and re-saved at most every
 `SAVE_INTERVAL_MS` and whenever a message of it ends, so a crash loses at most the last second.
@@ -103,6 +104,7 @@ class ChatController(QObject):
         composer.edit_cancelled.connect(self._edit_cancelled)
         transcript.regenerate_requested.connect(self.regenerate)
         transcript.edit_requested.connect(self.edit)
+        transcript.version_requested.connect(self.show_version)
 
     @property
     def busy(self) -> bool:
@@ -222,24 +224,37 @@ class ChatController(QObject):
 
     @Slot(int)
     def regenerate(self, message_id: int) -> None:
-        if self.busy or self.conversation_id is None:
+        """Writes the latest answer again; the one it replaces is kept among its versions."""
+        view = self.transcript.views[-1] if self.transcript.views else None
+        if self.busy or self.conversation_id is None or view is None or view.message.id != message_id \
+                or view.message.role != "assistant":
             return
         cid = self.conversation_id
         try:
-            messages = self._messages(cid)
-            target = next((m for m in messages if m.id == message_id), None)
-            if target is None or target.role != "assistant":
-                return
+            earlier = [m for m in self._messages(cid) if m.id < message_id]
             conversation = self.history.conversation(cid)
-            with self.history.transaction():
-                self.history.delete_from(target)
-                answer = self.history.add_message(cid, "assistant", status="streaming", model=self.model_id)
+            answer = self.history.new_version(view.message, self.model_id)
         except HistoryError as error:
             self.problem.emit(history_problem("The answer was not written again.", error))
             return
-        self._remove_views_from(target.id)
-        earlier = [m for m in messages if m.id < target.id]
+        self.unsaved.pop(message_id, None)  # its last state is kept among the versions now
+        self._remove_views_from(message_id)
         self._start_answer(answer, prompt_messages(conversation.instructions if conversation else "", earlier))
+
+    @Slot(int, int)
+    def show_version(self, message_id: int, version: int) -> None:
+        """Shows another version of an answer; the conversation goes on from the one shown."""
+        view = self.transcript.view_for(message_id)
+        if self.busy or view is None:
+            return
+        try:
+            shown = self.history.show_version(view.message, version)
+        except HistoryError as error:
+            self.problem.emit(history_problem("The other version of the answer could not be shown.", error))
+            return
+        self.unsaved.pop(message_id, None)  # the version left is saved among the others
+        view.message = shown
+        view.refresh()
 
     @Slot(int)
     def edit(self, message_id: int) -> None:

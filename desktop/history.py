@@ -6,6 +6,10 @@ Each message is written as soon as it exists. An answer being generated is saved
 "streaming" belongs to a run that died, and becomes "interrupted" with what it had.
 All calls come from the GUI thread; the connection is not shared across threads.
 
+An answer written again (regenerate) keeps its earlier versions, one of which is shown and
+continued from. The tables, how an older file is brought up to date and how versions are
+numbered are desktop/history_schema.py.
+
 Every failure is raised as a `HistoryError` whose text is a sentence. A write waits at most
 `BUSY_TIMEOUT_S` for another program's lock, so the window never freezes for seconds.
 How the app opens it at start (a damaged file moved aside, a read-only one read into memory)
@@ -24,31 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.history_damage import readable_rows
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY,
-    title TEXT NOT NULL,
-    instructions TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    -- AUTOINCREMENT: an id is never reused after regenerate deletes the last row, so a
-    -- transcript view can never be mistaken for a newer message.
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    content TEXT NOT NULL DEFAULT '',
-    reasoning TEXT NOT NULL DEFAULT '',
-    reasoning_seconds REAL,
-    status TEXT NOT NULL DEFAULT 'complete',
-    model TEXT NOT NULL DEFAULT '',
-    stats TEXT NOT NULL DEFAULT '{}',
-    created REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
-"""
+from desktop.history_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, all_numbers, shown_number
 
 # complete: finished normally; streaming: being written right now; interrupted: the app died
 # mid-answer; stopped: the person pressed Stop; error: generation failed (content says why).
@@ -58,6 +38,7 @@ STATUSES = ("complete", "streaming", "interrupted", "stopped", "error")
 BUSY_TIMEOUT_S = 0.25  # the longest a write waits for another program's lock (GUI thread)
 START_BUSY_TIMEOUT_S = 3.0  # opening may wait longer: the window is not shown yet
 MESSAGE_COLUMNS = "id, conversation_id, role, content, reasoning, reasoning_seconds, status, model, stats"
+VERSION_COLUMNS = "content, reasoning, reasoning_seconds, status, model, stats"  # an answer's, in both tables
 CONVERSATION_COLUMNS = "id, title, instructions, updated"
 
 
@@ -104,6 +85,8 @@ class Message:
     status: str = "complete"
     model: str = ""
     stats: dict = field(default_factory=dict)
+    version: int = 1  # of an answer written more than once: which of its `versions` this is (from 1)
+    versions: int = 1
 
 
 @dataclass
@@ -127,6 +110,7 @@ class History:
                 self._db.execute("PRAGMA foreign_keys = ON")
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.executescript(SCHEMA)
+                self._migrate()
                 self.recovered = self._recover()
                 self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         except HistoryError:
@@ -135,6 +119,15 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate(self) -> None:
+        """Brings an older file's schema up to SCHEMA_VERSION; a newer file is left as it is."""
+        version = self._rows("PRAGMA user_version")[0][0]
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in MIGRATIONS[number - 1]:
+                    self._write(statement)
+                self._write(f"PRAGMA user_version = {number}")
 
     def _recover(self) -> int:
         """Marks answers left "streaming" by a run that died as "interrupted"; returns how many."""
@@ -236,8 +229,27 @@ class History:
                               (conversation_id,))
         except HistoryDamaged as damage:
             rows, complete = self._readable("messages", MESSAGE_COLUMNS, "conversation_id = ?", (conversation_id,))
-            raise ChatDamaged([_message(row) for row in rows], complete) from damage
-        return [_message(row) for row in rows]
+            raise ChatDamaged(self._with_versions([_message(row) for row in rows]), complete) from damage
+        return self._with_versions([_message(row) for row in rows])
+
+    def _with_versions(self, messages: list[Message]) -> list[Message]:
+        """Sets `version` and `versions` on the answers written more than once. Where the stored
+        versions cannot be read, an answer shows as its only version."""
+        if not messages:
+            return messages
+        stored: dict[int, list[int]] = {}
+        try:  # by the primary key, over the ids of this chat's messages
+            for message_id, number in self._rows("SELECT message_id, number FROM answer_versions "
+                                                 "WHERE message_id BETWEEN ? AND ?",
+                                                 (min(m.id for m in messages), max(m.id for m in messages))):
+                stored.setdefault(message_id, []).append(number)
+        except HistoryError:
+            return messages
+        for m in messages:
+            if m.id in stored:
+                numbers = all_numbers(stored[m.id])
+                m.version, m.versions = numbers.index(shown_number(stored[m.id])) + 1, len(numbers)
+        return messages
 
     def add_message(self, conversation_id: int, role: str, content: str = "", *, status: str = "complete",
                     model: str = "") -> Message:
@@ -260,17 +272,62 @@ class History:
                  json.dumps(message.stats), message.id))
             self._touch(message.conversation_id)
 
+    # -- versions of an answer -------------------------------------------------------------
+    def new_version(self, answer: Message, model: str = "") -> Message:
+        """Keeps `answer` (as it is now, saved or not) among its versions and empties its row for
+        the version about to be written; returns that new version, "streaming". An answer that
+        failed before the model wrote anything is not worth keeping: it is replaced."""
+        with self.transaction():
+            stored = self._version_numbers(answer.id)
+            if answer.content or answer.reasoning:
+                self._keep_version(answer, shown_number(stored))
+                stored.append(shown_number(stored))
+            self._write("UPDATE messages SET content = '', reasoning = '', reasoning_seconds = NULL, "
+                        "status = 'streaming', model = ?, stats = '{}' WHERE id = ?", (model, answer.id))
+            self._touch(answer.conversation_id)
+        numbers = all_numbers(stored)
+        return Message(answer.id, answer.conversation_id, answer.role, "", status="streaming", model=model,
+                       version=numbers.index(shown_number(stored)) + 1, versions=len(numbers))
+
+    def show_version(self, answer: Message, version: int) -> Message:
+        """Makes `version` (from 1) of `answer` the one shown and continued from; `answer` as
+        it is now goes back among the others. Returns the answer as shown now."""
+        with self.transaction():
+            stored = self._version_numbers(answer.id)
+            shown, numbers = shown_number(stored), all_numbers(stored)
+            if not 1 <= version <= len(numbers) or numbers[version - 1] == shown:
+                return answer
+            wanted = numbers[version - 1]
+            row = self._rows(f"SELECT {VERSION_COLUMNS} FROM answer_versions WHERE message_id = ? AND number = ?",
+                             (answer.id, wanted))[0]
+            self._write("DELETE FROM answer_versions WHERE message_id = ? AND number = ?", (answer.id, wanted))
+            self._keep_version(answer, shown)
+            self._write("UPDATE messages SET content = ?, reasoning = ?, reasoning_seconds = ?, status = ?, "
+                        "model = ?, stats = ? WHERE id = ?", (*row, answer.id))
+        return _message((answer.id, answer.conversation_id, answer.role, *row), version, len(numbers))
+
+    def _version_numbers(self, message_id: int) -> list[int]:
+        return [row[0] for row in self._rows("SELECT number FROM answer_versions WHERE message_id = ? ORDER BY number",
+                                             (message_id,))]
+
+    def _keep_version(self, answer: Message, number: int) -> None:
+        self._write(f"INSERT INTO answer_versions (message_id, number, {VERSION_COLUMNS}, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (answer.id, number, answer.content, answer.reasoning, answer.reasoning_seconds, answer.status,
+                     answer.model, json.dumps(answer.stats), time.time()))
+
     def delete_from(self, message: Message) -> None:
-        """Removes `message` and every later message of its conversation (regenerate, edit and resend)."""
+        """Removes `message` and every later message of its conversation, with their versions
+        (edit and resend)."""
         self._write("DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (message.conversation_id, message.id))
 
 
-def _message(row: tuple) -> Message:
+def _message(row: tuple, version: int = 1, versions: int = 1) -> Message:
     try:
         stats = json.loads(row[8] or "{}")
     except (TypeError, ValueError):  # a damaged row
         stats = {}
-    return Message(*row[:8], stats=stats if isinstance(stats, dict) else {})
+    return Message(*row[:8], stats=stats if isinstance(stats, dict) else {}, version=version, versions=versions)
 
 
 def _escape_like(text: str) -> str:

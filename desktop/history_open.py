@@ -16,6 +16,7 @@ from pathlib import Path
 from desktop.history import (
     MESSAGE_COLUMNS,
     RECOVERED_TITLE,
+    VERSION_COLUMNS,
     History,
     HistoryBusy,
     HistoryDamaged,
@@ -29,6 +30,8 @@ SALVAGED_CONVERSATION = ("id, COALESCE(title, 'Recovered chat'), COALESCE(instru
 SALVAGED_MESSAGE = ("id, conversation_id, COALESCE(role, 'user'), COALESCE(content, ''), COALESCE(reasoning, ''), "
                     "reasoning_seconds, COALESCE(status, 'complete'), COALESCE(model, ''), COALESCE(stats, '{}'), "
                     "COALESCE(created, 0)")
+SALVAGED_VERSION = ("message_id, number, COALESCE(content, ''), COALESCE(reasoning, ''), reasoning_seconds, "
+                    "COALESCE(status, 'complete'), COALESCE(model, ''), COALESCE(stats, '{}'), COALESCE(created, 0)")
 
 
 def open_history(path: str | Path) -> History:
@@ -130,6 +133,14 @@ def _unzeroed(row: tuple) -> tuple:
     return tuple(value.rstrip("\0") if isinstance(value, str) else value for value in row)
 
 
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    try:
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+        return found is not None
+    except sqlite3.DatabaseError:  # the schema itself is damaged: the tables' own reads say what is lost
+        return False
+
+
 def _chats(n: int) -> str:
     return f"{n} chat" if n == 1 else f"{n} chats"
 
@@ -174,14 +185,19 @@ def _copy_readable(source: Path, into: History) -> tuple[int, bool]:
         try:
             chats, chats_whole = readable_rows(db, "conversations", SALVAGED_CONVERSATION)
             messages, messages_whole = readable_rows(db, "messages", SALVAGED_MESSAGE)
+            # A file from before answers kept their versions has no such table.
+            versions, versions_whole = (readable_rows(db, "answer_versions", SALVAGED_VERSION)
+                                        if _has_table(db, "answer_versions") else ([], True))
         finally:
             db.close()
     # A page cut off mid-way still parses, its missing bytes read as zeros: keep rows with real
     # keys, and of a text the part before the zeros.
     sound = ([_unzeroed(row) for row in chats if _key(row[0])],
-             [_unzeroed(row) for row in messages if _key(row[0]) and _key(row[1])])
-    whole = chats_whole and messages_whole and sound == (chats, messages)
-    chats, messages = sound
+             [_unzeroed(row) for row in messages if _key(row[0]) and _key(row[1])],
+             [_unzeroed(row) for row in versions if _key(row[0]) and _key(row[1])])
+    whole = chats_whole and messages_whole and versions_whole and sound == (chats, messages, versions)
+    chats, messages, versions = sound
+    kept = {row[0] for row in messages}
     try:
         with into.transaction():
             for row in chats:
@@ -192,6 +208,10 @@ def _copy_readable(source: Path, into: History) -> tuple[int, bool]:
                             (row[1], RECOVERED_TITLE, row[-1], row[-1]))
                 into._write(f"INSERT OR IGNORE INTO messages ({MESSAGE_COLUMNS}, created) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            for row in versions:  # the earlier versions of an answer, where the answer was kept
+                if row[0] in kept:
+                    into._write(f"INSERT OR IGNORE INTO answer_versions (message_id, number, {VERSION_COLUMNS}, "
+                                "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
             into.recovered += into._recover()
         return into._rows("SELECT count(*) FROM conversations")[0][0], whole
     except HistoryError:  # the new file cannot take them (a full disk): the old file still has them

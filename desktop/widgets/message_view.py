@@ -1,6 +1,7 @@
 """One message of the transcript: who wrote it, how far the model has read a long message
 (while it reads), its reasoning (folded), its Markdown, a note when it did not finish, and its
-actions (copy; edit for the person's messages; regenerate for the model's last answer).
+actions (copy; edit for the person's messages; regenerate for the model's last answer, and
+"< 2/3 >" to page through the versions of an answer written more than once).
 
 How the reasoning appears follows the reasoning display in force (`Policy.effective_reasoning_display`):
 "hidden" leaves the Thinking section out entirely, "collapsed" folds it, "shown" unfolds it."""
@@ -17,6 +18,7 @@ from desktop.reading import Reading
 from desktop.widgets.markdown_view import MarkdownView
 from desktop.widgets.reading_progress import ReadingProgress
 from desktop.widgets.thinking_section import ThinkingSection
+from desktop.widgets.version_pager import VersionPager
 
 STATUS_NOTES = {
     "interrupted": "This answer was cut short when Hearth closed. Regenerate it to get a full answer.",
@@ -27,6 +29,7 @@ STATUS_NOTES = {
 class MessageView(QFrame):
     edit_requested = Signal(int)  # message id
     regenerate_requested = Signal(int)
+    version_requested = Signal(int, int)  # message id, the version to show (from 1)
 
     def __init__(self, message: Message, parent=None, reasoning_display: str = "collapsed"):
         super().__init__(parent)
@@ -56,8 +59,11 @@ class MessageView(QFrame):
                                               lambda: self.regenerate_requested.emit(self.message.id))
         self.edit_button.setVisible(message.role == "user")
         self.regenerate_button.setVisible(False)
+        self.pager = VersionPager(self)
+        self.pager.version_requested.connect(lambda version: self.version_requested.emit(self.message.id, version))
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
+        actions.addWidget(self.pager)
         actions.addStretch(1)
         for button in (self.copy_button, self.edit_button, self.regenerate_button):
             actions.addWidget(button)
@@ -98,6 +104,7 @@ class MessageView(QFrame):
             self.thinking.set_running(running and not m.content)
             self.thinking.set_duration(m.reasoning_seconds)
         self.body.set_text(m.content)
+        self.pager.set_versions(m.version, m.versions)
         note = STATUS_NOTES.get(m.status, "")
         if m.status == "complete" and m.stats.get("reason") == "length":
             note = ("This answer reached the length limit (Settings → Longest answer). "
@@ -122,7 +129,10 @@ class MessageView(QFrame):
         self.refresh(self._running)
 
     def set_can_regenerate(self, can: bool) -> None:
+        """`can`: this is the latest answer and nothing is being written. Its versions can then
+        be paged too; an earlier answer's are fixed by the messages that follow it."""
         self.regenerate_button.setVisible(can and self.message.role == "assistant")
+        self.pager.set_can_page(can)
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(to_plain_markdown(self.message.content))

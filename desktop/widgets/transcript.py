@@ -13,6 +13,7 @@ from desktop.widgets.message_view import MessageView
 class Transcript(QScrollArea):
     edit_requested = Signal(int)
     regenerate_requested = Signal(int)
+    version_requested = Signal(int, int)  # message id, version
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -58,6 +59,7 @@ class Transcript(QScrollArea):
         view = MessageView(message, reasoning_display=self.reasoning_display)
         view.edit_requested.connect(self.edit_requested)
         view.regenerate_requested.connect(self.regenerate_requested)
+        view.version_requested.connect(self.version_requested)
         self._list.insertWidget(self._list.count() - 1, view)  # above the stretch
         self.views.append(view)
         self.placeholder.setVisible(False)
@@ -73,7 +75,7 @@ class Transcript(QScrollArea):
         return next((v for v in self.views if v.message.id == message_id), None)
 
     def update_actions(self, busy: bool = False) -> None:
-        """Only the last answer can be regenerated, and nothing while an answer is coming."""
+        """Only the last answer can be regenerated or paged, and nothing while an answer is coming."""
         for i, view in enumerate(self.views):
             view.set_can_regenerate(not busy and i == len(self.views) - 1)
             view.edit_button.setEnabled(not busy)

@@ -71,18 +71,18 @@ def test_stop_takes_effect_within_one_decode_step(qtbot, make_window, installed,
     assert window.composer.send_button.text() == "Send"
 
 
-def test_regenerate_replaces_the_last_answer(qtbot, make_window, installed, settings):
+def test_regenerate_writes_the_last_answer_again_in_its_place(qtbot, make_window, installed, settings):
+    # The earlier versions it keeps are test_chat_versions.py's.
     settings.temperature = 0.0
     settings.max_new_tokens = 400
     window = scripted_window(make_window)
     send(qtbot, window, "Hello")
     wait_until(qtbot, lambda: not window.chat.busy)
-    first_id = window.transcript.views[1].message.id
     window.transcript.views[1].regenerate_button.click()
     wait_until(qtbot, lambda: not window.chat.busy)
     messages = window.history.messages(window.chat.conversation_id)
     assert [m.role for m in messages] == ["user", "assistant"]
-    assert messages[1].id != first_id and messages[1].content == ANSWER
+    assert messages[1].content == ANSWER and (messages[1].version, messages[1].versions) == (2, 2)
     assert len(window.transcript.views) == 2
 
 

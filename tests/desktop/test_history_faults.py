@@ -219,6 +219,45 @@ def test_a_file_sqlite_may_only_read_opens_in_memory_where_no_mount_is_allowed(t
     assert len(all_messages(history)) == 12
 
 
+def test_versions_of_answers_survive_a_damaged_or_read_only_file(tmp_path, monkeypatch):
+    path = tmp_path / "history.sqlite3"
+    ids = fill(path)
+    history = History(path)
+    answer = history.messages(ids[0])[1]
+    again = history.new_version(answer)
+    again.content, again.status = "written again", "complete"
+    history.update_message(again)
+    history.close()
+
+    def versions(h):
+        shown = h.messages(ids[0])[1]
+        return shown.content, shown.versions, h.show_version(shown, 1).content
+
+    monkeypatch.setattr(history_module, "_connect", lambda p: sqlite3.connect(
+        f"file:{p}?mode=ro", uri=True, isolation_level=None))
+    read_only_copy = open_history(path)
+    assert not read_only_copy.saves and versions(read_only_copy) == ("written again", 2, text_of(0, 1))
+    monkeypatch.undo()
+    damage_page(path, page_holding(path, "<chat 1 message 2>"))
+    repaired = open_history(path)
+    assert "some messages could not be read" in repaired.problem
+    assert versions(repaired) == ("written again", 2, text_of(0, 1))
+
+
+def test_a_file_from_before_schema_versions_opens_read_only_in_memory(tmp_path, monkeypatch):
+    path = tmp_path / "history.sqlite3"
+    fill(path)
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE answer_versions")  # as a file from before versions were kept
+    db.execute("PRAGMA user_version = 0")
+    db.close()
+    monkeypatch.setattr(history_module, "_connect", lambda p: sqlite3.connect(
+        f"file:{p}?mode=ro", uri=True, isolation_level=None))
+    history = open_history(path)  # cannot be brought up to date, but it is read
+    assert not history.saves and "read-only" in history.problem and "(3 chats) are shown." in history.problem
+    assert len(all_messages(history)) == 12
+
+
 def test_a_folder_that_cannot_be_made_opens_an_empty_history_in_memory(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

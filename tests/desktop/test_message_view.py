@@ -58,6 +58,30 @@ def test_actions_by_role(qtbot):
     assert QGuiApplication.clipboard().text() == "Hi **there**"
 
 
+def test_an_answer_with_versions_pages_through_them(qtbot):
+    view = MessageView(answer(version=2, versions=3))
+    qtbot.addWidget(view)
+    view.show()
+    assert view.pager.isVisible() and view.pager.text() == "2/3"
+    assert not view.pager.previous_button.isEnabled()  # only the latest answer, when allowed
+    view.set_can_regenerate(True)
+    with qtbot.waitSignal(view.version_requested) as previous:
+        view.pager.previous_button.click()
+    assert previous.args == [2, 1]
+    with qtbot.waitSignal(view.version_requested) as following:
+        view.pager.next_button.click()
+    assert following.args == [2, 3]
+    view.message.version = 3
+    view.refresh()
+    assert view.pager.text() == "3/3" and not view.pager.next_button.isEnabled()
+    view.set_can_regenerate(False)  # an answer is being written, or this one is followed by others
+    assert not view.pager.previous_button.isEnabled() and "latest answer" in view.pager.label.toolTip()
+    single = MessageView(answer())
+    qtbot.addWidget(single)
+    single.show()
+    assert single.pager.isHidden()
+
+
 def test_transcript_lists_messages_and_offers_regenerate_on_the_last_only(qtbot):
     transcript = Transcript()
     qtbot.addWidget(transcript)
