@@ -1,6 +1,6 @@
 """One message of the transcript: who wrote it, how far the model has read a long message
 (while it reads), its reasoning (folded), its Markdown, a note when it did not finish, and its
-actions (copy; edit for the person's messages; regenerate for the model's last answer, and
+actions (copy as plain text or as Markdown; edit for the person's messages; regenerate for the model's last answer, and
 "< 2/3 >" to page through the versions of an answer written more than once).
 
 How the reasoning appears follows the reasoning display in force (`Policy.effective_reasoning_display`):
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from desktop.history import Message
 from desktop.markdown import to_plain_markdown
+from desktop.plain_text import to_plain_text
 from desktop.reading import Reading
 from desktop.widgets.markdown_view import MarkdownView
 from desktop.widgets.reading_progress import ReadingProgress
@@ -52,7 +53,9 @@ class MessageView(QFrame):
         self.note.setWordWrap(True)
         self.note.setVisible(False)
 
-        self.copy_button = self._action("Copy", "Copy this message", self.copy)
+        self.copy_button = self._action("Copy", "Copy this message as plain text", self.copy)
+        self.copy_markdown_button = self._action("Copy as Markdown", "Copy this message's Markdown source",
+                                                 self.copy_markdown)
         self.edit_button = self._action("Edit", "Edit and resend this message",
                                         lambda: self.edit_requested.emit(self.message.id))
         self.regenerate_button = self._action("Regenerate", "Write this answer again",
@@ -65,7 +68,7 @@ class MessageView(QFrame):
         actions.setContentsMargins(0, 0, 0, 0)
         actions.addWidget(self.pager)
         actions.addStretch(1)
-        for button in (self.copy_button, self.edit_button, self.regenerate_button):
+        for button in (self.copy_button, self.copy_markdown_button, self.edit_button, self.regenerate_button):
             actions.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -114,6 +117,7 @@ class MessageView(QFrame):
         self.note.setText(note)
         self.note.setVisible(bool(note))
         self.copy_button.setEnabled(not running)
+        self.copy_markdown_button.setEnabled(not running)
         self.edit_button.setEnabled(not running)
 
     def set_reading(self, reading: Reading | None) -> None:
@@ -135,4 +139,8 @@ class MessageView(QFrame):
         self.pager.set_can_page(can)
 
     def copy(self) -> None:
+        """The message as it reads on screen, without Markdown's marks."""
+        QGuiApplication.clipboard().setText(to_plain_text(self.message.content))
+
+    def copy_markdown(self) -> None:
         QGuiApplication.clipboard().setText(to_plain_markdown(self.message.content))

@@ -1,4 +1,5 @@
-"""MessageView and Transcript: notes for unfinished answers, actions, copy, follow-the-bottom."""
+"""MessageView and Transcript: notes for unfinished answers, actions, copy (plain and Markdown),
+versions, follow-the-bottom."""
 
 from PySide6.QtGui import QGuiApplication
 
@@ -55,7 +56,19 @@ def test_actions_by_role(qtbot):
         reply.regenerate_button.click()
     assert regenerate.args == [2]
     reply.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "Hi there"
+    reply.copy_markdown_button.click()
     assert QGuiApplication.clipboard().text() == "Hi **there**"
+
+
+def test_copy_gives_the_text_as_shown_and_copy_as_markdown_the_source(qtbot):
+    source = "Steps:\n\n1. Mix *flour*\n2. Bake\n\n```sh\nmake **all**\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    view = MessageView(answer(content=source))
+    qtbot.addWidget(view)
+    view.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "Steps:\n\n1. Mix flour\n2. Bake\n\nmake **all**\n\na\tb\n1\t2"
+    view.copy_markdown_button.click()
+    assert QGuiApplication.clipboard().text() == source
 
 
 def test_an_answer_with_versions_pages_through_them(qtbot):
