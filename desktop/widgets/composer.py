@@ -1,21 +1,43 @@
-"""Where the person writes: Enter sends, Shift+Enter starts a new line; the Send button turns
-into Stop while an answer is coming. The reasoning-effort selector sits beside it.
+"""Where the person writes: Enter sends, Shift+Enter starts a new line; the box grows with the
+text up to ten lines, then scrolls. The Send button turns into Stop while an answer is coming.
+The reasoning-effort selector sits beside it.
 
 Editing a sent message puts it in the box under a bar that says so; cancelling puts back what
 the box held before (the draft); so does sending it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.widgets.edit_bar import EditBar
 from desktop.widgets.effort_selector import EffortSelector
 
+MIN_LINES, MAX_LINES = 3, 10  # the message box grows with its text between these, then scrolls
+
 
 class MessageEdit(QPlainTextEdit):
     submitted = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # Sent when the text's height in lines changes: typing, pasting, or a rewrap on resize.
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self._fit_height()
+
+    def height_for(self, lines: int) -> int:
+        return self.fontMetrics().lineSpacing() * lines + 18  # the frame and the document's margin
+
+    def _fit_height(self, *_size) -> None:
+        lines = int(self.document().documentLayout().documentSize().height())
+        self.setFixedHeight(self.height_for(max(MIN_LINES, min(MAX_LINES, lines))))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -42,9 +64,6 @@ class Composer(QWidget):
         self.edit.setAccessibleName("Message")
         self.edit.setPlaceholderText("Write a message… (Enter sends, Shift+Enter for a new line)")
         self.edit.setTabChangesFocus(True)
-        self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        lines = 3
-        self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * lines + 18)
         self.edit.submitted.connect(self._submit)
         self.effort = EffortSelector()
         self.send_button = QPushButton("Send")

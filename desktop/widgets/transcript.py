@@ -1,13 +1,19 @@
 """The scrolling list of a conversation's messages. It follows a streaming answer down the
-page while the person is at the bottom, and leaves them alone once they scroll up to read."""
+page while the person is at the bottom, and leaves them alone once they scroll up to read.
+In a wide window the messages keep to a centred column of `COLUMN_EM`: lines across a whole
+wide screen are hard to follow."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.history import Message
 from desktop.widgets.message_view import MessageView
+
+COLUMN_EM = 50  # the widest the text column grows, in em (about 800 pixels at a 16-pixel font)
+MARGIN = 16
 
 
 class Transcript(QScrollArea):
@@ -25,7 +31,7 @@ class Transcript(QScrollArea):
         inner = QWidget()
         inner.setObjectName("transcriptInner")
         self._list = QVBoxLayout(inner)
-        self._list.setContentsMargins(16, 16, 16, 16)
+        self._list.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
         self._list.setSpacing(10)
         self.placeholder = QLabel("Ask anything. Your conversation stays on this computer.")
         self.placeholder.setObjectName("transcriptPlaceholder")
@@ -39,6 +45,25 @@ class Transcript(QScrollArea):
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
+
+    def column_width(self) -> int:
+        return COLUMN_EM * QFontInfo(self.font()).pixelSize()
+
+    def _fit_column(self) -> None:
+        """Centres the messages in a column no wider than `column_width`: the room left over
+        becomes equal margins on both sides."""
+        side = max(MARGIN, (self.viewport().width() - self.column_width()) // 2)
+        self._list.setContentsMargins(side, MARGIN, side, MARGIN)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:  # the window, or the scroll bar coming and going
+            self._fit_column()
+        return super().viewportEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_column()
 
     def clear(self) -> None:
         for view in self.views:

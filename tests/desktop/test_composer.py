@@ -89,3 +89,20 @@ def test_sending_an_edit_ends_it_and_keeps_the_draft(qtbot):
     assert sent.args == ["Hello"]
     composer.end_edit()  # the chat saved it
     assert composer.edit_bar.isHidden() and not composer.is_editing() and composer.text() == "draft"
+
+
+def test_the_box_grows_with_its_text_up_to_ten_lines_then_scrolls(qtbot):
+    composer = make(qtbot)
+    edit = composer.edit
+    three, ten = edit.height_for(3), edit.height_for(10)
+    assert edit.height() == three  # room for three lines when empty
+    qtbot.keyClicks(edit, "one")
+    for word in ("two", "three", "four", "five"):
+        qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+        qtbot.keyClicks(edit, word)
+    assert edit.height() == edit.height_for(5) and edit.verticalScrollBar().maximum() == 0
+    composer.set_text("\n".join(f"line {n}" for n in range(15)))
+    assert edit.height() == ten
+    qtbot.waitUntil(lambda: edit.verticalScrollBar().maximum() > 0)  # the rest scrolls
+    edit.clear()
+    assert edit.height() == three

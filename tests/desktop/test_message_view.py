@@ -1,5 +1,5 @@
 """MessageView and Transcript: notes for unfinished answers, actions, copy (plain and Markdown),
-versions, follow-the-bottom."""
+versions, follow-the-bottom, the centred column in a wide window."""
 
 from PySide6.QtGui import QGuiApplication
 
@@ -127,3 +127,19 @@ def test_transcript_follows_a_growing_answer(qtbot):
     view.refresh(running=True)
     qtbot.wait(20)
     assert bar.value() == 0
+
+
+def test_a_wide_transcript_keeps_its_messages_in_a_centred_column(qtbot):
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.show()
+    transcript.show_messages([Message(1, 1, "user", "q"), answer(content="word " * 400)])
+    column = transcript.column_width()
+    assert 500 < column < 1000  # about 50 em
+    transcript.resize(column + 800, 600)
+    qtbot.waitUntil(lambda: transcript.views[1].width() == column)
+    view, viewport = transcript.views[1], transcript.viewport()
+    left = view.mapTo(viewport, view.rect().topLeft()).x()
+    assert abs(left - (viewport.width() - column - left)) <= 1  # as much room on either side
+    transcript.resize(500, 600)  # narrow: the messages take the width, less a margin
+    qtbot.waitUntil(lambda: transcript.views[1].width() == transcript.viewport().width() - 32)
