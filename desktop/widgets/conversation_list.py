@@ -5,7 +5,7 @@ reports what the person asked for; the window does the work."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -24,6 +24,14 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 
 class _Conversations(QListWidget):
     delete_pressed = Signal()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # A right-click opens the menu of the chat under the pointer; it must not open that chat
+        # (the menu's actions name it by id), so it never reaches the selection.
+        if event.button() == Qt.MouseButton.RightButton:
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # The Delete key does what "Delete…" in the menu does (the window still asks first);
@@ -128,12 +136,15 @@ class ConversationList(QWidget):
 
     def _menu(self, pos) -> None:
         item = self.list.itemAt(pos)
-        if item is None:
-            return
+        if item is not None:
+            self.menu_for(item).exec(self.list.viewport().mapToGlobal(pos))
+
+    def menu_for(self, item: QListWidgetItem) -> QMenu:
+        """The right-click menu of one chat; its actions name that chat, not the open one."""
         cid = item.data(ID_ROLE)
         menu = QMenu(self)
         menu.addAction("Rename", lambda: self.list.editItem(item))
         menu.addAction("Export…", lambda: self.export_requested.emit(cid))
         menu.addSeparator()
         menu.addAction("Delete…", lambda: self.delete_requested.emit(cid))
-        menu.exec(self.list.viewport().mapToGlobal(pos))
+        return menu

@@ -56,3 +56,22 @@ def test_delete_key_asks_to_delete_the_current_chat(qtbot):
     with qtbot.waitSignal(widget.delete_requested) as requested:
         qtbot.keyClick(widget.list, Qt.Key.Key_Delete)
     assert requested.args == [1]
+
+
+def test_right_click_keeps_the_open_chat_and_its_menu_acts_on_the_clicked_one(qtbot):
+    widget = ConversationList()
+    qtbot.addWidget(widget)
+    widget.set_conversations(CONVERSATIONS, current=1)
+    widget.show()
+    second = widget.list.item(0)
+    with qtbot.assertNotEmitted(widget.selected):
+        qtbot.mouseClick(widget.list.viewport(), Qt.MouseButton.RightButton,
+                         pos=widget.list.visualItemRect(second).center())
+    assert widget.current_id() == 1  # the open chat stays open (and one transcript is drawn)
+    menu = widget.menu_for(second)
+    assert [a.text() for a in menu.actions()] == ["Rename", "Export…", "", "Delete…"]
+    with qtbot.waitSignal(widget.delete_requested) as asked:
+        menu.actions()[-1].trigger()
+    assert asked.args == [2]  # the chat that was right-clicked, not the open one
+    qtbot.mouseClick(widget.list.viewport(), Qt.MouseButton.LeftButton, pos=widget.list.visualItemRect(second).center())
+    assert widget.current_id() == 2  # a left click still opens it
