@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QPushBut
 
 from core.system.policy import NO_POLICY, Policy
 
+MENU_ARROW_ROOM = 44  # pixels beside the text: the button's padding and its menu arrow
+
 
 class ModelSwitcher(QWidget):
     model_chosen = Signal(str)  # model id
@@ -60,7 +62,11 @@ class ModelSwitcher(QWidget):
         if installed:
             self.menu.addSeparator()
         self.menu.addAction("Manage models…", self.manage_requested)
-        self.button.setText(current or ("Choose a model" if installed else "No model installed"))
+        text = current or ("Choose a model" if installed else "No model installed")
+        self.button.setText(text)
+        # Room for the whole name and the menu arrow after it (the style's own size hint let the
+        # arrow overlap the name's last letters).
+        self.button.setMinimumWidth(self.button.fontMetrics().horizontalAdvance(text) + MENU_ARROW_ROOM)
 
     def set_policy(self, policy: Policy) -> None:
         self.policy = policy

@@ -103,6 +103,8 @@ def test_model_switcher(qtbot):
     switcher.set_models(["gpt-oss-20b", "gpt-oss-120b"], "gpt-oss-20b")
     checked = [a.text() for a in switcher.menu.actions() if a.isChecked()]
     assert checked == ["gpt-oss-20b"] and switcher.button.text() == "gpt-oss-20b"
+    # The whole name fits beside the menu arrow.
+    assert switcher.button.width() >= switcher.button.fontMetrics().horizontalAdvance("gpt-oss-20b") + 40
     with qtbot.waitSignal(switcher.model_chosen) as chosen:
         next(a for a in switcher.menu.actions() if a.text() == "gpt-oss-120b").trigger()
     assert chosen.args == ["gpt-oss-120b"]
