@@ -70,6 +70,8 @@ class GenerationSettings:
     # Log-probabilities of the answer's tokens, with this many likely alternatives each (0: the
     # chosen token's only). None: not computed.
     logprobs: int | None = None
+    # (token id, bias) pairs added to the logits before each choice (-100 bans, +100 forces).
+    logit_bias: tuple[tuple[int, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -224,11 +226,18 @@ class _Chooser:
         self.budget = _ReasoningBudget(settings.reasoning_budget, switch)
         self.top = settings.logprobs
         self.logprob: TokenLogprob | None = None
+        self.bias = None
+        if settings.logit_bias:
+            ids, values = zip(*settings.logit_bias, strict=True)
+            self.bias = (torch.tensor(ids), torch.tensor(values, dtype=torch.float32))
 
     def __call__(self, logits: torch.Tensor) -> int:
         token = self.budget.forced()
         if token is None:
-            token = self.sampler(self.mask.restrict(logits) if self.mask else logits)
+            biased = logits
+            if self.bias is not None:
+                biased = logits.float().index_add(0, self.bias[0], self.bias[1])
+            token = self.sampler(self.mask.restrict(biased) if self.mask else biased)
         if self.mask:
             self.mask.accept(token)
         if self.top is not None:

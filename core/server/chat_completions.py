@@ -23,6 +23,7 @@ from core.chat.events import Event
 from core.chat.generate import GenerationSettings
 from core.chat.harmony import REASONING_EFFORTS, ROLES
 from core.chat.harmony_tools import function_tools
+from core.chat.tokenizer import N_VOCAB
 from core.engine.sampling import SamplingParams
 from core.errors import InvalidInput
 from core.server.answer_shape import answer_shape, chat_response_format, responses_text_format
@@ -37,6 +38,7 @@ from core.server.request_checks import (
 from core.server.stop_sequences import MAX_STOPS
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_LOGIT_BIASES = 300  # as OpenAI limits them
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
         if reasoning:
             message["reasoning"] = reasoning
         checked.append(message)
-    for name in ("logit_bias", "audio", "prediction"):
+    for name in ("audio", "prediction"):
         if body.get(name):
             raise bad_request(f"'{name}' is not supported by this server.", name)
     check_unsupported_chat_fields(body)
@@ -95,7 +97,8 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
     effort = _effort(body.get("reasoning_effort", reasoning.get("effort")), "reasoning_effort")
     settings = GenerationSettings(_sampling(body), reasoning_effort=effort,
                                   reasoning_budget=_positive(reasoning.get("max_tokens"), "reasoning.max_tokens"),
-                                  structure=structure, logprobs=(body.get("top_logprobs") or 0) if logprobs else None)
+                                  structure=structure, logprobs=(body.get("top_logprobs") or 0) if logprobs else None,
+                                  logit_bias=_logit_bias(body.get("logit_bias")))
     return TurnRequest(
         messages=checked, tools=tools, settings=settings,
         max_tokens=_positive(max_tokens, "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"),
@@ -234,6 +237,29 @@ def _sampling(body: dict[str, Any]) -> SamplingParams:
     if seed is not None:
         values["seed"] = seed
     return SamplingParams(**values)
+
+
+def _logit_bias(value: Any) -> tuple[tuple[int, float], ...]:
+    """`logit_bias`: {"token id": bias from -100 to 100}, as OpenAI takes it."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or len(value) > MAX_LOGIT_BIASES:
+        raise bad_request(f"'logit_bias' must be an object of at most {MAX_LOGIT_BIASES} token ids and biases, "
+                          "such as {\"1734\": -100}.", "logit_bias")
+    pairs = []
+    for key, bias in value.items():
+        try:
+            token = int(key)
+        except ValueError:
+            token = -1
+        if not 0 <= token < N_VOCAB:
+            raise bad_request(f"'logit_bias' names {key!r}, which is not a token id (0 to {N_VOCAB - 1}).",
+                              "logit_bias")
+        if isinstance(bias, bool) or not isinstance(bias, (int, float)) or not -100 <= bias <= 100:
+            raise bad_request(f"'logit_bias' gives token {key} the bias {bias!r}; a bias is a number from "
+                              "-100 to 100.", "logit_bias")
+        pairs.append((token, float(bias)))
+    return tuple(pairs)
 
 
 def _reasoning(body: dict[str, Any]) -> dict[str, Any]:

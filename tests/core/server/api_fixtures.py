@@ -20,13 +20,14 @@ VOCAB = 201088
 
 class ScriptedSession:
     """Stands in for `core.engine.model.Session`: after each prompt it answers `reply` token by token
-    (again from the start when `loop`), waiting `delay` seconds per feed. `prompts` keeps every
+    (again from the start when `loop`), waiting `delay` seconds per feed, whatever was sampled. `prompts` keeps every
     prompt it was given; `decode_steps` counts tokens generated over its life."""
 
     def __init__(self, tokenizer, reply: str, *, delay: float = 0.0, loop: bool = False, max_tokens: int = 4096,
-                 fail_at: int | None = None):
+                 fail_at: int | None = None, margin: float = 1e4):
         self.reply = tokenizer.encode(reply, allow_special=True)
         self.delay, self.loop, self.max_tokens, self.fail_at = delay, loop, max_tokens, fail_at
+        self.margin = margin  # how much likelier the scripted token is than every other
         self.tokens: list[int] = []
         self.prompts: list[list[int]] = []
         self.decode_steps = 0
@@ -52,7 +53,7 @@ class ScriptedSession:
             if self.fail_at is not None and self._step == self.fail_at:
                 raise RuntimeError("the scripted engine broke")
         step = self._step % len(self.reply) if self.loop else min(self._step, len(self.reply) - 1)
-        logits = torch.full((VOCAB,), -1e4)
+        logits = torch.full((VOCAB,), -self.margin)
         logits[self.reply[step]] = 0.0
         return logits
 

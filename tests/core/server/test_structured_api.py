@@ -156,3 +156,21 @@ def test_logprobs_whole_and_streamed(tok):
     assert "".join(e.token for e in streamed) == "Hello world!"
     assert all(e.top_logprobs == [] for e in streamed)
     assert plain.choices[0].logprobs is None
+
+
+def test_logit_bias_bans_and_forces_tokens(tok):
+    reply = "<|channel|>final<|message|>Hello world!<|return|>"
+    hello = tok.encode("Hello")[0]
+    hi = tok.encode("Hi")[0]
+    with running(ServedModel("gpt-oss-20b", tok, ScriptedSession(tok, reply, margin=10.0))) as server:
+        api = openai.OpenAI(base_url=server.url, api_key="unused", max_retries=0)
+        plain = api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, temperature=0, max_tokens=4)
+        banned = api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, temperature=0, max_tokens=4,
+                                             logit_bias={str(hello): -100, str(hi): 5})
+        with pytest.raises(openai.BadRequestError, match="not a token id"):
+            api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, logit_bias={"hello": 5})
+        with pytest.raises(openai.BadRequestError, match="from -100 to 100"):
+            api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, logit_bias={"12": 500})
+    # Scripted tokens lead the rest by 10: "Hi" (+5) wins only where "Hello" (-100) is banned.
+    assert plain.choices[0].message.content.startswith("Hello")
+    assert banned.choices[0].message.content.startswith("Hi") and "Hello" not in banned.choices[0].message.content
