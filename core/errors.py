@@ -1,5 +1,10 @@
 """Typed errors of the core. Each carries a sentence a person understands (`str(error)`);
-the GUI and the terminal show that sentence, and may add what to do next."""
+the GUI and the terminal show that sentence, and may add what to do next.
+
+An error about a model's files may also carry `fault`: what is wrong with them, in plain words,
+as the end of a sentence ("part 2 of 2 of its weights is cut short"), for a front end that words
+the rest itself; and `details`: the technical names (files, tensors) that a person does not need
+to read but a bug report does. Neither is part of `str(error)`."""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ import os
 
 class HearthError(Exception):
     """Base of every error the core raises on purpose."""
+
+    def __init__(self, message: str = "", *, fault: str = "", details: str = ""):
+        super().__init__(message)
+        self.fault = fault
+        self.details = details
 
 
 class ModelNotFound(HearthError):

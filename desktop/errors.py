@@ -60,6 +60,22 @@ def explain(error: BaseException) -> Problem:
                    "Your conversations are saved. Try again; if it keeps happening, restart Hearth.")
 
 
+# Errors saying a folder does not hold a whole, undamaged model.
+MODEL_FILE_ERRORS = (errors.ModelNotFound, errors.CorruptCheckpoint, errors.InvalidConfig, errors.TokenizerError)
+CHOOSE_ANOTHER_FOLDER = "Choose the folder that holds the model's files, or download the model instead."
+
+
+def import_problem(error: BaseException) -> Problem:
+    """A folder chosen for import that does not hold a whole model. The person is on the Models
+    page and nothing was imported, so the advice is to choose another folder, not (as for an
+    installed model) to open Models and delete it."""
+    if not isinstance(error, MODEL_FILE_ERRORS):
+        return explain(error)
+    if error.fault:
+        return Problem(f"This folder does not hold a complete model: {error.fault}.", CHOOSE_ANOTHER_FOLDER)
+    return Problem(str(error), CHOOSE_ANOTHER_FOLDER)
+
+
 def history_problem(failed: str, error: BaseException, kept: str = "") -> str:
     """One banner text for a history operation that failed: what did not happen, why, what was
     kept, and what to do next."""

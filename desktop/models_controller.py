@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from core.engine import catalogue
 from core.errors import HearthError
-from core.store.model_files import MANIFEST_NAME, inspect_checkpoint
+from core.store.model_files import MANIFEST_NAME, CheckpointLayout, inspect_checkpoint
 from core.store.model_store import ModelStore
 from core.store.progress import Progress
 from core.system.hardware import FitPlan, Hardware, detect_hardware, plan_fit, recommend
-from desktop.errors import explain
+from desktop.errors import explain, import_problem
 from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.format import size_text
 from desktop.widgets.hardware_panel import HardwarePanel
@@ -162,8 +162,15 @@ class ModelsController(QObject):
         folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Choose the folder holding the model files")
         if not folder:
             return
+        try:
+            # Before any question: a folder without a whole model is said at once, not after
+            # the person has chosen how to import it.
+            layout = inspect_checkpoint(Path(folder))
+        except (HearthError, OSError) as error:
+            self.problem.emit(import_problem(error).text())
+            return
         model_id = None
-        if self._needs_naming(Path(folder)):
+        if self._needs_naming(Path(folder), layout):
             model_id = self.choose_model(folder)
             if model_id is None:
                 return
@@ -189,15 +196,10 @@ class ModelsController(QObject):
         return True if clicked is copy else False if clicked is in_place else None
 
     @staticmethod
-    def _needs_naming(folder: Path) -> bool:
+    def _needs_naming(folder: Path, layout: CheckpointLayout) -> bool:
         """True when the folder holds a model whose config names no catalogue model (a fine-tune,
-        a resized test model) and no manifest says which it is. Other problems are left for the
-        import job, which reports them with their own sentence."""
+        a resized test model) and no manifest says which it is."""
         if (folder / MANIFEST_NAME).is_file():
-            return False
-        try:
-            layout = inspect_checkpoint(folder)
-        except HearthError:
             return False
         return catalogue.entry_for_config(layout.config) is None
 

@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.engine.parts import THE_MODELS, capital, file_part
 from core.errors import CorruptCheckpoint, FileNotReadable, ModelNotFound, why_unreadable
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024
@@ -31,8 +32,12 @@ class Entry:
     end: int
 
 
-def damaged(name: str, why: str) -> CorruptCheckpoint:
-    return CorruptCheckpoint(f"The weights file {name} is damaged ({why}). Download or copy the model again.")
+def damaged(name: str, why: str, technical: str = "") -> CorruptCheckpoint:
+    """`why` in plain words; `technical` (tensor names, offsets) only for the details."""
+    return CorruptCheckpoint(f"{capital(file_part(name, THE_MODELS))} is damaged ({why}). Download or copy the "
+                             "model again.",
+                             fault=f"{file_part(name)} is damaged ({why})",
+                             details=f"{name}: {technical or why}")
 
 
 def read_header(path: str | Path, handle=None) -> tuple[dict[str, Entry], int]:
@@ -43,7 +48,8 @@ def read_header(path: str | Path, handle=None) -> tuple[dict[str, Entry], int]:
         try:
             f = open(path, "rb")  # noqa: SIM115 - closed below
         except FileNotFoundError:
-            raise ModelNotFound(f"The weights file {path.name} is missing.") from None
+            raise ModelNotFound(f"{capital(file_part(path.name, THE_MODELS))} is missing.",
+                                fault=f"{file_part(path.name)} is missing", details=f"{path} is missing") from None
         except OSError as error:
             raise FileNotReadable(f"The weights file {path} cannot be read: {why_unreadable(error)}.") from None
         with f:
@@ -53,13 +59,14 @@ def read_header(path: str | Path, handle=None) -> tuple[dict[str, Entry], int]:
         raise damaged(name, "it is empty or cut short")
     (header_len,) = struct.unpack("<Q", handle.read(8))
     if header_len > MAX_HEADER_BYTES or 8 + header_len > size:
-        raise damaged(name, "its header is cut short or unreadable")
+        raise damaged(name, "its list of contents is cut short or unreadable",
+                      f"header of {header_len} bytes in a file of {size}")
     try:
         header = json.loads(handle.read(header_len).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise damaged(name, "its header is unreadable") from None
+        raise damaged(name, "its list of contents is unreadable", "the header is not JSON") from None
     if not isinstance(header, dict):
-        raise damaged(name, "its header is unreadable")
+        raise damaged(name, "its list of contents is unreadable", "the header is not a JSON object")
     header.pop("__metadata__", None)
     data_start = 8 + header_len
     data_size = size - data_start
@@ -71,16 +78,21 @@ def read_header(path: str | Path, handle=None) -> tuple[dict[str, Entry], int]:
             start, end = (int(o) for o in raw["data_offsets"])
             item = ITEM_BYTES[dtype]
         except (KeyError, TypeError, ValueError):
-            raise damaged(name, f"the entry for {tensor_name} is unreadable") from None
+            raise damaged(name, "the description of one of its pieces is unreadable",
+                          f"the entry for {tensor_name} is unreadable") from None
         count = 1
         for dim in shape:
             count *= dim
         if end - start != count * item or start < 0 or start > end:
-            raise damaged(name, f"the size of {tensor_name} does not match its shape")
+            raise damaged(name, "one of its pieces has the wrong size",
+                          f"the size of {tensor_name} does not match its shape")
         if end > data_size:
-            raise damaged(name, "it is cut short: the download or copy did not finish")
+            raise damaged(name, "it is cut short: the download or copy did not finish",
+                          f"{tensor_name} ends at byte {end} of a data section of {data_size}")
         entries[tensor_name] = Entry(dtype, shape, start, end)
         last = max(last, end)
     if last != data_size:
-        raise damaged(name, f"{data_size - last} stray bytes follow its last tensor")
+        raise damaged(name, f"it has {data_size - last} bytes too many at its end",
+                      f"{data_size - last} stray bytes follow its last tensor")
     return entries, data_start
+

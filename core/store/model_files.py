@@ -20,10 +20,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from core.engine.parts import file_part
 from core.engine.safetensors_header import read_header
 from core.errors import (
     CorruptCheckpoint,
     FileNotReadable,
+    HearthError,
     InvalidConfig,
     ModelNotFound,
     NotEnoughMemory,
@@ -31,6 +33,7 @@ from core.errors import (
 )
 
 MANIFEST_NAME = "hearth-manifest.json"
+INDEX_NAME = "model.safetensors.index.json"
 CHUNK = 1024 * 1024
 # A safetensors header larger than this is not a header but damage (the real ones are < 1 MB).
 
@@ -95,17 +98,26 @@ class CheckpointLayout:
     files: tuple[str, ...]
 
 
+def incomplete(kind: type[HearthError], folder: Path, fault: str, details: str) -> HearthError:
+    """The folder's model is missing or has damaged parts: one sentence, with the part in plain words."""
+    return kind(f"The folder {folder} does not hold a complete model: {fault}.", fault=fault, details=details)
+
+
 def _read_config(path: Path) -> dict:
     try:
         config = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ModelNotFound(f"{path} is missing, so this folder does not hold a model.") from None
+        raise incomplete(ModelNotFound, path.parent, "its settings file is missing", f"{path} is missing") from None
     except OSError as error:
-        raise FileNotReadable(f"{path} cannot be read: {why_unreadable(error)}.") from None
+        # The path stays in the sentence: the person must find the file to change its permissions.
+        raise FileNotReadable(f"The model's settings file {path} cannot be read: {why_unreadable(error)}.") \
+            from None
     except (ValueError, UnicodeDecodeError):
-        raise InvalidConfig(f"{path} is damaged: it is not a readable settings file.") from None
+        raise incomplete(InvalidConfig, path.parent, "its settings file is damaged (it cannot be read)",
+                          f"{path.name} is not valid JSON") from None
     if not isinstance(config, dict) or "num_hidden_layers" not in config:
-        raise InvalidConfig(f"{path} does not describe a gpt-oss model.")
+        raise incomplete(InvalidConfig, path.parent, "its settings file does not describe a gpt-oss model",
+                          f"{path.name} has no num_hidden_layers")
     return config
 
 
@@ -114,30 +126,36 @@ def _tensor_names(path: Path) -> set[str]:
 
 
 def _check_hf(folder: Path, config: dict) -> list[str]:
-    index_path = folder / "model.safetensors.index.json"
+    index_path = folder / INDEX_NAME
     if index_path.exists():
         try:
             weight_map = json.loads(index_path.read_text())["weight_map"]
         except OSError as error:
-            raise FileNotReadable(f"{index_path} cannot be read: {why_unreadable(error)}.") from None
+            raise FileNotReadable(f"The list of the model's weights files {index_path} cannot be read: "
+                                  f"{why_unreadable(error)}.") from None
         except (ValueError, KeyError, TypeError):
-            raise CorruptCheckpoint("The shard index model.safetensors.index.json is damaged.") from None
+            raise incomplete(CorruptCheckpoint, folder, f"{file_part(INDEX_NAME)} is damaged",
+                              f"{INDEX_NAME} is not JSON with a weight_map") from None
         shards = sorted(set(weight_map.values()))
+        absent = [shard for shard in shards if not (folder / shard).is_file()]
+        if absent:
+            fault = (f"{file_part(absent[0])} is missing" if len(absent) == 1
+                     else f"{len(absent)} of the {len(shards)} parts of its weights are missing")
+            raise incomplete(ModelNotFound, folder, fault, f"missing: {', '.join(absent)}")
         for shard in shards:
-            if not (folder / shard).is_file():
-                raise ModelNotFound(f"The weights file {shard} is missing from {folder}.")
             names = _tensor_names(folder / shard)
             missing = [t for t, s in weight_map.items() if s == shard and t not in names]
             if missing:
-                raise CorruptCheckpoint(
-                    f"The weights file {shard} lacks {len(missing)} tensors, e.g. {missing[0]}."
-                )
-        weights = ["model.safetensors.index.json", *shards]
+                raise incomplete(CorruptCheckpoint, folder,
+                                  f"{file_part(shard)} lacks {len(missing)} of the pieces it should hold",
+                                  f"{shard} lacks {len(missing)} tensors, e.g. {missing[0]}")
+        weights = [INDEX_NAME, *shards]
     elif (folder / "model.safetensors").is_file():
         _tensor_names(folder / "model.safetensors")
         weights = ["model.safetensors"]
     else:
-        raise ModelNotFound(f"No weights files (model.safetensors.index.json and shards) are in {folder}.")
+        raise incomplete(ModelNotFound, folder, "its weights are missing",
+                          f"no {INDEX_NAME} and no model.safetensors")
     others = [
         p.name
         for p in sorted(folder.iterdir())
@@ -150,7 +168,7 @@ def _check_hf(folder: Path, config: dict) -> list[str]:
 def _check_original(folder: Path) -> list[str]:
     shards = sorted(p.name for p in folder.glob("*.safetensors"))
     if not shards:
-        raise ModelNotFound(f"No weights files (*.safetensors) are in {folder}.")
+        raise incomplete(ModelNotFound, folder, "its weights are missing", "no *.safetensors files")
     for shard in shards:
         _tensor_names(folder / shard)
     others = sorted(
@@ -183,7 +201,17 @@ def inspect_checkpoint(folder: Path) -> CheckpointLayout:
         # Tokenizer files live at the repository root in the published layout; keep them along.
         extras = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.startswith("tokenizer"))
         return CheckpointLayout("original", config, tuple([*extras, *files]))
-    raise ModelNotFound(f"{folder} holds no config.json, so it holds no model in a format Hearth reads.")
+    raise incomplete(ModelNotFound, folder, _what_is_there(folder), "no config.json, nor original/config.json")
+
+
+def _what_is_there(folder: Path) -> str:
+    """What a folder without a model's settings file lacks, as a person would put it."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if not entries:
+        return "the folder is empty"
+    if not any(folder.glob("*.safetensors")) and not any(folder.glob("original/*.safetensors")):
+        return "its settings file and its weights are missing"
+    return "its settings file is missing"
 
 
 def load_check(folder: Path) -> None:

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from core.engine import catalogue
+from core.engine.parts import file_part
 from core.errors import (
     Cancelled,
     CorruptCheckpoint,
@@ -33,7 +34,15 @@ from core.errors import (
     why_unreadable,
 )
 from core.store.disk import CHUNK, check_space, disk_full, fresh_staging, not_writable
-from core.store.model_files import MANIFEST_NAME, FileRecord, Manifest, inspect_checkpoint, load_check, sha256_file
+from core.store.model_files import (
+    MANIFEST_NAME,
+    FileRecord,
+    Manifest,
+    incomplete,
+    inspect_checkpoint,
+    load_check,
+    sha256_file,
+)
 from core.store.progress import ProgressCallback, ProgressMeter
 from core.store.records import ModelInfo, StoreView
 
@@ -78,9 +87,10 @@ def _import(store: StoreView, src: Path, model_id: str | None, progress, copy: b
     paths = list(expected) if expected else list(layout.files)
     for path in paths:
         if not (src / path).is_file():
-            raise ModelNotFound(f"{path} is missing from {src}, so the model there is incomplete.")
+            raise incomplete(ModelNotFound, src, f"{file_part(path)} is missing", f"{path} is missing")
         if path in expected and (src / path).stat().st_size != expected[path].size:
-            raise CorruptCheckpoint(f"{path} in {src} does not have the size its manifest records.")
+            raise incomplete(CorruptCheckpoint, src, f"{file_part(path)} is damaged (its size is not the one "
+                             "recorded beside it)", f"{path}: size differs from {MANIFEST_NAME}")
     total = sum((src / p).stat().st_size for p in paths)
     meter = ProgressMeter(model_id, total, progress)
     cancel = cancel or threading.Event()
@@ -235,9 +245,8 @@ def _hash_checked(path: Path, rel: str, expected: FileRecord | None, meter, canc
 
 def _compare(rel: str, sha: str, expected: FileRecord | None, src: Path) -> None:
     if expected is not None and sha != expected.sha256:
-        raise CorruptCheckpoint(
-            f"{rel} in {src} does not match the checksum in its manifest: the copy there is damaged. "
-            "Nothing was installed."
-        )
+        fault = f"{file_part(rel)} is damaged (its checksum is not the one recorded beside it)"
+        raise CorruptCheckpoint(f"The folder {src} does not hold a complete model: {fault}. Nothing was installed.",
+                                fault=fault, details=f"{rel}: SHA-256 {sha} differs from {MANIFEST_NAME}")
 
 

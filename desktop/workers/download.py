@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.store.model_store import ModelStore
 from core.store.progress import Progress
-from desktop.errors import explain
+from desktop.errors import explain, import_problem
 
 
 @dataclass
@@ -49,7 +49,7 @@ class ModelJob(QObject):
         try:
             outcome = self._work(self)
         except Exception as error:  # every failure becomes a sentence
-            problem = explain(error)
+            problem = import_problem(error) if self.kind == "import" else explain(error)
             if problem.cancelled or self.cancel_event.is_set():
                 self.cancelled.emit(self.model_id)
             else:

@@ -127,15 +127,43 @@ def test_import_a_folder_export_and_delete(qtbot, make_window, store, tiny_check
     assert window.status.model_label.text() == "No model loaded"
 
 
+CHOOSE_ANOTHER = "Choose the folder that holds the model's files, or download the model instead."
+
+
 def test_importing_a_folder_without_a_model_explains(qtbot, make_window, tmp_path, monkeypatch):
     window = make_window()
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(empty))
-    monkeypatch.setattr(window.models, "choose_copy", lambda folder: True)
+    asked = []
+    monkeypatch.setattr(window.models, "choose_copy", lambda folder: asked.append(folder) or True)
     window.first_launch.import_button.click()
-    wait_until(qtbot, lambda: window.banner.property("kind") == "error" and window.banner.isVisible(), timeout=30)
-    assert str(empty) in window.banner.text() or "config" in window.banner.text().lower()
+    # Said at once, before "copy it or use it in place?" (once: asked first, then "holds no config.json").
+    assert asked == [] and not window.models.jobs.any_running()
+    assert window.banner.isVisible() and window.banner.property("kind") == "error"
+    assert window.banner.text() == f"This folder does not hold a complete model: the folder is empty. {CHOOSE_ANOTHER}"
+
+
+def test_importing_a_truncated_model_asks_nothing_and_says_to_choose_another_folder(
+        qtbot, make_window, store, tiny_checkpoint, tmp_path, monkeypatch):
+    import shutil
+
+    folder = shutil.copytree(tiny_checkpoint, tmp_path / "cut")
+    shard = folder / "model-00001-of-00001.safetensors"
+    shard.write_bytes(shard.read_bytes()[:-100])  # a copy that did not finish
+    window = make_window()
+    window.show_page("Models")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    asked = []
+    monkeypatch.setattr(window.models, "choose_model", lambda folder: asked.append("which") or "gpt-oss-20b")
+    monkeypatch.setattr(window.models, "choose_copy", lambda folder: asked.append("copy") or True)
+    window.models_panel.import_button.click()
+    assert asked == [] and not window.models.jobs.any_running() and not store.is_installed("gpt-oss-20b")
+    # Once: "Open Models, delete this model and download or import it again", on the Models page,
+    # about a model that was never imported.
+    assert window.banner.text() == (
+        "This folder does not hold a complete model: part 1 of 1 of its weights is damaged (it is cut short: the "
+        f"download or copy did not finish). {CHOOSE_ANOTHER}")
 
 
 def test_offline_mode_says_what_to_do(qtbot, make_window, store):

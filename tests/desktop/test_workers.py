@@ -255,6 +255,28 @@ def test_model_jobs_import_and_report_a_damaged_model(qtbot, store, tiny_checkpo
     assert "damaged" in failed[0][1] and "delete this model and download or import it again" in failed[0][1]
 
 
+def test_an_import_that_fails_on_a_damaged_file_says_to_choose_another_folder(qtbot, store, tiny_checkpoint,
+                                                                             tmp_path):
+    import dataclasses
+    import shutil
+
+    from core.store.model_files import FileRecord, Manifest, inspect_checkpoint, sha256_file
+
+    copy = shutil.copytree(tiny_checkpoint, tmp_path / "export")
+    files = inspect_checkpoint(copy).files
+    records = [FileRecord(f, (copy / f).stat().st_size, sha256_file(copy / f)) for f in files]
+    records[-1] = dataclasses.replace(records[-1], sha256="0" * 64)  # the shard no longer matches its record
+    Manifest("gpt-oss-20b", "openai/gpt-oss-20b", None, "hf", tuple(records)).write(copy)
+    jobs = ModelJobs(store)
+    failed = []
+    jobs.failed.connect(lambda m, s: failed.append(s))
+    jobs.import_folder(str(copy))
+    wait_until(qtbot, lambda: failed and not jobs._running, timeout=60)
+    assert failed[0].startswith("This folder does not hold a complete model: part 1 of 1 of its weights is damaged")
+    assert failed[0].endswith("Choose the folder that holds the model's files, or download the model instead.")
+    assert not store.is_installed("gpt-oss-20b")
+
+
 def test_background_call(qtbot):
     call = BackgroundCall(lambda: QThread.currentThread())
     with qtbot.waitSignal(call.done) as done:

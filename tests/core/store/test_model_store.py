@@ -92,8 +92,26 @@ def test_inspect_original_formats(tmp_path, files):
 def test_truncated_shard_is_corrupt(hf_folder):
     shard = hf_folder / "model-00002-of-00002.safetensors"
     shard.write_bytes(shard.read_bytes()[:-10])
-    with pytest.raises(CorruptCheckpoint, match="cut short"):
+    with pytest.raises(CorruptCheckpoint, match="cut short") as refused:
         inspect_checkpoint(hf_folder)
+    assert refused.value.fault == ("part 2 of 2 of its weights is damaged (it is cut short: the download or copy "
+                                   "did not finish)")
+
+
+def test_a_folder_without_a_model_says_what_it_lacks_in_plain_words(tmp_path, hf_folder):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelNotFound) as refused:
+        inspect_checkpoint(empty)
+    assert str(refused.value) == f"The folder {empty} does not hold a complete model: the folder is empty."
+    assert refused.value.fault == "the folder is empty" and "config.json" in refused.value.details
+    (empty / "notes.txt").write_text("hello")
+    with pytest.raises(ModelNotFound, match="its settings file and its weights are missing"):
+        inspect_checkpoint(empty)
+    (hf_folder / "config.json").unlink()
+    with pytest.raises(ModelNotFound) as refused:
+        inspect_checkpoint(hf_folder)
+    assert refused.value.fault == "its settings file is missing" and "config.json" not in str(refused.value)
 
 
 def test_garbage_header_is_corrupt(tmp_path):
@@ -105,8 +123,9 @@ def test_garbage_header_is_corrupt(tmp_path):
 
 def test_missing_shard_and_bad_config(hf_folder):
     (hf_folder / "model-00001-of-00002.safetensors").unlink()
-    with pytest.raises(ModelNotFound, match=r"model-00001-of-00002\.safetensors is missing"):
+    with pytest.raises(ModelNotFound, match="part 1 of 2 of its weights is missing") as refused:
         inspect_checkpoint(hf_folder)
+    assert refused.value.details == "missing: model-00001-of-00002.safetensors"
     (hf_folder / "config.json").write_text("{not json")
     with pytest.raises(InvalidConfig):
         inspect_checkpoint(hf_folder)
@@ -116,8 +135,9 @@ def test_index_naming_a_tensor_the_shard_lacks(hf_folder):
     index = json.loads((hf_folder / "model.safetensors.index.json").read_text())
     index["weight_map"]["model.layers.9.mlp.router.bias"] = "model-00001-of-00002.safetensors"
     (hf_folder / "model.safetensors.index.json").write_text(json.dumps(index))
-    with pytest.raises(CorruptCheckpoint, match="lacks 1 tensors"):
+    with pytest.raises(CorruptCheckpoint, match="part 1 of 2 of its weights lacks 1 of the pieces") as refused:
         inspect_checkpoint(hf_folder)
+    assert "lacks 1 tensors, e.g. model.layers.9.mlp.router.bias" in refused.value.details
 
 
 def test_list_verify_delete(tmp_path, hf_folder):
