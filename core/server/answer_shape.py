@@ -22,6 +22,16 @@ from core.server.request_checks import check_schema
 FORMAT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as OpenAI limits a response format's name
 
 
+def refuse_other_constraints(body: dict[str, Any]) -> None:
+    """Fields other servers take to constrain the answer (llama.cpp's `json_schema` and `grammar`,
+    vLLM's `guided_*`): refused by name rather than ignored, which would leave the answer free."""
+    for name in ("json_schema", "grammar", "guided_json", "guided_regex", "guided_choice", "guided_grammar"):
+        if body.get(name) is not None:
+            raise bad_request(f"'{name}' is not read by this server: to constrain the answer, send "
+                              "'response_format': {\"type\": \"json_schema\", \"json_schema\": {\"name\": ..., "
+                              "\"schema\": ...}}.", name)
+
+
 def answer_shape(json_format: JsonFormat | None, tools: list[dict[str, Any]] | None,
                  tool_choice: Any, param: str) -> Structure | None:
     """The `Structure` of a request's answer; `tools` are the checked function tools offered."""
@@ -53,6 +63,9 @@ def chat_response_format(value: Any) -> JsonFormat | None:
             raise bad_request("'response_format.json_schema' must be an object with a 'name' and a 'schema'.",
                               "response_format.json_schema")
         return _json_schema(spec, "response_format.json_schema")
+    if kind == "json_object" and value.get("schema") is not None:
+        # llama.cpp's and vLLM's spelling of a schema: honoured, not dropped.
+        return _json_schema({"name": "json_object", "schema": value["schema"]}, "response_format")
     return _other_format(kind, "response_format")
 
 

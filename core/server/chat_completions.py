@@ -26,7 +26,12 @@ from core.chat.harmony_tools import function_tools
 from core.chat.tokenizer import N_VOCAB
 from core.engine.sampling import SamplingParams
 from core.errors import InvalidInput
-from core.server.answer_shape import answer_shape, chat_response_format, responses_text_format
+from core.server.answer_shape import (
+    answer_shape,
+    chat_response_format,
+    refuse_other_constraints,
+    responses_text_format,
+)
 from core.server.api_errors import ApiError, bad_request
 from core.server.request_checks import (
     check_accepted_fields,
@@ -86,6 +91,7 @@ def chat_request(body: Any, model_id: str) -> TurnRequest:
     if body.get("n", 1) != 1:
         raise bad_request("'n' must be 1: this server writes one answer per request.", "n")
     tools = _tools(body.get("tools"), body.get("tool_choice"))
+    refuse_other_constraints(body)
     structure = answer_shape(chat_response_format(body.get("response_format")), tools, body.get("tool_choice"),
                              "response_format")
     logprobs = _flag(body, "logprobs")

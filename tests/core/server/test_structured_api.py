@@ -174,3 +174,10 @@ def test_logit_bias_bans_and_forces_tokens(tok):
     # Scripted tokens lead the rest by 10: "Hi" (+5) wins only where "Hello" (-100) is banned.
     assert plain.choices[0].message.content.startswith("Hello")
     assert banned.choices[0].message.content.startswith("Hi") and "Hello" not in banned.choices[0].message.content
+
+
+def test_other_servers_constraint_fields_are_refused_not_ignored(api):
+    for field in ("json_schema", "grammar", "guided_json"):
+        with pytest.raises(openai.BadRequestError, match="response_format") as refused:
+            api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, extra_body={field: {"const": "42"}})
+        assert refused.value.body["param"] == field
