@@ -181,3 +181,15 @@ def test_other_servers_constraint_fields_are_refused_not_ignored(api):
         with pytest.raises(openai.BadRequestError, match="response_format") as refused:
             api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, extra_body={field: {"const": "42"}})
         assert refused.value.body["param"] == field
+
+
+def test_json_object_lets_a_model_that_writes_json_say_it_unchanged(tok):
+    # Random weights rarely close a free-length string, so a finished json_object answer is shown
+    # with a model that writes one: the constraint must let it through token for token.
+    reply = '<|channel|>final<|message|>{"pet": "cat", "legs": 4, "tags": ["calm", "small"]}<|return|>'
+    with running(ServedModel("gpt-oss-20b", tok, ScriptedSession(tok, reply, margin=10.0))) as server:
+        api = openai.OpenAI(base_url=server.url, api_key="unused", max_retries=0)
+        answer = api.chat.completions.create(model="gpt-oss-20b", messages=CHAT, temperature=0,
+                                             response_format={"type": "json_object"})
+    assert answer.choices[0].finish_reason == "stop"
+    assert json.loads(answer.choices[0].message.content) == {"pet": "cat", "legs": 4, "tags": ["calm", "small"]}
