@@ -1,7 +1,9 @@
 """Typed errors of the core. Each carries a sentence a person understands (`str(error)`);
 the GUI and the terminal show that sentence, and may add what to do next.
 
-An error about a model's files may also carry `fault`: what is wrong with them, in plain words,
+An error may keep its advice apart (`advice`): `str(error)` is then `what` followed by `advice`,
+and a front end with advice of its own (a window's "press Resume") says it instead of the core's,
+not after it. An error about a model's files may also carry `fault`: what is wrong with them, in plain words,
 as the end of a sentence ("part 2 of 2 of its weights is cut short"), for a front end that words
 the rest itself; and `details`: the technical names (files, tensors) that a person does not need
 to read but a bug report does. Neither is part of `str(error)`."""
@@ -15,8 +17,10 @@ import os
 class HearthError(Exception):
     """Base of every error the core raises on purpose."""
 
-    def __init__(self, message: str = "", *, fault: str = "", details: str = ""):
-        super().__init__(message)
+    def __init__(self, message: str = "", *, advice: str = "", fault: str = "", details: str = ""):
+        super().__init__(f"{message} {advice}" if advice else message)
+        self.what = message  # what happened
+        self.advice = advice  # what to do about it, when not part of `what`
         self.fault = fault
         self.details = details
 

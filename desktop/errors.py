@@ -25,10 +25,19 @@ NEXT_STEP: dict[type, str] = {
     errors.InvalidConfig: "This folder does not hold a gpt-oss model Hearth can run; import another one.",
     errors.TokenizerError: "Reinstalling Hearth, or importing the model again, should fix this.",
     errors.ContextOverflow: "Start a new chat (Ctrl+N), or shorten your message.",
-    errors.DownloadFailed: "Check the internet connection, then press Resume: what was downloaded is kept.",
+    errors.DownloadFailed: "Check the internet connection, then press Resume.",
     errors.OfflineMode: "Turn offline mode off in Settings to download, or import the model from a folder.",
     errors.DiskFull: "Free some disk space, or choose another models folder in Settings.",
     errors.InvalidInput: "Change what you asked for and try again.",
+}
+
+
+# The window's words in place of the core's own advice (worded for any front end), where the
+# window has better ones. A step in lower case goes on the same sentence, after a colon.
+INSTEAD_OF_ADVICE: dict[type, str] = {
+    errors.OfflineMode: "turn it off in Settings, or import the model from a folder.",
+    errors.DownloadFailed: "what was downloaded is kept, and Resume carries on from there.",
+    errors.DiskFull: "Free some disk space, or choose another models folder in Settings.",
 }
 
 
@@ -39,12 +48,18 @@ class Problem:
     cancelled: bool = False  # the person stopped it: not an error to show
 
     def text(self) -> str:
+        if self.next_step[:1].islower():  # one sentence: "Offline mode is on, so …: turn it off in Settings …"
+            return f"{self.what.rstrip('.')}: {self.next_step}"
         return f"{self.what} {self.next_step}".strip()
 
 
 def explain(error: BaseException) -> Problem:
     if isinstance(error, errors.Cancelled):
         return Problem(str(error) or "Stopped.", cancelled=True)
+    if isinstance(error, errors.HearthError) and error.advice:
+        # The core's sentence and its advice apart: the window's advice replaces it, never repeats it.
+        instead = next((step for kind, step in INSTEAD_OF_ADVICE.items() if isinstance(error, kind)), None)
+        return Problem(error.what, instead or error.advice)
     for kind, step in NEXT_STEP.items():
         if isinstance(error, kind):
             return Problem(str(error), step)

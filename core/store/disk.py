@@ -23,7 +23,7 @@ def check_space(folder: Path, needed: int, doing: str, advice: str) -> None:
     free = shutil.disk_usage(folder).free
     if free < needed + DISK_MARGIN_BYTES:
         raise DiskFull(f"{doing} needs {size_text(needed + DISK_MARGIN_BYTES)} of free disk space in {folder}, "
-                       f"but only {size_text(free)} is free. {advice}")
+                       f"but only {size_text(free)} is free.", advice=advice)
 
 
 def check_writable(folder: Path, doing: str) -> None:

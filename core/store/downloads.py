@@ -88,6 +88,7 @@ class _HubChanged(Exception):
 
 
 MAX_HUB_CHANGES = 3  # a hub that changes under every try is given up on
+KEPT_TRY_LATER = "What was downloaded is kept; try again later to go on from there."
 
 
 class _Stop(Exception):
@@ -126,10 +127,8 @@ def download(
     entry = catalogue.entry(model_id)
     store.policy.check_download()
     if store.offline:
-        raise OfflineMode(
-            "Offline mode is on, so Hearth will not connect to the internet. "
-            "Turn offline mode off to download, or import the model from a folder."
-        )
+        raise OfflineMode("Offline mode is on, so Hearth downloads nothing.",
+                          advice="Turn offline mode off to download, or import the model from a folder.")
     if store.is_installed(model_id):
         return DownloadOutcome(model_id, "installed", store.path(model_id), 0)
     check_writable(store.models_dir, f"Downloading {model_id}")
@@ -172,7 +171,7 @@ class _Run:
                 except _HubChanged as change:
                     if changes == MAX_HUB_CHANGES:
                         raise DownloadFailed(f"The files of {model_id} keep changing on the hub, so the download "
-                                             "stopped. What was downloaded is kept; try again later.") from None
+                                             "stopped.", advice=KEPT_TRY_LATER) from None
                     state = change.state
             path = self._finish(state)
         except _Stop as stop:
@@ -282,7 +281,7 @@ class _Run:
             message = f"{f.path} did not match the checksum the hub publishes for it, so it was deleted."
             if tries_left:
                 self.meter.emit(force=True, phase="retrying", message=message + " Downloading it again.")
-        raise DownloadFailed(f"{message} The other files are kept; downloading again fetches only this one.")
+        raise DownloadFailed(message, advice="The other files are kept; downloading again fetches only this one.")
 
     def _finish(self, state: DownloadState) -> Path:
         self.meter.emit(force=True, phase="verifying")
@@ -374,10 +373,8 @@ class _Run:
             out.write(chunk)
         except OSError as e:
             if disk_full(e):
-                raise DiskFull(
-                    f"The disk holding {self.store.models_dir} is full. What was downloaded is kept; "
-                    "free some space and resume the download."
-                ) from None
+                raise DiskFull(f"The disk holding {self.store.models_dir} is full; what was downloaded is kept.",
+                               advice="Free some space and resume the download.") from None
             raise DownloadFailed(f"Hearth could not write {f.path} to disk ({e.strerror}).") from None
         if out.tell() > f.size:
             raise _Retryable("the server sent more bytes than the file has", wrong_data=True)
@@ -411,10 +408,8 @@ class _Run:
             # too much is given up on instead of being downloaded from again forever.
             failures = 1 if attempt.progressed and not attempt.wrong_data else failures + 1
             if failures >= self.policy.attempts:
-                raise DownloadFailed(
-                    f"Hearth gave up {what} after {failures} tries ({attempt.error}). "
-                    "What was downloaded is kept; try again later to continue."
-                )
+                raise DownloadFailed(f"The download of {self.entry.id} stopped after {failures} tries, because "
+                                     f"{attempt.error}.", advice=KEPT_TRY_LATER, details=f"gave up {what}")
             delay = min(self.policy.max_delay, self.policy.base_delay * 2 ** (failures - 1))
             self.meter.emit(
                 force=True,

@@ -22,6 +22,22 @@ def test_typed_errors_get_their_next_step():
     assert explain(errors.Cancelled("Stopped.")).cancelled
 
 
+def test_the_windows_advice_replaces_the_cores_and_does_not_repeat_it(tmp_path):
+    from core.store.model_store import ModelStore
+
+    with pytest.raises(errors.OfflineMode) as refused:
+        ModelStore(tmp_path, offline=True).download("gpt-oss-20b")
+    # The terminal shows the core's sentence with its own advice; the window its own advice instead.
+    assert str(refused.value) == ("Offline mode is on, so Hearth downloads nothing. Turn offline mode off to download, "
+                                  "or import the model from a folder.")
+    assert explain(refused.value).text() == ("Offline mode is on, so Hearth downloads nothing: turn it off in "
+                                             "Settings, or import the model from a folder.")
+    full = errors.DiskFull("Copying the model needs 13.0 GiB of free disk space in /m, but only 1.0 GiB is free.",
+                           advice="Free some space or choose another models folder.")
+    assert explain(full).text() == ("Copying the model needs 13.0 GiB of free disk space in /m, but only 1.0 GiB is "
+                                    "free. Free some disk space, or choose another models folder in Settings.")
+
+
 def test_unexpected_errors_still_read_as_sentences():
     assert "ran out of memory" in explain(MemoryError()).text()
     assert "ran out of memory" in explain(RuntimeError("CUDA out of memory. Tried to allocate")).text()

@@ -171,11 +171,28 @@ def test_offline_mode_says_what_to_do(qtbot, make_window, store):
     window.show_page("Models")
     card_of(window).buttons["download"].click()
     wait_until(qtbot, lambda: window.banner.isVisible() and window.banner.property("kind") == "error", timeout=30)
-    assert "Offline mode" in window.banner.text() and "Settings" in window.banner.text()
+    # One sentence (once: the core's "Turn offline mode off to download, or import the model from a
+    # folder." and then the window's "Turn offline mode off in Settings to download, or import ...").
+    assert window.banner.text() == ("Offline mode is on, so Hearth downloads nothing: turn it off in Settings, "
+                                    "or import the model from a folder.")
     window.settings.offline = False
     window.settings.models_dir = str(store.models_dir)
     window.apply_settings()  # once: the refusal stayed on screen after offline mode was turned off
     assert not window.banner.isVisible()
+
+
+def test_a_failed_download_says_so_once(qtbot, make_window, online_store, hub):
+    hub.fail("model-00001-of-00002.safetensors", 502, times=100)
+    window = make_window(store_=online_store)
+    window.show_page("Models")
+    card_of(window).buttons["download"].click()
+    wait_until(qtbot, lambda: window.banner.isVisible() and window.banner.property("kind") == "error", timeout=60)
+    # Once: "... What was downloaded is kept; try again later to continue. Check the internet
+    # connection, then press Resume: what was downloaded is kept."
+    assert window.banner.text() == ("The download of gpt-oss-20b stopped after 3 tries, because the server answered "
+                                    "with error 502: what was downloaded is kept, and Resume carries on from there.")
+    wait_until(qtbot, lambda: not window.models.jobs.any_running(), timeout=30)
+    assert card_of(window).buttons["resume"].isVisible()
 
 
 def test_import_in_place_keeps_the_files_where_they_are(qtbot, make_window, store, tiny_checkpoint, monkeypatch):
