@@ -1,5 +1,6 @@
-"""Function tools in the harmony developer message: chat-completions tool definitions rendered as
-the TypeScript-like `namespace functions { ... }` block gpt-oss was trained on.
+"""Tool namespaces in harmony: chat-completions function tools rendered as the TypeScript-like
+`namespace functions { ... }` block of the developer message gpt-oss was trained on; the same
+layout declares the built-in `browser` in the system message (core/chat/builtin_tools.py).
 
 The layout (comment lines, `?` for optional fields, `// default:` notes, 4-space nesting) is the
 one the reference renderer `openai-harmony` produces; tests compare the two token for token.
@@ -32,7 +33,18 @@ def function_tools(tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, 
 
 def tools_section(tools: list[dict[str, Any]]) -> str:
     """The `# Tools` section of the developer message."""
-    lines = ["## functions\n", "namespace functions {\n"]
+    return "# Tools\n\n" + namespace_section("functions", None, tools)
+
+
+def namespace_section(name: str, description: str | None, tools: list[dict[str, Any]]) -> str:
+    """One `## name` tool namespace: its description (as `//` comments above the namespace's
+    functions, or as plain text when it has none, like the built-in `python`), then the functions."""
+    lines = [f"## {name}\n"]
+    for line in (description or "").splitlines():
+        lines.append(f"// {line}" if tools else line)
+    if not tools:
+        return "\n".join(lines)
+    lines.append(f"namespace {name} {{\n")
     for tool in tools:
         lines += [f"// {line}" for line in tool["description"].splitlines()]
         if tool["parameters"] is None:
@@ -40,8 +52,8 @@ def tools_section(tools: list[dict[str, Any]]) -> str:
         else:
             parameters = schema_to_typescript(tool["parameters"], "")
             lines.append(f"type {tool['name']} = (_: {parameters}) => any;\n")
-    lines.append("} // namespace functions")
-    return "# Tools\n\n" + "\n".join(lines)
+    lines.append(f"}} // namespace {name}")
+    return "\n".join(lines)
 
 
 def schema_to_typescript(schema: Mapping[str, Any], indent: str) -> str:

@@ -1,6 +1,6 @@
 """Rendering chats into harmony prompt tokens: exact sequences for hand-written conversations,
 checked token for token against the reference renderer `openai-harmony` (run offline on the
-shipped vocabulary)."""
+shipped vocabulary). Built-in tools: test_builtin_tools.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 from core.chat.harmony import drop_oldest_turn, render_chat
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
 from core.errors import InvalidInput
-
-DATE = "2025-06-28"
+from tests.core.chat.harmony_oracle import DATE, load_oracle, oracle_tokens
 
 WEATHER = {
     "type": "function",
@@ -79,47 +78,7 @@ def tok():
 
 @pytest.fixture(scope="module")
 def oracle():
-    import openai_harmony as h
-
-    # The reference renderer reads o200k_base.tiktoken from this folder instead of downloading.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TIKTOKEN_ENCODINGS_BASE", str(shipped_vocabulary().parent))
-        return h, h.load_harmony_encoding(h.HarmonyEncodingName.HARMONY_GPT_OSS)
-
-
-def oracle_tokens(oracle, messages, *, effort="medium", instructions=None, tools=()):
-    """Reference tokens: `messages` are (author, content, channel, recipient, content_type)."""
-    h, encoding = oracle
-    effort_enum = {"low": h.ReasoningEffort.LOW, "medium": h.ReasoningEffort.MEDIUM,
-                   "high": h.ReasoningEffort.HIGH}[effort]
-    system = h.SystemContent.new().with_reasoning_effort(effort_enum).with_conversation_start_date(DATE)
-    rendered = [h.Message.from_role_and_content(h.Role.SYSTEM, system)]
-    if instructions or tools:
-        developer = h.DeveloperContent.new()
-        if instructions:
-            developer = developer.with_instructions(instructions)
-        if tools:
-            developer = developer.with_function_tools([
-                h.ToolDescription.new(t["function"]["name"], t["function"].get("description", ""),
-                                      parameters=t["function"].get("parameters"))
-                for t in tools
-            ])
-        rendered.append(h.Message.from_role_and_content(h.Role.DEVELOPER, developer))
-    for author, content, channel, recipient, content_type in messages:
-        if author.startswith("functions."):
-            message = h.Message.from_author_and_content(h.Author.new(h.Role.TOOL, author), content)
-        else:
-            message = h.Message.from_role_and_content(h.Role(author), content)
-        if channel:
-            message = message.with_channel(channel)
-        if recipient:
-            message = message.with_recipient(recipient)
-        if content_type:
-            message = message.with_content_type(content_type)
-        rendered.append(message)
-    config = h.RenderConversationConfig(auto_drop_analysis=False)
-    return encoding.render_conversation_for_completion(h.Conversation.from_messages(rendered),
-                                                       h.Role.ASSISTANT, config)
+    return load_oracle()
 
 
 def test_single_question_exact_tokens(tok, oracle):
