@@ -6,7 +6,8 @@ both API endpoints send and the conversation keeps.
   call. `preamble` holds that part on its own for readers who show it apart.
 - reasoning: the analysis channel (the visible chain of thought); left out where the
   organisation's policy hides reasoning (`include_reasoning=False`).
-- calls: the tool calls, their arguments streamed then replaced by the complete text.
+- calls: the tool calls, their arguments streamed then replaced by the complete text; a call to
+  a built-in tool (`browser.search`, `python` ...) is marked `builtin`, and keeps its whole name.
 - notices and problems: sentences about the turn (old turns dropped; a broken format).
 - figures: `finished` (token counts, speeds, time to first token) and the live decode speed
   (`tokens_per_second`) from the core's `Speed` events, then the exact final figure.
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core.chat.builtin_tools import is_builtin
 from core.chat.events import (
     Event,
     Finished,
@@ -52,9 +54,14 @@ class Piece:
 
 @dataclass
 class Call:
+    """A tool call: `name` is the function's ("get_weather") or the built-in's ("browser.search",
+    "python"); `builtin` tells a built-in call, which the turn answers itself, from a function
+    call, which goes back to the caller."""
+
     id: str
     name: str
     arguments: str = ""
+    builtin: bool = False
 
     def as_chat(self) -> dict[str, Any]:
         """The chat-completions `tool_calls` entry."""
@@ -96,7 +103,8 @@ class Answer:
             pieces = []
             if not self._call_open:
                 index = len(self.calls)
-                pieces = [Piece("call", self._open_call(event.name), index), Piece("arguments", event.arguments, index)]
+                pieces = [Piece("call", self._open_call(event.recipient), index),
+                          Piece("arguments", event.arguments, index)]
             self.calls[-1].arguments = event.arguments
             self._call_open = False
             return pieces
@@ -121,16 +129,17 @@ class Answer:
 
     def _start(self, event: MessageStarted) -> list[Piece]:
         if event.recipient:
-            return [Piece("call", self._open_call(event.recipient.removeprefix("functions.")),
-                          len(self.calls) - 1)]
+            return [Piece("call", self._open_call(event.recipient), len(self.calls) - 1)]
         self._call_open = False
         self._new_message = True
         return []
 
-    def _open_call(self, name: str) -> str:
-        self.calls.append(Call(f"call_{uuid.uuid4().hex[:24]}", name))
+    def _open_call(self, recipient: str) -> str:
+        call = Call(f"call_{uuid.uuid4().hex[:24]}", recipient.removeprefix("functions."),
+                    builtin=is_builtin(recipient))
+        self.calls.append(call)
         self._call_open = True
-        return name
+        return call.name
 
     def _text(self, event: TextDelta) -> list[Piece]:
         if event.recipient and self._call_open:

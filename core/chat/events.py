@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from core.chat.builtin_tools import is_builtin
+
 FinishReason = Literal["stop", "length", "cancelled", "error"]
 
 
@@ -19,7 +21,7 @@ class MessageStarted:
     """The model opened a message on `channel` (analysis / commentary / final)."""
 
     channel: str
-    recipient: str | None = None  # e.g. "functions.get_weather" for a tool call
+    recipient: str | None = None  # e.g. "functions.get_weather" or "browser.search" for a tool call
     content_type: str | None = None
 
 
@@ -43,8 +45,9 @@ class MessageEnded:
 
 @dataclass(frozen=True)
 class ToolCall:
-    """The model asks for a tool: `recipient` is e.g. "functions.get_weather", `arguments` the
-    JSON text it wrote (not validated: the caller decides what to do with bad JSON)."""
+    """The model asks for a tool: `recipient` is e.g. "functions.get_weather", or a built-in's
+    "browser.search" or "python"; `arguments` the JSON text it wrote, or the code for python (not
+    validated: the caller decides what to do with bad JSON)."""
 
     recipient: str
     arguments: str
@@ -52,7 +55,13 @@ class ToolCall:
 
     @property
     def name(self) -> str:
+        """The function's name ("get_weather"), or the built-in call's whole name ("browser.search")."""
         return self.recipient.removeprefix("functions.")
+
+    @property
+    def builtin(self) -> bool:
+        """A call to one of gpt-oss's built-in tools, which the turn answers itself, never the caller."""
+        return is_builtin(self.recipient)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Streaming parse of gpt-oss output (harmony format) into typed events.
 
-Owns the state machine: header (`<|channel|>final`, ` to=functions.x`, `<|constrain|>json`),
+Owns the state machine: header (`<|channel|>final`, ` to=functions.x`, `<|constrain|>json`; a
+call's recipient before or after the channel, as the model and the reference renderer write it),
 content streamed as UTF-8-safe text deltas, message ends (`<|end|>`), and turn ends
 (`<|return|>`, `<|call|>`, `<|endoftext|>`). Output that breaks the format is reported as a
 `Malformed` event and parsing carries on: a person always sees what the model wrote.
@@ -109,25 +110,19 @@ class HarmonyStreamParser:
         tok = self.tokenizer
         text = "".join(tok.special_name(t) if tok.is_special(t) else tok.decode([t]) for t in self._header)
         events: list[ParserEvent] = []
-        role = re.split(r"<\||\s", text.strip(), maxsplit=1)[0] if not text.startswith("<|") else ""
+        text = text.strip()
+        role = "" if self._first_header else re.split(r"<\||\s", text, maxsplit=1)[0]
         if not self._first_header and role != "assistant":
             events.append(Malformed(f"The model wrote a message as {role or 'nobody'!r} instead of as "
                                     "the assistant."))
-        recipient = _RECIPIENT.search(text)
-        channel = _CHANNEL.search(text)
-        constrain = _CONSTRAIN.search(text)
-        content_type = f"<|constrain|>{constrain.group(1)}" if constrain else None
-        if constrain is None and channel is not None:
-            # A bare word after the channel (" json") is a content type too.
-            rest = text[channel.end():].replace(recipient.group(0) if recipient else "\0", "").split()
-            content_type = rest[0] if rest else None
-        name = channel.group(1) if channel else ""
+        recipient, channel, content_type = _read_header(text[len(role):])
+        name = channel or ""
         if name not in CHANNELS:
             why = f"an unknown channel {name!r}" if name else "no channel"
             events.append(Malformed(f"The model started a message with {why}; it is shown as the answer."))
             name = "final"
         self._header = []
-        return events + self._open(ParsedMessage(name, recipient.group(1) if recipient else None, content_type))
+        return events + self._open(ParsedMessage(name, recipient, content_type))
 
     def _open(self, message: ParsedMessage) -> list[ParserEvent]:
         self._current, self._state = message, "content"
@@ -173,3 +168,21 @@ class HarmonyStreamParser:
     def _end_turn(self, how: str) -> list[ParserEvent]:
         self._state, self.turn_ended = "ended", True
         return [TurnEnded(how)]
+
+
+def _read_header(text: str) -> tuple[str | None, str | None, str | None]:
+    """(recipient, channel, content type) of a header without its role. The recipient may stand
+    before the channel (`to=python<|channel|>analysis code`, the reference renderer's order) or after
+    it (`<|channel|>analysis to=python code`, what gpt-oss usually writes); the content type is
+    `<|constrain|>json`, or a bare word (`code`, `json`) anywhere but in the recipient's place."""
+    recipient, channel, constrain = _RECIPIENT.search(text), _CHANNEL.search(text), _CONSTRAIN.search(text)
+    if constrain is not None:
+        content_type: str | None = f"<|constrain|>{constrain.group(1)}"
+    else:
+        rest = text
+        for found in (recipient, channel):
+            if found is not None:
+                rest = rest.replace(found.group(0), " ", 1)
+        words = rest.split()
+        content_type = words[0] if words else None
+    return (recipient.group(1) if recipient else None, channel.group(1) if channel else None, content_type)

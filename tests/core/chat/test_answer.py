@@ -92,3 +92,18 @@ def test_notices_and_format_problems_are_sentences_of_the_turn():
     assert answer.add(Malformed("a stray token")) == [Piece("problem", "a stray token")]
     assert answer.notices == ["Old turns were dropped."] and answer.problems == ["a stray token"]
     assert answer.content == "" and answer.finish_reason == "stop"
+
+
+def test_builtin_calls_are_marked_and_keep_their_whole_name():
+    answer = Answer()
+    events = [MessageStarted("analysis", "python", "code"), TextDelta("analysis", "print(1)", "python"),
+              MessageEnded("analysis", "print(1)", "python"), ToolCall("python", "print(1)", "code"),
+              MessageStarted("commentary", "functions.get_weather", "<|constrain|>json"),
+              ToolCall("functions.get_weather", "{}", "<|constrain|>json")]
+    pieces = [piece for event in events for piece in answer.add(event)]
+    assert [(p.kind, p.text, p.call) for p in pieces] == [
+        ("call", "python", 0), ("arguments", "print(1)", 0), ("call", "get_weather", 1)]
+    assert [(c.name, c.builtin) for c in answer.calls] == [("python", True), ("get_weather", False)]
+    assert answer.reasoning == ""  # the code is the call's, not the reasoning's
+    # A built-in call that never streamed is kept whole, and marked too.
+    assert Answer.of([ToolCall("browser.open", '{"id": 3}')]).calls[0].builtin

@@ -8,6 +8,7 @@ import pytest
 from core.chat.answer import Answer
 from core.chat.detokenizer import StreamingDetokenizer
 from core.chat.events import Malformed, MessageEnded, MessageStarted, TextDelta, ToolCall, TurnEnded
+from core.chat.harmony import render_chat
 from core.chat.harmony_parser import MAX_HEADER_TOKENS, HarmonyStreamParser
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
 
@@ -180,3 +181,63 @@ def test_finish_inside_header(tok):
 def test_endoftext_ends_the_turn(tok):
     _, events = parse(tok, "<|channel|>final<|message|>a<|end|><|endoftext|>")
     assert events[-1] == TurnEnded("endoftext")
+
+
+# Built-in calls, as gpt-oss writes them: either channel, the recipient before or after the
+# channel, and any content type.
+@pytest.mark.parametrize("header", [
+    "<|channel|>analysis to=browser.search code",  # what gpt-oss usually writes
+    " to=browser.search<|channel|>analysis code",  # the reference renderer's order
+    " to=browser.search code<|channel|>analysis",
+    "<|channel|>commentary to=browser.search <|constrain|>json",
+    "<|channel|>commentary to=browser.search json",
+    "<|channel|>analysis to=browser.search",
+])
+def test_builtin_call(tok, monkeypatch, header):
+    import openai_harmony as h
+
+    text = ("<|channel|>analysis<|message|>Search the documents.<|end|><|start|>assistant"
+            f"{header}<|message|>{{\"query\": \"東京 tower\", \"topn\": 5}}<|call|>")
+    parser, events = parse(tok, text)
+    [call] = [e for e in events if isinstance(e, ToolCall)]
+    assert call.recipient == call.name == "browser.search" and call.builtin
+    assert call.arguments == '{"query": "東京 tower", "topn": 5}'
+    assert events[-1] == TurnEnded("call") and not malformed(events)
+    monkeypatch.setenv("TIKTOKEN_ENCODINGS_BASE", str(shipped_vocabulary().parent))  # no download
+    encoding = h.load_harmony_encoding(h.HarmonyEncodingName.HARMONY_GPT_OSS)
+    reference = encoding.parse_messages_from_completion_tokens(tok.encode(text, allow_special=True), h.Role.ASSISTANT)
+    assert [(m.channel, m.recipient, m.content_type, m.text) for m in parser.messages] == \
+           [(m.channel, m.recipient, m.content_type, m.content[0].text) for m in reference]
+    answer = Answer.of(events)
+    assert [(c.name, c.builtin) for c in answer.calls] == [("browser.search", True)]
+    assert answer.reasoning == "Search the documents." and answer.content == ""
+    assert answer.message()["tool_calls"][0]["function"] == {"name": "browser.search", "arguments": call.arguments}
+
+
+def test_python_call_carries_the_code(tok):
+    code = "import math\nprint(math.pi)"
+    _, events = parse(tok, f"<|channel|>analysis to=python code<|message|>{code}<|call|>")
+    assert ToolCall("python", code, "code") in events
+    assert MessageStarted("analysis", "python", "code") in events
+    [call] = Answer.of(events).calls
+    assert (call.name, call.arguments, call.builtin) == ("python", code, True)
+
+
+def test_function_calls_are_not_builtin(tok):
+    _, events = parse(tok, "<|channel|>commentary to=functions.python <|constrain|>json<|message|>{}<|call|>")
+    [event] = [e for e in events if isinstance(e, ToolCall)]
+    assert event.name == "python" and not event.builtin
+    assert [(c.name, c.builtin) for c in Answer.of(events).calls] == [("python", False)]
+
+
+def test_builtin_call_round_trips_through_the_history(tok):
+    written = "<|channel|>analysis<|message|>Look.<|end|><|start|>assistant<|channel|>analysis to=browser.find code" \
+              "<|message|>{\"pattern\": \"1889\"}<|call|>"
+    message = Answer.of(parse(tok, written)[1]).message()
+    chat = [{"role": "user", "content": "When?"}, message,
+            {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "L3: 1889"}]
+    text = tok.decode(render_chat(chat, tok, current_date="2025-06-28", builtin_tools=["browser"]))
+    assert text.endswith("<|start|>user<|message|>When?<|end|><|start|>assistant<|channel|>analysis<|message|>Look."
+                         "<|end|><|start|>assistant to=browser.find<|channel|>analysis code<|message|>"
+                         "{\"pattern\": \"1889\"}<|call|><|start|>browser.find to=assistant<|channel|>analysis"
+                         "<|message|>L3: 1889<|end|><|start|>assistant")
