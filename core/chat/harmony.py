@@ -109,8 +109,8 @@ def to_harmony(
     developer = developer_text("\n\n".join(i for i in instructions if i), functions, response_format)
     if developer:
         result.append(HarmonyMessage("developer", developer))
-    calls = _CallKinds({f["name"] for f in functions}, offered)
-    result += _history([m for m in messages if m["role"] not in ("system", "developer")], calls)
+    kinds = _CallKinds({f["name"] for f in functions}, offered)
+    result += _history([m for m in messages if m["role"] not in ("system", "developer")], kinds)
     return result
 
 
