@@ -12,6 +12,12 @@ its clients are not egress.
 Audit hooks belong to the whole process and can never be removed, so there is exactly one
 `EgressGuard` per process (`install()` returns the same one every time). Offline mode can be
 switched at run time with `set_offline`, unless the organisation's policy locked it on.
+The organisation's policy can approve remote model servers (`servers` in the policy file): in
+offline mode the guard then lets through connections to exactly those hosts and ports, the
+lookups of their names, and nothing else; each such connection is counted and logged apart
+(`approved`, `approved_log`), so the window can show that the only traffic went there. A
+name is matched by the addresses it resolves to, looked up again when a connection goes to an
+address not seen before (round-robin DNS).
 Scope: code running in this Python process, through Python's socket module. Native libraries
 that open their own sockets in C are outside what an audit hook sees; Hearth ships none.
 """
@@ -25,7 +31,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from core.errors import OfflineMode
@@ -43,6 +49,11 @@ _INET = (socket.AF_INET, socket.AF_INET6)
 
 class EgressBlocked(OfflineMode, PermissionError):
     """A connection that would leave this machine was refused because offline mode is on."""
+
+    def __init__(self, code: int, message: str):
+        # An OSError with its errno (what socket callers look at) that is also a HearthError.
+        OSError.__init__(self, code, message)
+        self.what, self.advice, self.fault, self.details = message, "", "", ""
 
     def __str__(self) -> str:  # a sentence for a person, without OSError's "[Errno 1]"
         return self.strerror or super().__str__()
@@ -62,10 +73,33 @@ class BlockedAttempt:
         return f"{when} blocked {self.event.removeprefix('socket.')} to {self.target} from {self.caller}"
 
 
-class EgressGuard:
-    """Counts and refuses non-local network attempts while `offline` is True. Thread-safe."""
+@dataclass(frozen=True)
+class ApprovedConnection:
+    """A connection let through in offline mode because the policy approves its server."""
 
-    def __init__(self, offline: bool = True, locked_reason: str | None = None):
+    time: float
+    target: str  # the address connected to: "10.0.0.5:443"
+    server: str  # the approved server it belongs to: "llm.example.internal:443"
+    caller: str
+
+    def __str__(self) -> str:
+        when = time.strftime("%H:%M:%S", time.localtime(self.time))
+        where = self.target if self.target == self.server else f"{self.target} ({self.server})"
+        return f"{when} allowed connect to {where}, a server the policy approves, from {self.caller}"
+
+
+Resolver = Callable[[str, int], Iterable[str]]
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    return [info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)]
+
+
+class EgressGuard:
+    """Counts and refuses non-local network attempts while `offline` is True, except to the
+    servers the policy approves (`approve`). Thread-safe."""
+
+    def __init__(self, offline: bool = True, locked_reason: str | None = None, resolve: Resolver = _resolve):
         self._lock = threading.Lock()
         self._offline = offline or locked_reason is not None
         self.locked_reason = locked_reason  # set when the policy forces offline mode
@@ -74,6 +108,11 @@ class EgressGuard:
         self.local = 0  # loopback / Unix socket operations seen (allowed)
         self.outbound = 0  # non-local attempts let through because offline mode was off
         self.attempts: deque[BlockedAttempt] = deque(maxlen=LOG_LIMIT)
+        self.approved = 0  # connections to approved servers let through while offline
+        self.approved_log: deque[ApprovedConnection] = deque(maxlen=LOG_LIMIT)
+        self.approved_servers: frozenset[tuple[str, int]] = frozenset()  # (host, port) as the policy names them
+        self._addresses: dict[tuple[str, int], set[str]] = {}  # approved (host, port) -> its known addresses
+        self._resolve = resolve
         self._listeners: list[Callable[[BlockedAttempt], None]] = []
         self._reporting = threading.local()
 
@@ -94,22 +133,47 @@ class EgressGuard:
         with self._lock:
             self._listeners.append(listener)
 
+    def approve(self, servers: Iterable[tuple[str, int]]) -> None:
+        """Lets offline mode reach exactly these (host, port) pairs: the servers the policy approves."""
+        servers = frozenset((_bare(host), int(port)) for host, port in servers)
+        with self._lock:
+            self.approved_servers = servers
+            self._addresses = {server: {server[0]} for server in servers}
+
     def summary(self) -> str:
-        """One line for a status bar: "0 blocked attempts since 09:12"."""
+        """One line for a status bar: "0 blocked attempts since 09:12", and the approved
+        servers' connections when there are any: "; 3 connections to the approved server
+        llm.example.internal:443"."""
         since = time.strftime("%H:%M", time.localtime(self.started))
         noun = "attempt" if self.blocked == 1 else "attempts"
-        return f"{self.blocked} blocked {noun} since {since}"
+        line = f"{self.blocked} blocked {noun} since {since}"
+        if self.approved_servers:
+            names = ", ".join(sorted(_named(host, port) for host, port in self.approved_servers))
+            connections = "connection" if self.approved == 1 else "connections"
+            servers = "server" if len(self.approved_servers) == 1 else "servers"
+            line += f"; {self.approved} {connections} to the approved {servers} {names}"
+        return line
 
     def log(self) -> list[BlockedAttempt]:
         with self._lock:
             return list(self.attempts)
 
+    def approved_connections(self) -> list[ApprovedConnection]:
+        with self._lock:
+            return list(self.approved_log)
+
     # -- the audit hook ------------------------------------------------------------------
     def audit(self, event: str, args: tuple) -> None:
+        approved = None
         if event in _ADDRESS_EVENTS:
-            target = self._address_target(args[0], args[_ADDRESS_EVENTS[event]])
+            address = args[_ADDRESS_EVENTS[event]]
+            target = self._address_target(args[0], address)
+            if target is not None and self._offline:
+                approved = self._approved_address(address)
         elif event in _NAME_EVENTS:
             target = _name_target(args[_NAME_EVENTS[event]])
+            if target is not None and self._offline and self._approved_name(target):
+                return  # looking up an approved server's name: the connection is what is counted
         else:
             return
         if target is None:
@@ -119,6 +183,13 @@ class EgressGuard:
         if not self._offline:
             with self._lock:
                 self.outbound += 1
+            return
+        if approved is not None:
+            connection = ApprovedConnection(time.time(), target, approved, _caller())
+            with self._lock:
+                self.approved += 1
+                self.approved_log.append(connection)
+            _log.info("Offline mode: %s", connection)
             return
         attempt = BlockedAttempt(time.time(), event, target, _caller())
         with self._lock:
@@ -140,6 +211,36 @@ class EgressGuard:
                 self._reporting.active = False
         raise EgressBlocked(1, f"Offline mode is on: Hearth refused to connect to {target}.")
 
+    def _approved_name(self, name: str) -> bool:
+        return any(host == _bare(name) for host, _ in self.approved_servers)
+
+    def _approved_address(self, address) -> str | None:
+        """The approved server ("host:port") that `address` (an (ip, port, ...) tuple) belongs
+        to, or None."""
+        if not (isinstance(address, tuple) and len(address) >= 2 and isinstance(address[1], int)):
+            return None
+        ip, port = _bare(address[0].decode() if isinstance(address[0], bytes) else str(address[0])), address[1]
+        servers = [server for server in self.approved_servers if server[1] == port]
+        for fresh in (False, True):
+            for server in servers:
+                if fresh:
+                    self._learn(server)
+                with self._lock:
+                    known = set(self._addresses.get(server, ()))
+                if ip in known:
+                    return _named(*server)
+        return None
+
+    def _learn(self, server: tuple[str, int]) -> None:
+        """Looks up the approved server's name again (its addresses may have changed). The
+        lookup's own audit event is an approved name, so it passes this hook."""
+        try:
+            found = {_bare(a) for a in self._resolve(*server)}
+        except OSError:
+            return
+        with self._lock:
+            self._addresses.setdefault(server, {server[0]}).update(found)
+
     @staticmethod
     def _address_target(sock, address) -> str | None:
         """None when `address` stays on this machine, else how to name it in the log."""
@@ -156,6 +257,15 @@ class EgressGuard:
             return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         # Any other family (raw packets, Bluetooth, CAN ...) is a way off the machine too.
         return f"{address!r} (socket family {family})"
+
+
+def _bare(host: str) -> str:
+    """A host as compared here: lower case, no brackets, no zone, no final dot."""
+    return host.strip().strip("[]").split("%", 1)[0].lower().rstrip(".")
+
+
+def _named(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _name_target(name) -> str | None:
@@ -207,9 +317,12 @@ def install(offline: bool = True, locked_reason: str | None = None) -> EgressGua
 
 def install_for(policy: Policy, offline: bool) -> EgressGuard:
     """`install()` with the offline mode that `policy` and the person's own choice (`offline`)
-    give, locked on where the policy forces it. What an entry point calls first thing."""
+    give, locked on where the policy forces it, and the servers it approves let through. What
+    an entry point calls first thing."""
     locked = policy.lock_reason("offline") if policy.offline_forced else None
-    return install(policy.effective_offline(offline), locked)
+    installed = install(policy.effective_offline(offline), locked)
+    installed.approve(policy.approved_endpoints())
+    return installed
 
 
 def guard() -> EgressGuard | None:

@@ -12,6 +12,10 @@ beside every locked setting. The file is TOML, by default `/etc/hearth/policy.to
     allowed_models = ["gpt-oss-20b"]    # only these models may be loaded
     reasoning_display = "collapsed"     # "shown", "collapsed" or "hidden"
     api_server = "loopback"             # "off", "loopback" (this machine only) or "network"
+    servers = ["https://llm.acme.example/v1"]  # the only remote model servers (offline mode reaches these)
+    local_models = false                # no model runs on this computer: only the servers above
+    ca_bundle = "/etc/hearth/acme-ca.pem"  # the organisation's certificate authority, for those servers
+    allow_plain_http = true             # unencrypted http:// to servers off this machine (default: refused)
 
 Every key is optional; a key left out leaves that choice to the user. A file that cannot be
 read, is not valid TOML, has an unknown key or a value of the wrong kind is refused as a
@@ -35,14 +39,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.errors import HearthError
+from core.errors import HearthError, InvalidInput
+from core.system.server_url import ServerUrl
 from core.system.toml_lines import key_lines
 
 ENV_VAR = "HEARTH_POLICY"
 REASONING_DISPLAYS = ("shown", "collapsed", "hidden")  # least to most restrictive
 API_SERVER_MODES = ("network", "loopback", "off")  # least to most restrictive
-SETTINGS = ("offline", "downloads", "models_dir", "allowed_models", "reasoning_display", "api_server")
-_KEYS = {"reason", *SETTINGS}
+SETTINGS = ("offline", "downloads", "models_dir", "allowed_models", "reasoning_display", "api_server", "servers",
+            "local_models")
+_KEYS = {"reason", "ca_bundle", "allow_plain_http", *SETTINGS}
 
 
 class PolicyForbids(HearthError):
@@ -70,6 +76,11 @@ class Policy:
     allowed_models: frozenset[str] | None = None
     reasoning_display: str | None = None
     api_server: str | None = None
+    # The remote servers that may be used (base URLs as written, compared by origin); () none at all.
+    servers: tuple[str, ...] | None = None
+    local_models: bool | None = None  # False: models may not run on this computer
+    ca_bundle: Path | None = None  # PEM file of the certificate authority that signs the servers' TLS
+    allow_plain_http: bool | None = None  # True: http:// to servers off this machine (otherwise refused)
     reason: str = ""  # the administrator's own words, shown with every lock
     sources: tuple[Path, ...] = ()
     error: str | None = None
@@ -80,7 +91,7 @@ class Policy:
         """Offline, no downloads, no API server, no model allowed, reasoning hidden: what a
         broken policy file means until an administrator fixes it."""
         return cls(offline=True, downloads=False, allowed_models=frozenset(), reasoning_display="hidden",
-                   api_server="off", sources=tuple(sources), error=error)
+                   api_server="off", servers=(), sources=tuple(sources), error=error)
 
     # -- questions the rest of Hearth asks ------------------------------------------------
     @property
@@ -113,7 +124,11 @@ class Policy:
         return self.allowed_models is None or model_id in self.allowed_models
 
     def check_model(self, model_id: str) -> None:
-        """Raises `PolicyForbids` when `model_id` may not be loaded."""
+        """Raises `PolicyForbids` when `model_id` may not be loaded on this computer."""
+        if self.local_models is False:
+            servers = f" ({', '.join(self.servers)})" if self.servers else ""
+            raise PolicyForbids(f"Models do not run on this computer: it uses your organisation's server{servers}. "
+                                f"{self.lock_reason('local_models')}")
         if self.allows_model(model_id):
             return
         if self.allowed_models:
@@ -137,6 +152,29 @@ class Policy:
         if self.api_server == "loopback" and not is_loopback_host(host):
             raise PolicyForbids(f"The API server may only listen on this computer (127.0.0.1), not on {host}. "
                                 f"{self.lock_reason('api_server')}")
+
+    def allows_server(self, url: ServerUrl) -> bool:
+        """Whether the remote server at `url` is one the policy approves (any, without a list)."""
+        return self.servers is None or url.origin in {ServerUrl.parse(s).origin for s in self.servers}
+
+    def check_server(self, url: ServerUrl) -> None:
+        """Raises `PolicyForbids` when Hearth may not send a conversation to the server at `url`:
+        one not in `servers`, or plain HTTP off this machine without `allow_plain_http`."""
+        if not self.allows_server(url):
+            if not self.servers:
+                raise PolicyForbids(f"No remote server may be used on this computer, so not {url}. "
+                                    f"{self.lock_reason('servers')}")
+            approved = ", ".join(self.servers)
+            raise PolicyForbids(f"The server {url} is not one your organisation approved (approved: {approved}). "
+                                f"{self.lock_reason('servers')}")
+        if url.plain_http and not is_loopback_host(url.host) and self.allow_plain_http is not True:
+            raise PolicyForbids(f"{url} uses plain http://, which would send the conversation over the network "
+                                "unencrypted. Use its https:// address; an administrator can allow plain HTTP "
+                                "with allow_plain_http = true in the policy file.")
+
+    def approved_endpoints(self) -> frozenset[tuple[str, int]]:
+        """The (host, port) of every approved server: what offline mode still lets through."""
+        return frozenset(ServerUrl.parse(s).endpoint for s in self.servers or ())
 
     # -- what the settings screen shows ---------------------------------------------------
     def locked(self, setting: str) -> bool:
@@ -178,6 +216,8 @@ class Policy:
                 return b if a is None else a
             return max(a, b, key=order.index) if order else a
 
+        allowed_plain = (True if self.allow_plain_http and other.allow_plain_http
+                         else False if False in (self.allow_plain_http, other.allow_plain_http) else None)
         allowed = (self.allowed_models & other.allowed_models
                    if self.allowed_models is not None and other.allowed_models is not None
                    else self.allowed_models if self.allowed_models is not None else other.allowed_models)
@@ -189,12 +229,31 @@ class Policy:
             allowed_models=allowed,
             reasoning_display=pick(self.reasoning_display, other.reasoning_display, REASONING_DISPLAYS),
             api_server=pick(self.api_server, other.api_server, API_SERVER_MODES),
+            servers=_both_servers(self, other),
+            local_models=False if False in (self.local_models, other.local_models)
+            else pick(self.local_models, other.local_models),
+            ca_bundle=pick(self.ca_bundle, other.ca_bundle),  # the machine's own, like models_dir
+            # Not said means not allowed: a user's file cannot allow what the machine's left unsaid.
+            allow_plain_http=allowed_plain,
             reason=" ".join(r for r in (self.reason, other.reason) if r),
             sources=self.sources + other.sources,
         )
 
 
 NO_POLICY = Policy()
+
+
+def _both_servers(a: Policy, b: Policy) -> tuple[str, ...] | None:
+    """The servers both policies approve. A policy that forces offline mode without naming any
+    approves none: the other file's list must not open a way out that it closed."""
+    def approved(p: Policy) -> tuple[str, ...] | None:
+        return () if p.servers is None and p.offline_forced else p.servers
+
+    first, second = approved(a), approved(b)
+    if first is None or second is None:
+        return second if first is None else first
+    both = {ServerUrl.parse(s).origin for s in second}
+    return tuple(s for s in first if ServerUrl.parse(s).origin in both)
 
 
 def load_policy(environ: Mapping[str, str] | None = None, system_path: Path | None = None) -> Policy:
@@ -300,7 +359,7 @@ def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
             hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(_KEYS))})"
             raise fail(key, f"unknown setting {key!r}{hint}")
     values: dict[str, Any] = {}
-    for key in ("offline", "downloads"):
+    for key in ("offline", "downloads", "local_models", "allow_plain_http"):
         if key in data:
             if not isinstance(data[key], bool):
                 raise fail(key, f"{key} must be true or false, not {_shown(data[key])}")
@@ -321,6 +380,15 @@ def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
         if not isinstance(models, list) or not all(isinstance(m, str) and m.strip() for m in models):
             raise fail("allowed_models", 'allowed_models must be a list of model names, e.g. ["gpt-oss-20b"]')
         values["allowed_models"] = frozenset(m.strip() for m in models)
+    if "servers" in data:
+        values["servers"] = _servers(data["servers"], fail)
+    if "ca_bundle" in data:
+        bundle = data["ca_bundle"]
+        if not isinstance(bundle, str) or not bundle.strip():
+            raise fail("ca_bundle", "ca_bundle must be the path of a certificate file in quotes")
+        if not Path(bundle).expanduser().is_absolute():
+            raise fail("ca_bundle", f"ca_bundle must be an absolute path, not {bundle!r}")
+        values["ca_bundle"] = Path(bundle).expanduser()
     for key, choices in (("reasoning_display", REASONING_DISPLAYS), ("api_server", API_SERVER_MODES)):
         if key in data:
             if data[key] not in choices:
@@ -328,6 +396,19 @@ def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
                             f"not {_shown(data[key])}")
             values[key] = data[key]
     return replace(Policy(**values), sources=(path,))
+
+
+def _servers(value: Any, fail) -> tuple[str, ...]:
+    example = 'servers must be a list of server addresses, e.g. ["https://llm.example.internal/v1"]'
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise fail("servers", example)
+    servers = []
+    for text in value:
+        try:
+            servers.append(str(ServerUrl.parse(text)))
+        except InvalidInput as failure:
+            raise fail("servers", f"in servers, {failure}") from None
+    return tuple(servers)
 
 
 def _shown(value: Any) -> str:

@@ -27,6 +27,8 @@ models_dir = "/srv/hearth/models"
 allowed_models = ["gpt-oss-20b"]
 reasoning_display = "collapsed"
 api_server = "loopback"
+servers = ["https://llm.acme.example/v1"]
+local_models = true
 """
 
 
