@@ -13,7 +13,8 @@ CUDA graphs: the triton ops issue no host sync and size their grids and workspac
 shapes alone (kernels/_moe_triton.py groups pairs by expert on the device), so a decode
 step whose tensors keep their shapes can be captured; the keys then come as the cache's
 full-capacity buffers, empty slots at position -1, which the attention kernel masks and
-skips. tests/kernels/test_compile.py checks the host side on meta tensors.
+skips. tests/kernels/test_compile.py checks the ops' host side on meta tensors, and
+tests/core/engine/test_cuda_graphs.py a whole decode step (core/engine/cuda_graphs.py).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class Ops:
     # dtype: the compiled CPU ops take float32 activations at no cost, and the bf16 rounding of
     # every block's output otherwise swaps near-tied experts in the next router.
     float32_residual: bool = False
+    # The ops issue no host sync and size everything from shapes, so a decode step can be
+    # captured in a CUDA graph (core/engine/cuda_graphs.py). The torch MoE reads the chosen
+    # experts back to the host.
+    graph_safe: bool = False
 
 
 def torch_ops(experts: ExpertWeights, dtype: torch.dtype, device) -> Ops:
@@ -85,7 +90,7 @@ def triton_ops(dtype: torch.dtype, device) -> Ops:
                            "(RTX 30xx, A100 or later). Use the torch backend on this device.")
     if device.type == "cpu" and interpreting() and dtype != torch.float32:
         raise InvalidInput("Triton's interpreter computes bfloat16 and float16 wrongly; run it with float32.")
-    return Ops(attention=attention, moe=moe)
+    return Ops(attention=attention, moe=moe, graph_safe=True)
 
 
 def make_ops(backend: str, experts: ExpertWeights, dtype: torch.dtype, device) -> Ops:

@@ -17,6 +17,7 @@ the ring would overwrite keys the chunk's first queries still need.
 
 `snapshot()` / `restore()` let a session go back to an earlier position (multi-turn reuse):
 the ring buffers are small, so a snapshot copies them; full layers only need their length.
+`forget_last()` takes back one decode step exactly, with no copy.
 """
 
 from __future__ import annotations
@@ -121,6 +122,20 @@ class KVCache:
                 cache.v.copy_(ring[1])
                 cache.positions.copy_(ring[2])
         self.position = snapshot.position
+
+    def forget_last(self) -> None:
+        """Takes back the last decode step (one position), exactly: the position's slots are
+        marked empty again. Its ring write replaced the key `sliding_window` positions back,
+        which no query from this position on can see, so nothing needed is lost (the device
+        decode loop feeds one token before it knows whether the reader wants it). Device ops
+        only: no value is read back to the host."""
+        last = self.position - 1
+        for cache in self.layers:
+            if cache.ring:
+                cache.positions.masked_fill_(cache.positions >= last, -1)
+            else:
+                cache.truncate(last)
+        self.position = last
 
     def nbytes(self) -> int:
         return sum(c.k.nbytes + c.v.nbytes + c.positions.nbytes for c in self.layers)

@@ -2,22 +2,34 @@
 
 The `Transformer` stays pure; this file owns device state: where the weights live, the
 compute dtype, the backend's workspaces, and each session's KV cache.
+
+A session is fed two ways. `feed` returns the logits on the processor, for the token loop of
+core/engine/token_loop.py and everything that reads them (grammar masks, logit bias,
+logprobs). `feed_on_device` and `step_on_device` leave ids and logits on the model's device,
+for core/engine/device_loop.py, which samples there and never waits for the GPU between
+tokens; with `Model.cuda_graphs` the steps replay a CUDA graph (core/engine/cuda_graphs.py).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 
-import psutil
 import torch
+
+try:
+    import psutil
+except ImportError:  # bench/gpu_check.py runs the engine on a GPU machine with torch and Triton alone
+    psutil = None
 
 from core.engine.backends import BACKENDS, default_backend, make_ops
 from core.engine.checkpoint import Weights, read_checkpoint
 from core.engine.config import ModelConfig
 from core.engine.constants import PREFILL_CHUNK
+from core.engine.cuda_graphs import DecodeStep, GraphedDecodeStep
 from core.engine.kv_cache import KVCache, Snapshot
 from core.engine.memory_plan import device_context
 from core.engine.transformer import Transformer
@@ -26,6 +38,9 @@ from core.units import size_text
 
 MAX_MARKS = 4           # restore points a session keeps (each copies the sliding layers' rings, ~3 MB on 20b)
 _LOGITS_ROWS = 1024     # lm_head rows per step in `Model.logits`
+# "1" turns CUDA graphs on where load_model is not told. Off by default until bench/gpu_check.sh
+# has passed on a real GPU: the graphed path has run only on the processor's stand-ins so far.
+CUDA_GRAPHS_VARIABLE = "HEARTH_CUDA_GRAPHS"
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,8 @@ class LoadProgress:
 def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | None = None,
                backend: str | None = None, context_length: int | None = None,
                preload: bool = False, progress: Callable[[LoadProgress], None] | None = None,
-               cancel: threading.Event | None = None, load_anyway: bool = False) -> Model:
+               cancel: threading.Event | None = None, load_anyway: bool = False,
+               cuda_graphs: bool | None = None) -> Model:
     """Opens the model folder at `path` (either published format) on `device`.
 
     CPU weights stay memory-mapped from the files; the MXFP4 experts are never unpacked
@@ -60,6 +76,10 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     On the processor the model must fit the computer's memory (else NotEnoughMemory) and what is
     free right now (else MemoryTight, unless `load_anyway`: the system then pages the weights in
     from the disk as they are used, which can make answers very slow).
+
+    `cuda_graphs` (default: the environment variable HEARTH_CUDA_GRAPHS, "1" for on, else off)
+    lets sessions decode on the device from a captured CUDA graph; it takes effect only on a
+    CUDA GPU with the triton backend (`Model.cuda_graphs` says whether it did).
     """
     device = torch.device(device)
     notice = None
@@ -81,7 +101,13 @@ def load_model(path: str | Path, device: str = "cpu", *, dtype: torch.dtype | No
     ops = make_ops(backend, weights.layers[0].moe.experts, dtype, device)
     mover = _Mover(device, dtype, size, preload and device.type == "cpu", progress, cancel)
     weights = mover.place(weights)
-    return Model(Transformer(config, weights, ops, dtype, device), Path(path), notice)
+    return Model(Transformer(config, weights, ops, dtype, device), Path(path), notice,
+                 cuda_graphs=cuda_graphs_wanted(cuda_graphs))
+
+
+def cuda_graphs_wanted(asked: bool | None) -> bool:
+    """`load_model`'s cuda_graphs: as asked, else HEARTH_CUDA_GRAPHS=1 (anything else: off)."""
+    return os.environ.get(CUDA_GRAPHS_VARIABLE, "") == "1" if asked is None else asked
 
 
 def checkpoint_bytes(weights: Weights) -> int:
@@ -100,6 +126,8 @@ def _tensors(obj):
 
 
 def _check_ram(need: int, load_anyway: bool = False) -> None:
+    if psutil is None:
+        return  # not installed: nothing to ask (the product always has it)
     memory = psutil.virtual_memory()
     if need > memory.total:
         raise NotEnoughMemory(
@@ -152,11 +180,15 @@ class _Mover:
 
 
 class Model:
-    def __init__(self, transformer: Transformer, path: Path, notice: str | None = None):
+    def __init__(self, transformer: Transformer, path: Path, notice: str | None = None, *,
+                 cuda_graphs: bool = False):
         self.transformer = transformer
         self.path = path
         # A sentence for the person when the model runs slower than it could (no compiled kernels).
         self.notice = notice
+        # Decode on the device from CUDA graphs: asked for, and possible here. When True, a
+        # caller generates through core/engine/device_loop.py (its docstring says how).
+        self.cuda_graphs = cuda_graphs and transformer.device.type == "cuda" and transformer.ops.graph_safe
         # The backend's workspaces (e.g. the MXFP4 decode buffer) are shared by every session
         # of this model: one forward at a time. Sessions interleave between chunks and tokens.
         self._forward_lock = threading.Lock()
@@ -184,21 +216,28 @@ class Model:
         """A conversation state with its own KV cache, for up to `max_tokens` (default: the context).
         `static_cache` (default: on CUDA) preallocates it for CUDA-graph capture (core.engine.kv_cache)."""
         limit = min(max_tokens or self.config.context_length, self.config.context_length)
-        return Session(self.transformer, limit, static_cache, self._forward_lock)
+        return Session(self.transformer, limit, static_cache, self._forward_lock,
+                       cuda_graphs=self.cuda_graphs and static_cache is not False)
 
 
 class Session:
-    """Feeds tokens through the model, keeping their keys and values for the next ones."""
+    """Feeds tokens through the model, keeping their keys and values for the next ones.
+
+    `tokens` holds what the session has taken in; a device step not yet confirmed is not
+    among them (see `step_on_device`)."""
 
     def __init__(self, transformer: Transformer, max_tokens: int, static_cache: bool | None = None,
-                 forward_lock: threading.Lock | None = None):
+                 forward_lock: threading.Lock | None = None, *, cuda_graphs: bool = False):
         self.transformer = transformer
         self._forward_lock = forward_lock or threading.Lock()
         self.max_tokens = max_tokens
         self.cache = KVCache(transformer.config, transformer.dtype, transformer.device, max_tokens, static_cache)
         self.tokens: list[int] = []
+        self.cuda_graphs = cuda_graphs
         self._marks: list[Snapshot] = []
         self._lock = threading.Lock()
+        self._step: DecodeStep | None = None
+        self._pending = False  # a device step is in the cache whose token is not in `tokens` yet
 
     @property
     def position(self) -> int:
@@ -206,31 +245,86 @@ class Session:
 
     def feed(self, token_ids) -> torch.Tensor:
         """float32 [V]: the logits after the last of `token_ids`, which extend the session."""
+        return self._feed(token_ids, pinned=False).cpu()
+
+    def feed_on_device(self, token_ids) -> torch.Tensor:
+        """`feed` with the logits left on the model's device (float32 [V]): the prompt goes up
+        in one copy and nothing comes back, so the host never waits for the GPU here."""
+        return self._feed(token_ids, pinned=True)
+
+    def _feed(self, token_ids, pinned: bool) -> torch.Tensor:
         ids = _check_ids(token_ids, self.transformer.config, self.position)
         if self.position + len(ids) > self.max_tokens:
             raise ContextOverflow(
                 f"The conversation is too long for this model: {self.position + len(ids)} tokens, "
                 f"but it can keep at most {self.max_tokens} in mind. Start a new chat or shorten the message.")
-        device = self.transformer.device
+        t = self.transformer
+        device = t.device
         with self._lock, torch.inference_mode():
+            self._take_back_pending()
+            # One upload; from pinned memory it does not wait for the GPU to finish its work.
+            on_device = (ids.pin_memory() if pinned and device.type == "cuda" else ids).to(device, non_blocking=pinned)
             for start in range(0, len(ids), PREFILL_CHUNK):
-                chunk = ids[start:start + PREFILL_CHUNK].to(device)
+                chunk = on_device[start:start + PREFILL_CHUNK]
                 positions = torch.arange(self.position, self.position + len(chunk), device=device)
                 with self._forward_lock:
-                    hidden = self.transformer.forward(chunk, positions, self.cache)
+                    x = t.blocks(chunk, positions, self.cache)               # [T, D]
                 self.cache.position += len(chunk)
-                self.tokens.extend(chunk.tolist())
-            return self.transformer.unembed(hidden[-1:])[0].cpu()
+                self.tokens.extend(ids[start:start + PREFILL_CHUNK].tolist())  # the host's copy: no read-back
+            return t.unembed(t.final_norm(x[-1:]))[0]                        # only the last row's logits
+
+    def step_on_device(self, token: torch.Tensor) -> torch.Tensor:
+        """One decode step for `token`, an id already on the model's device ([1] or 0-dim int64)
+        whose value the host need not know: float32 [V] logits on the device, in a buffer the
+        next step overwrites. The step stays pending until `confirm` names its token; any other
+        call first takes it back (exactly: KVCache.forget_last), as if it had never been fed."""
+        with self._lock, torch.inference_mode():
+            self._take_back_pending()
+            if self.position + 1 > self.max_tokens:
+                raise ContextOverflow(f"The conversation has filled the {self.max_tokens} tokens this session "
+                                      "keeps in mind. Start a new chat to go on.")
+            step = self._decode_step()
+            with self._forward_lock:
+                logits = step(token, self.cache.position)
+            self.cache.position += 1
+            self._pending = True
+            return logits
+
+    def confirm(self, token_id: int) -> None:
+        """Keeps the pending device step: its token, now read by the host, joins `tokens`."""
+        with self._lock:
+            if not self._pending:
+                raise RuntimeError("no device step is pending: it was taken back, or never made")
+            self.tokens.append(int(token_id))
+            self._pending = False
+
+    def take_back(self) -> None:
+        """Undoes the pending device step, if any (the reader did not want its token)."""
+        with self._lock:
+            self._take_back_pending()
+
+    def _take_back_pending(self) -> None:
+        if self._pending:
+            self.cache.forget_last()
+            self._pending = False
+
+    def _decode_step(self) -> DecodeStep:
+        # One per cache: a graph holds the addresses of the cache it was captured on.
+        if self._step is None or self._step.cache is not self.cache:
+            self._step = (GraphedDecodeStep if self.cuda_graphs else DecodeStep)(self.transformer, self.cache)
+        return self._step
 
     def mark(self) -> None:
         """Remembers the current position, so `rewind` can come back to it later."""
         with self._lock:
+            self._take_back_pending()
             self._marks = [m for m in self._marks if m.position < self.position][-(MAX_MARKS - 1):]
             self._marks.append(self.cache.snapshot())
 
     def rewind(self, n: int) -> int:
         """Goes back to the latest restorable position <= n (a mark, or the start) and returns it."""
         with self._lock:
+            self._take_back_pending()
             if n >= self.position:
                 return self.position
             self._marks = [m for m in self._marks if m.position <= n]

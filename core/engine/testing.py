@@ -5,6 +5,8 @@ Same tensor names, shapes and dtypes as the released repos, MXFP4 experts as uin
 and scales, sharded safetensors with their index, and config.json with its
 quantization_config; either the Hugging Face root format or OpenAI's `original/` format,
 from the same random weights for a given seed, at any size up to the real 20b/120b shapes.
+`device_weights` makes the same kind of weights as `Weights` directly on a device, with no
+file (the whole 120b on a GPU in seconds, for bench/gpu_check.py; on "meta", shapes only).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
+from core.engine.checkpoint import AttentionWeights, LayerWeights, MoEWeights, Weights
 from core.engine.config import ModelConfig, hf_config_dict, original_config_dict
+from kernels.moe import ExpertWeights
 
 TINY = dict(
     num_hidden_layers=2, num_local_experts=8, num_experts_per_tok=4, vocab_size=512, hidden_size=64,
@@ -80,16 +83,50 @@ def iter_random_weights(config: ModelConfig, seed: int = 0) -> Iterator[tuple[st
         yield from tensors.items()
 
 
-def random_mxfp4(shape: tuple[int, ...], generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def random_mxfp4(shape: tuple[int, ...], generator: torch.Generator | None,
+                 device=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Random MXFP4 matrices [..., rows, cols] as (blocks [..., rows, cols/32, 16], scales [..., rows, cols/32]),
-    scaled so each output has unit variance for unit-variance inputs."""
+    scaled so each output has unit variance for unit-variance inputs; on the generator's device
+    unless `device` is given."""
     *lead, cols = shape
     groups = cols // 32
-    blocks = torch.randint(0, 256, (*lead, groups, 16), generator=generator, dtype=torch.uint8)
+    device = device if device is not None else generator.device
+    blocks = torch.randint(0, 256, (*lead, groups, 16), generator=generator, dtype=torch.uint8, device=device)
     # e2m1 codes drawn uniformly have rms ~2.9; pick the power of two that brings rows to 1/sqrt(cols).
     center = round(127 - math.log2(2.9 * math.sqrt(cols)))
-    scales = torch.randint(center - 1, center + 2, (*lead, groups), generator=generator).to(torch.uint8)
+    scales = torch.randint(center - 1, center + 2, (*lead, groups), generator=generator, device=device).to(torch.uint8)
     return blocks, scales
+
+
+def device_weights(config: ModelConfig, device, dtype: torch.dtype = torch.bfloat16, seed: int = 0) -> Weights:
+    """Random `Weights` made on `device` (experts packed MXFP4, the rest in `dtype`), with the
+    scales of `iter_random_weights`; not the same numbers as a written checkpoint of that seed."""
+    device = torch.device(device)
+    g = torch.Generator(device).manual_seed(seed) if device.type != "meta" else None
+    c = config
+    D, E, I = c.hidden_size, c.num_local_experts, c.intermediate_size
+
+    def randn(*shape, std=1.0, mean=0.0):
+        return (torch.randn(*shape, generator=g, device=device) * std + mean).to(dtype)
+
+    def layer() -> LayerWeights:
+        gate_up_blocks, gate_up_scales = random_mxfp4((E, 2 * I, D), g, device)
+        down_blocks, down_scales = random_mxfp4((E, D, I), g, device)
+        attention = AttentionWeights(
+            norm=randn(D, std=0.1, mean=1.0),
+            q_weight=randn(c.q_size, D, std=D ** -0.5), q_bias=randn(c.q_size, std=0.02),
+            k_weight=randn(c.kv_size, D, std=D ** -0.5), k_bias=randn(c.kv_size, std=0.02),
+            v_weight=randn(c.kv_size, D, std=D ** -0.5), v_bias=randn(c.kv_size, std=0.02),
+            o_weight=randn(D, c.q_size, std=c.q_size ** -0.5), o_bias=randn(D, std=0.02),
+            sinks=randn(c.num_attention_heads))
+        experts = ExpertWeights(gate_up_blocks, gate_up_scales, randn(E, 2 * I, std=0.02),
+                                down_blocks, down_scales, randn(E, D, std=0.02))
+        moe = MoEWeights(norm=randn(D, std=0.1, mean=1.0), router_weight=randn(E, D, std=D ** -0.5),
+                         router_bias=randn(E, std=0.02), experts=experts)
+        return LayerWeights(attention, moe)
+
+    return Weights(embedding=randn(c.vocab_size, D), layers=tuple(layer() for _ in range(c.num_hidden_layers)),
+                   norm=randn(D, std=0.1, mean=1.0), lm_head=randn(c.vocab_size, D, std=D ** -0.5))
 
 
 def to_original_names(tensors: dict[str, torch.Tensor], config: ModelConfig) -> dict[str, torch.Tensor]:
@@ -126,6 +163,8 @@ def write_checkpoint(folder: str | Path, config: ModelConfig | None = None, seed
     model.safetensors.index.json, as the repo root. format "original": config.json and
     model.safetensors, as the repo's original/ folder.
     """
+    from safetensors.torch import save_file  # here only: device_weights needs no file and no safetensors
+
     config = config or tiny_config()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,3 +208,16 @@ def _shard(items: Iterable[tuple[str, torch.Tensor]], max_bytes: int) -> Iterato
         shard[name] = tensor.contiguous()
         size += tensor.nbytes
     yield shard
+
+
+def random_model(config: ModelConfig, device="cpu", dtype: torch.dtype = torch.bfloat16, backend: str | None = None,
+                 seed: int = 0, cuda_graphs: bool = False):
+    """A `Model` on `device_weights`, with no file: what load_model would make of such a checkpoint."""
+    from core.engine.backends import default_backend, make_ops
+    from core.engine.model import Model
+    from core.engine.transformer import Transformer
+
+    weights = device_weights(config, device, dtype, seed)
+    ops = make_ops(backend or default_backend(torch.device(device)), weights.layers[0].moe.experts, dtype, device)
+    return Model(Transformer(config, weights, ops, dtype, device), Path(f"random-seed-{seed}"),
+                 cuda_graphs=cuda_graphs)

@@ -37,11 +37,20 @@ class Transformer:
 
     def forward(self, token_ids: torch.Tensor, positions: torch.Tensor, cache: KVCache | None) -> torch.Tensor:
         """token_ids, positions [T] -> hidden states [T, D] after the final norm."""
+        return self.final_norm(self.blocks(token_ids, positions, cache))
+
+    def blocks(self, token_ids: torch.Tensor, positions: torch.Tensor, cache: KVCache | None) -> torch.Tensor:
+        """token_ids, positions [T] -> the residual stream [T, D] after the last block. A prefill
+        chunk whose logits nobody reads ends here; the norm is per row, so the last row alone
+        through `final_norm` gives the same logits as the whole chunk would."""
         x = self.weights.embedding[token_ids].to(self.residual_dtype)    # [T, D]
         cos, sin = self.rope.cos_sin(positions)
         for i, layer in enumerate(self.weights.layers):
             x = x + self.attention(i, layer.attention, x, positions, cos, sin, cache)
             x = x + self.moe(layer.moe, x)
+        return x
+
+    def final_norm(self, x: torch.Tensor) -> torch.Tensor:
         return rms_norm(x, self.weights.norm, self.config.rms_norm_eps)
 
     def attention(self, i: int, w: AttentionWeights, x, positions, cos, sin, cache) -> torch.Tensor:
