@@ -1,6 +1,8 @@
 """Turns any failure into what the window shows: a sentence saying what happened, and one
 saying what to do next. The core's typed errors already carry the first; the second depends
-on the kind of error, so it lives here, beside the only code that shows it."""
+on the kind of error, so it lives here, beside the only code that shows it. Technical names
+(files, tensors, exception classes) go to `Problem.details`, which the banner shows only when
+asked ("Details"), never into the sentence."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class Problem:
     what: str  # what happened
     next_step: str = ""  # what the person can do about it
     cancelled: bool = False  # the person stopped it: not an error to show
+    details: str = ""  # for a bug report: file and tensor names, the exception; not part of `text()`
 
     def text(self) -> str:
         if self.next_step[:1].islower():  # one sentence: "Offline mode is on, so …: turn it off in Settings …"
@@ -56,23 +59,25 @@ class Problem:
 def explain(error: BaseException) -> Problem:
     if isinstance(error, errors.Cancelled):
         return Problem(str(error) or "Stopped.", cancelled=True)
+    details = getattr(error, "details", "")
     if isinstance(error, errors.HearthError) and error.advice:
         # The core's sentence and its advice apart: the window's advice replaces it, never repeats it.
         instead = next((step for kind, step in INSTEAD_OF_ADVICE.items() if isinstance(error, kind)), None)
-        return Problem(error.what, instead or error.advice)
+        return Problem(error.what, instead or error.advice, details=details)
     for kind, step in NEXT_STEP.items():
         if isinstance(error, kind):
-            return Problem(str(error), step)
+            return Problem(str(error), step, details=details)
     if isinstance(error, (errors.HearthError, history.HistoryError)):
-        return Problem(str(error))
+        return Problem(str(error), details=details)
     if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
         return Problem("The computer ran out of memory.",
                        "Close other programs, choose a smaller model, or start a new chat.")
     if isinstance(error, OSError):
         return Problem(f"The computer refused a file operation: {error.strerror or error}.",
-                       "Check that the folder exists and that you may write to it.")
-    return Problem(f"Something went wrong inside Hearth ({type(error).__name__}: {error}).",
-                   "Your conversations are saved. Try again; if it keeps happening, restart Hearth.")
+                       "Check that the folder exists and that you may write to it.", details=str(error))
+    return Problem("Something went wrong inside Hearth.",
+                   "Your conversations are saved. Try again; if it keeps happening, restart Hearth.",
+                   details=f"{type(error).__name__}: {error}")
 
 
 # Errors saying a folder does not hold a whole, undamaged model.
@@ -87,8 +92,9 @@ def import_problem(error: BaseException) -> Problem:
     if not isinstance(error, MODEL_FILE_ERRORS):
         return explain(error)
     if error.fault:
-        return Problem(f"This folder does not hold a complete model: {error.fault}.", CHOOSE_ANOTHER_FOLDER)
-    return Problem(str(error), CHOOSE_ANOTHER_FOLDER)
+        return Problem(f"This folder does not hold a complete model: {error.fault}.", CHOOSE_ANOTHER_FOLDER,
+                       details=error.details)
+    return Problem(str(error), CHOOSE_ANOTHER_FOLDER, details=error.details)
 
 
 def history_problem(failed: str, error: BaseException, kept: str = "") -> str:

@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
                                        self, parent=self)
         self.models.use_requested.connect(self.use_model)
         self.models.installed_changed.connect(self._installed_changed)
-        self.models.problem.connect(self.show_problem)
+        self.models.problem.connect(self.show_detailed_problem)
         self.models.info.connect(self.show_info)
         self.models.withdraw.connect(self.banner.withdraw)
         self.first_launch.browse_requested.connect(lambda: self.show_page("Models"))
@@ -467,8 +467,13 @@ class MainWindow(QMainWindow):
     # -- messages to the person --------------------------------------------------------------
     @Slot(str)
     @Slot(str, object)
-    def show_problem(self, sentence: str, action: tuple[str, str] | None = None) -> None:
-        self.banner.show_message(sentence, "error", action)
+    @Slot(str, object, str)
+    def show_problem(self, sentence: str, action: tuple[str, str] | None = None, details: str = "") -> None:
+        self.banner.show_message(sentence, "error", action, details)
+
+    @Slot(str, str)
+    def show_detailed_problem(self, sentence: str, details: str) -> None:
+        self.banner.show_message(sentence, "error", None, details)
 
     @Slot(str)
     def show_info(self, sentence: str) -> None:

@@ -30,7 +30,7 @@ class ModelLoader(QObject):
     loaded_model = Signal(str)  # a model finished loading: its id
     notice = Signal(str)  # a sentence for the person about the loaded model (it runs slower than it could)
     cancelled = Signal()  # the person cancelled the load
-    problem = Signal(str, object)  # a sentence, and (button text, action key) or None
+    problem = Signal(str, object, str)  # a sentence, (button text, action key) or None, technical details
 
     def __init__(self, worker: InferenceWorker, store: ModelStore, models: ModelsController, policy: Policy,
                  settings: Settings, parent=None):
@@ -78,10 +78,11 @@ class ModelLoader(QObject):
             # Then the installed folder, by what it holds (core/store/identity.py).
             folder = find_model(str(self.store.path(model_id)), self.policy)
         except PolicyForbids as refusal:
-            self.problem.emit(str(refusal), None)
+            self.problem.emit(str(refusal), None, "")
             return
         except Exception as error:
-            self.problem.emit(explain(error).text(), None)
+            problem = explain(error)
+            self.problem.emit(problem.text(), None, problem.details)
             return
         if self.loading is not None:
             self.worker.cancel_load(self._token)
@@ -125,12 +126,12 @@ class ModelLoader(QObject):
             self.notice.emit(loaded.notice)
         self.changed.emit()
 
-    @Slot(str, int)
-    def on_load_failed(self, sentence: str, token: int) -> None:
+    @Slot(str, int, str)
+    def on_load_failed(self, sentence: str, token: int, details: str = "") -> None:
         if token != self._token or self.loading is None:
             return
         self._give_back_previous()
-        self.problem.emit(sentence, ("Open Models", "models"))
+        self.problem.emit(sentence, ("Open Models", "models"), details)
 
     @Slot(str, int)
     def on_load_memory_tight(self, sentence: str, token: int) -> None:
@@ -138,7 +139,7 @@ class ModelLoader(QObject):
             return
         self._memory_tight = self.loading
         self._give_back_previous()
-        self.problem.emit(sentence, ("Load anyway", "load-anyway"))
+        self.problem.emit(sentence, ("Load anyway", "load-anyway"), "")
 
     def load_anyway(self) -> None:
         """The person's answer to a MemoryTight refusal: load that model after all."""

@@ -30,7 +30,7 @@ CONTEXT_FOR_PLANS = 8192  # the context length the fit verdicts assume
 class ModelsController(QObject):
     use_requested = Signal(str)  # the person wants to chat with this installed model
     installed_changed = Signal(list)  # installed model ids
-    problem = Signal(str)
+    problem = Signal(str, str)  # a sentence, and its technical details ("" if none)
     info = Signal(str)
     withdraw = Signal(str)  # words of a message that is no longer true
     job_started = Signal(str)  # model id (or the folder being imported)
@@ -73,8 +73,12 @@ class ModelsController(QObject):
         folder = self.store.models_dir if self.store.models_dir.exists() else None
         self._probe = BackgroundCall(lambda: detect_hardware(folder), self)
         self._probe.done.connect(self.on_hardware)
-        self._probe.failed.connect(self.problem)
+        self._probe.failed.connect(self._probe_failed)
         self._probe.start()
+
+    @Slot(str)
+    def _probe_failed(self, sentence: str) -> None:
+        self.problem.emit(sentence, "")
 
     @Slot(object)
     def on_hardware(self, hardware: Hardware) -> None:
@@ -167,7 +171,8 @@ class ModelsController(QObject):
             # the person has chosen how to import it.
             layout = inspect_checkpoint(Path(folder))
         except (HearthError, OSError) as error:
-            self.problem.emit(import_problem(error).text())
+            problem = import_problem(error)
+            self.problem.emit(problem.text(), problem.details)
             return
         model_id = None
         if self._needs_naming(Path(folder), layout):
@@ -231,7 +236,8 @@ class ModelsController(QObject):
         try:
             self.store.delete(model_id)
         except Exception as error:
-            self.problem.emit(explain(error).text())
+            problem = explain(error)
+            self.problem.emit(problem.text(), problem.details)
         self.refresh()
 
     def confirm(self, question: str, detail: str) -> bool:
@@ -257,9 +263,9 @@ class ModelsController(QObject):
         if outcome in ("installed", "imported") and self.current is None:
             self.use_requested.emit(model_id)
 
-    @Slot(str, str)
-    def on_failed(self, _model_id: str, sentence: str) -> None:
-        self.problem.emit(sentence)
+    @Slot(str, str, str)
+    def on_failed(self, _model_id: str, sentence: str, details: str) -> None:
+        self.problem.emit(sentence, details)
 
     @Slot(str)
     def on_cancelled(self, model_id: str) -> None:

@@ -21,6 +21,8 @@ from core.errors import HearthError, ModelNotFound
 class CatalogueEntry:
     id: str
     repo: str
+    # Says what the model is, not how much memory it needs: that figure is core.engine.memory_plan's,
+    # through core.system.hardware's fit planner, so the window states one number everywhere.
     description: str
     # Bytes of the root-format files; the hub's own numbers replace it once a download starts.
     download_bytes: int
@@ -37,13 +39,13 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         CatalogueEntry(
             id="gpt-oss-20b",
             repo="openai/gpt-oss-20b",
-            description="The smaller gpt-oss: runs on a 16 GB graphics card, or slowly on the processor.",
+            description="The smaller gpt-oss: quick on a graphics card, and it also runs, slowly, on the processor.",
             download_bytes=13_762_000_000,
         ),
         CatalogueEntry(
             id="gpt-oss-120b",
             repo="openai/gpt-oss-120b",
-            description="The larger gpt-oss: needs a graphics card with 80 GB of memory.",
+            description="The larger gpt-oss: for a graphics card with a lot of memory.",
             download_bytes=65_290_000_000,
         ),
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from core.engine.config import ModelConfig, is_original_format, load_config
+from core.engine.parts import file_part, incomplete, tensor_part
 from core.engine.safetensors_file import SafetensorsFile
 from core.errors import CorruptCheckpoint, FileNotReadable, InvalidConfig, ModelNotFound, why_unreadable
 from kernels.moe import ExpertWeights
@@ -90,9 +91,8 @@ def locate(path: str | Path) -> CheckpointFolder:
             fmt = "original" if isinstance(raw, dict) and is_original_format(raw) else "hf"
             return CheckpointFolder(config_path, weight_files, fmt)
     if (folder / "config.json").is_file():
-        raise ModelNotFound(f"The model folder {folder} has settings but no weights files (*.safetensors). "
-                            "The download or copy is incomplete.")
-    raise ModelNotFound(f"{folder} does not look like a gpt-oss model folder: it has no config.json.")
+        raise incomplete(ModelNotFound, folder, "its weights are missing", "config.json but no *.safetensors")
+    raise incomplete(ModelNotFound, folder, "its settings file is missing", "no config.json, nor original/config.json")
 
 
 def _weight_files(folder: Path) -> tuple[Path, ...]:
@@ -101,17 +101,21 @@ def _weight_files(folder: Path) -> tuple[Path, ...]:
         try:
             raw = index.read_bytes()
         except OSError as error:
-            raise FileNotReadable(f"The weights index {index} cannot be read: {why_unreadable(error)}.") from None
+            raise FileNotReadable(f"The list of the model's weights files {index} cannot be read: "
+                                  f"{why_unreadable(error)}.") from None
         try:
             weight_map = json.loads(raw.decode("utf-8"))["weight_map"]
             names = sorted(set(weight_map.values()))
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
-            raise CorruptCheckpoint(f"The weights index {HF_INDEX} is damaged. Download or copy the model again."
-                                    ) from None
+            raise CorruptCheckpoint("The list of the model's weights files is damaged.",
+                                    advice="Download or copy the model again.",
+                                    fault=f"{file_part(HF_INDEX)} is damaged",
+                                    details=f"{HF_INDEX} is not JSON with a weight_map") from None
         missing = [n for n in names if not (folder / n).is_file()]
         if missing:
-            raise ModelNotFound(f"The weights file {missing[0]} is missing ({len(missing)} of {len(names)} "
-                                "missing). The download or copy is incomplete.")
+            fault = (f"{file_part(missing[0])} is missing" if len(missing) == 1
+                     else f"{len(missing)} of the {len(names)} parts of its weights are missing")
+            raise incomplete(ModelNotFound, folder, fault, f"missing: {', '.join(missing)}")
         return tuple(folder / n for n in names)
     return tuple(sorted(folder.glob("*.safetensors")))
 
@@ -131,15 +135,21 @@ class TensorSource:
 
     def get(self, name: str, shape: tuple[int, ...], dtypes: tuple[torch.dtype, ...]) -> torch.Tensor:
         shard = self._where.get(name)
+        part = tensor_part(name)
         if shard is None:
-            raise CorruptCheckpoint(f"The model's weights are incomplete: the tensor {name} is missing. "
-                                    "The files may be from a different model or only partly copied.")
+            raise CorruptCheckpoint(f"The model's weights are incomplete: they lack {part}. The files may be from a "
+                                    "different model or only partly copied.", fault=f"its weights lack {part}",
+                                    details=f"the tensor {name} is missing")
         info = shard.tensors[name]
         if info.shape != shape:
-            raise CorruptCheckpoint(f"The tensor {name} has shape {list(info.shape)} but the model's settings "
-                                    f"need {list(shape)}. The weights do not match config.json.")
+            raise CorruptCheckpoint(f"The model's weights do not match its settings file: the size of {part} is not "
+                                    "the one the settings describe.",
+                                    fault=f"the size of {part} does not match its settings file",
+                                    details=f"{name} has shape {list(info.shape)} but the settings need {list(shape)}")
         if info.dtype not in dtypes:
-            raise CorruptCheckpoint(f"The tensor {name} is stored as {info.dtype} where {dtypes[0]} is expected.")
+            raise CorruptCheckpoint(f"The number format of {part} is not one Hearth expects in these weights.",
+                                    fault=f"the number format of {part} is unexpected",
+                                    details=f"{name} is stored as {info.dtype} where {dtypes[0]} is expected")
         return shard.get(name)
 
 
@@ -205,8 +215,9 @@ def read_checkpoint(path: str | Path) -> tuple[ModelConfig, Weights]:
     )
     extra = f"model.layers.{c.num_hidden_layers}." if where.format == "hf" else f"block.{c.num_hidden_layers}."
     if any(n.startswith(extra) for n in source.names()):
-        raise InvalidConfig(f"The weights hold more layers than config.json's {c.num_hidden_layers}: "
-                            "the settings file does not belong to these weights.")
+        raise InvalidConfig(f"The weights hold more layers than the {c.num_hidden_layers} of the model's settings "
+                            "file: the settings file does not belong to these weights.",
+                            details=f"tensors named {extra}* beyond config.json's num_hidden_layers")
     return config, weights
 
 

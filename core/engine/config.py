@@ -51,7 +51,8 @@ class ModelConfig:
 
     def _validate(self) -> None:
         def fail(why: str) -> None:
-            raise InvalidConfig(f"The model's settings (config.json) are not valid: {why}.")
+            raise InvalidConfig("The model's settings file describes a model Hearth cannot run.",
+                                details=f"config.json is not valid: {why}")
 
         positive = [
             "num_hidden_layers", "num_local_experts", "num_experts_per_tok", "vocab_size", "hidden_size",
@@ -149,7 +150,8 @@ def is_original_format(raw: dict) -> bool:
 
 def config_from_dict(raw: dict) -> ModelConfig:
     if not isinstance(raw, dict):
-        raise InvalidConfig("The model's settings (config.json) are not a JSON object.")
+        raise InvalidConfig("The model's settings file is damaged: it holds no settings.",
+                            details="config.json is not a JSON object")
     return _from_original(raw) if is_original_format(raw) else _from_hf(raw)
 
 
@@ -159,13 +161,13 @@ def load_config(path: str | Path) -> ModelConfig:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidConfig(f"The model folder has no settings file ({path.name}).") from None
+        raise InvalidConfig("The model folder has no settings file.", details=f"{path} is missing") from None
     except OSError as error:
         raise FileNotReadable(f"The model's settings file {path} cannot be read: {why_unreadable(error)}.") \
             from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidConfig(f"The model's settings file {path.name} is damaged and cannot be read "
-                            f"({error}).") from None
+        raise InvalidConfig("The model's settings file is damaged and cannot be read.",
+                            details=f"{path}: {error}") from None
     return config_from_dict(raw)
 
 
@@ -173,8 +175,8 @@ def _reject_unknown(raw: dict, known: set[str]) -> None:
     unknown = sorted(k for k in raw if k not in known and not k.startswith("_"))
     if unknown:
         raise InvalidConfig(
-            f"The model's settings (config.json) contain {unknown[0]!r}, which Hearth does not know. "
-            "This is probably not a gpt-oss model, or a newer variant Hearth cannot run yet."
+            "The model's settings file holds settings Hearth does not know: this is probably not a gpt-oss "
+            "model, or a newer variant Hearth cannot run yet.", details=f"unknown keys in config.json: {unknown}"
         )
 
 
@@ -240,7 +242,8 @@ def _build(values: dict) -> ModelConfig:
     try:
         return ModelConfig(**values)
     except TypeError as error:
-        raise InvalidConfig(f"The model's settings (config.json) are not valid: {error}.") from None
+        raise InvalidConfig("The model's settings file describes a model Hearth cannot run.",
+                            details=f"config.json is not valid: {error}") from None
 
 
 def hf_config_dict(config: ModelConfig) -> dict:

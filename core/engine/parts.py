@@ -9,6 +9,9 @@ short", "the output layer is missing".
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from core.errors import HearthError
 
 THE_MODELS = "the model's"  # `whose` for a sentence of its own: "Part 2 of 3 of the model's weights ..."
 _SHARD = re.compile(r"model-0*(\d+)-of-0*(\d+)\.safetensors")
@@ -65,3 +68,9 @@ def tensor_part(name: str) -> str:
 def capital(words: str) -> str:
     """The words with a capital first letter, as a sentence begins (str.capitalize lowers the rest)."""
     return words[:1].upper() + words[1:]
+
+
+def incomplete(kind: type[HearthError], folder: Path, fault: str, details: str) -> HearthError:
+    """A folder whose model is missing parts or has damaged ones: one sentence naming the part in
+    plain words (`fault`, "part 2 of 3 of its weights is missing"), the file names in `details`."""
+    return kind(f"The folder {folder} does not hold a complete model: {fault}.", fault=fault, details=details)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from core.engine.parts import THE_MODELS, capital, file_part
 from core.engine.safetensors_header import read_header
 from core.errors import FileNotReadable, ModelNotFound, NotEnoughMemory, why_unreadable
 from core.units import size_text
@@ -40,7 +41,9 @@ class SafetensorsFile:
         try:
             handle = open(self.path, "rb")  # noqa: SIM115 - kept open for the mapping's lifetime
         except FileNotFoundError:
-            raise ModelNotFound(f"The weights file {self.path.name} is missing from the model folder.") from None
+            raise ModelNotFound(f"{capital(file_part(self.path.name, THE_MODELS))} is missing from the model folder.",
+                                fault=f"{file_part(self.path.name)} is missing", details=f"{self.path} is missing") \
+                from None
         except OSError as error:
             raise FileNotReadable(f"The weights file {self.path} cannot be opened: {why_unreadable(error)}.") \
                 from None

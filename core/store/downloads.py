@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx2
 
 from core.engine import catalogue
+from core.engine.parts import THE_MODELS, capital, file_part
 from core.errors import Cancelled, DiskFull, DownloadFailed, ModelNotFound, OfflineMode
 from core.store.disk import CHUNK, check_space, check_writable, disk_full
 from core.store.download_state import (
@@ -278,10 +279,12 @@ class _Run:
             (self.partial / (f.path + ".part")).unlink(missing_ok=True)
             self.meter.rewind_file()
             self._check_hub(state)  # new bytes published since: no second try of the old ones could match
-            message = f"{f.path} did not match the checksum the hub publishes for it, so it was deleted."
+            message = (f"{capital(file_part(f.path, THE_MODELS))} arrived damaged (its checksum is not the one the "
+                       "hub publishes), so it was deleted.")
             if tries_left:
                 self.meter.emit(force=True, phase="retrying", message=message + " Downloading it again.")
-        raise DownloadFailed(message, advice="The other files are kept; downloading again fetches only this one.")
+        raise DownloadFailed(message, advice="The other files are kept; downloading again fetches only this one.",
+                             details=f"{f.path}: SHA-256 differs from the hub's")
 
     def _finish(self, state: DownloadState) -> Path:
         self.meter.emit(force=True, phase="verifying")
@@ -346,7 +349,8 @@ class _Run:
                     if r.status_code in (404, 410):  # the version this download started from is gone
                         self._check_hub(state)
                     if r.status_code >= 400:
-                        raise DownloadFailed(f"The hub refused to send {f.path} (error {r.status_code}).")
+                        raise DownloadFailed(f"The hub refused to send {file_part(f.path, THE_MODELS)} (error "
+                                             f"{r.status_code}).", details=f"GET {f.path}: {r.status_code}")
                     part.parent.mkdir(parents=True, exist_ok=True)
                     with open(part, "ab") as out:
                         for chunk in r.iter_bytes():  # as the data arrives, so pause is prompt
@@ -375,7 +379,8 @@ class _Run:
             if disk_full(e):
                 raise DiskFull(f"The disk holding {self.store.models_dir} is full; what was downloaded is kept.",
                                advice="Free some space and resume the download.") from None
-            raise DownloadFailed(f"Hearth could not write {f.path} to disk ({e.strerror}).") from None
+            raise DownloadFailed(f"Hearth could not write {file_part(f.path, THE_MODELS)} to disk ({e.strerror}).",
+                                 details=f"{f.path}: {e}") from None
         if out.tell() > f.size:
             raise _Retryable("the server sent more bytes than the file has", wrong_data=True)
         self.fetched += len(chunk)
@@ -409,7 +414,8 @@ class _Run:
             failures = 1 if attempt.progressed and not attempt.wrong_data else failures + 1
             if failures >= self.policy.attempts:
                 raise DownloadFailed(f"The download of {self.entry.id} stopped after {failures} tries, because "
-                                     f"{attempt.error}.", advice=KEPT_TRY_LATER, details=f"gave up {what}")
+                                     f"{attempt.error}.", advice=KEPT_TRY_LATER,
+                                     details="; ".join(filter(None, (f"gave up {what}", attempt.details))))
             delay = min(self.policy.max_delay, self.policy.base_delay * 2 ** (failures - 1))
             self.meter.emit(
                 force=True,
@@ -425,11 +431,21 @@ class _Run:
             self.meter.emit(force=True, phase="downloading")
 
 
+# httpx's transport errors, as a person would put them.
+_TRANSPORT_WORDS = {
+    "ConnectError": "Hearth could not connect to the hub (is this computer online?)",
+    "ReadError": "the connection broke off",
+    "WriteError": "the connection broke off",
+    "RemoteProtocolError": "the hub closed the connection",
+}
+
+
 class _Attempt:
     """One network try: swallows retryable errors (recording them) and lets the others through."""
 
     def __init__(self):
         self.error: str | None = None
+        self.details = ""  # the exception behind `error`, for the details
         self.progressed = False
         self.wrong_data = False
 
@@ -445,13 +461,17 @@ class _Attempt:
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, httpx2.UnsupportedProtocol | httpx2.ProxyError):
             # Settings, not the network: trying again cannot help.
-            raise DownloadFailed(f"Hearth cannot reach the hub with these settings ({exc}).") from None
+            raise DownloadFailed("Hearth cannot reach the hub with these settings: check the hub's address (a "
+                                 "mirror) and the proxy.", details=f"{type(exc).__name__}: {exc}") from None
         if isinstance(exc, _Retryable):
             self.error, self.wrong_data = str(exc), exc.wrong_data
         elif isinstance(exc, httpx2.TimeoutException):
             self.error = "the connection stalled"
         elif isinstance(exc, httpx2.TransportError):
-            self.error = f"the connection failed ({type(exc).__name__})"
+            # The exception's class ("ConnectError") is for the details, not the sentence.
+            self.error = _TRANSPORT_WORDS.get(type(exc).__name__, "the connection failed")
         else:
             return False
+        if not isinstance(exc, _Retryable):
+            self.details = f"{type(exc).__name__}: {exc}"
         return True

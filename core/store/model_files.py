@@ -20,12 +20,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.engine.parts import file_part
+from core.engine.parts import file_part, incomplete
 from core.engine.safetensors_header import read_header
 from core.errors import (
     CorruptCheckpoint,
     FileNotReadable,
-    HearthError,
     InvalidConfig,
     ModelNotFound,
     NotEnoughMemory,
@@ -86,7 +85,8 @@ class Manifest:
         except FileNotFoundError:
             raise ModelNotFound(f"The folder {folder} holds no Hearth manifest.") from None
         except (ValueError, TypeError, KeyError) as e:
-            raise CorruptCheckpoint(f"The manifest {path} is damaged and cannot be read ({e}).") from None
+            raise CorruptCheckpoint("Hearth's list of the model's files is damaged and cannot be read.",
+                                    details=f"{path}: {e}") from None
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,6 @@ class CheckpointLayout:
     # Files that make up the model, relative to the folder inspected: weights, index, config,
     # tokenizer and generation files. Folders of other formats (original/, metal/) are not listed.
     files: tuple[str, ...]
-
-
-def incomplete(kind: type[HearthError], folder: Path, fault: str, details: str) -> HearthError:
-    """The folder's model is missing or has damaged parts: one sentence, with the part in plain words."""
-    return kind(f"The folder {folder} does not hold a complete model: {fault}.", fault=fault, details=details)
 
 
 def _read_config(path: Path) -> dict:

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 
 from core.engine import catalogue
-from core.engine.parts import file_part
+from core.engine.parts import file_part, incomplete
 from core.errors import (
     Cancelled,
     CorruptCheckpoint,
@@ -38,7 +38,6 @@ from core.store.model_files import (
     MANIFEST_NAME,
     FileRecord,
     Manifest,
-    incomplete,
     inspect_checkpoint,
     load_check,
     sha256_file,
@@ -80,7 +79,7 @@ def _import(store: StoreView, src: Path, model_id: str | None, progress, copy: b
     model_id = _identify(model_id, source_manifest, layout.config, src)
     if store.is_installed(model_id):
         if store.info(model_id).status == "damaged":
-            raise InvalidInput(f"{model_id} is installed but damaged (its manifest cannot be read). Delete it "
+            raise InvalidInput(f"{model_id} is installed but damaged (its list of files cannot be read). Delete it "
                                "first, then import it again.")
         raise InvalidInput(f"{model_id} is already installed. Delete it first to import another copy.")
     expected = {f.path: f for f in source_manifest.files} if source_manifest else {}
@@ -205,10 +204,10 @@ def copy_hashing(src: Path, dst: Path, meter: ProgressMeter, cancel: threading.E
                 if disk_full(e):
                     raise DiskFull(f"The disk holding {dst.parent} is full; the copy was stopped.") from None
                 if e.errno == errno.EFBIG:
-                    # FAT32 USB sticks stop at 4 GB a file, and the published shards are larger.
+                    # FAT32 USB sticks stop at 4 GiB a file, and the published shards are larger.
                     raise InvalidInput(
                         f"The drive holding {dst.parent} cannot store files as large as {src.name} "
-                        "(FAT32 stops at 4 GB). Use a drive formatted as exFAT or NTFS."
+                        "(FAT32 stops at 4 GiB). Use a drive formatted as exFAT or NTFS."
                     ) from None
                 raise
             meter.advance(len(chunk))

@@ -1,11 +1,12 @@
 """A strip across the top of the window for problems and notices: what happened, what to do
 next, an optional action button (e.g. "Open Models"), and a close button. Nothing modal, so
-the person can keep reading their conversation."""
+the person can keep reading their conversation. A problem with technical details (file and
+tensor names, for a bug report) gets a "Details" button that unfolds them below the sentence."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 INFO_SECONDS = 12  # a notice ("... is ready") goes by itself; a problem stays until dismissed
 
@@ -23,12 +24,27 @@ class ErrorBanner(QFrame):
         self.action_button = QPushButton()
         self.action_button.setVisible(False)
         self.action_button.clicked.connect(self._action)
+        self.details_button = QPushButton("Details")
+        self.details_button.setAccessibleName("Show the technical details")
+        self.details_button.setCheckable(True)
+        self.details_button.setVisible(False)
+        self.details_label = QLabel()
+        self.details_label.setObjectName("hint")  # the theme's quieter text
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_label.setVisible(False)
+        self.details_button.toggled.connect(self.details_label.setVisible)
         self.close_button = QPushButton("Dismiss")
         self.close_button.setAccessibleName("Dismiss this message")
         self.close_button.clicked.connect(self.hide)
+        text = QVBoxLayout()
+        text.setContentsMargins(0, 0, 0, 0)
+        text.addWidget(self.label)
+        text.addWidget(self.details_label)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
-        layout.addWidget(self.label, 1)
+        layout.addLayout(text, 1)
+        layout.addWidget(self.details_button)
         layout.addWidget(self.action_button)
         layout.addWidget(self.close_button)
         self._key = ""
@@ -37,8 +53,10 @@ class ErrorBanner(QFrame):
         self._expiry.timeout.connect(self.hide)
         self.hide()
 
-    def show_message(self, text: str, kind: str = "error", action: tuple[str, str] | None = None) -> None:
-        """`kind` is "error" or "info"; `action` is (button text, key) or None."""
+    def show_message(self, text: str, kind: str = "error", action: tuple[str, str] | None = None,
+                     details: str = "") -> None:
+        """`kind` is "error" or "info"; `action` is (button text, key) or None; `details` are
+        shown under "Details" only."""
         self.setProperty("kind", kind)
         self.style().unpolish(self)
         self.style().polish(self)
@@ -49,6 +67,9 @@ class ErrorBanner(QFrame):
             self.action_button.setAccessibleName(action[0])
             self._key = action[1]
         self.action_button.setVisible(bool(action))
+        self.details_label.setText(details)
+        self.details_button.setChecked(False)
+        self.details_button.setVisible(bool(details))
         self._expiry.stop()
         if kind == "info" and not action:
             self._expiry.start(INFO_SECONDS * 1000)

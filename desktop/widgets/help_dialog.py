@@ -7,12 +7,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
-GETTING_STARTED = """
+from core.engine.catalogue import CATALOGUE
+from desktop.widgets.format import size_text
+
+_SIZES = {model_id: size_text(e.download_bytes) for model_id, e in CATALOGUE.items()}
+GETTING_STARTED = f"""
 <h2>Getting started</h2>
 <ol>
-<li><b>Get a model.</b> Open <i>View &gt; Models</i>. <i>Download</i> fetches gpt-oss-20b (12.8 GiB) or
-gpt-oss-120b (60.8 GiB) once; <i>Import</i> takes a model folder you already have, for example from a USB
-drive. The Hardware page says which model this computer runs, and why.</li>
+<li><b>Get a model.</b> Open <i>View &gt; Models</i>. <i>Download</i> fetches gpt-oss-20b
+({_SIZES["gpt-oss-20b"]}) or gpt-oss-120b ({_SIZES["gpt-oss-120b"]}) once; <i>Import</i> takes a model folder
+you already have, for example from a USB drive. The Hardware page says which model this computer runs, and why.</li>
 <li><b>Chat.</b> Type in the box at the bottom and press Enter. The model first thinks (the folded
 <i>Thinking</i> section), then answers. <i>Stop</i> (or Esc) ends an answer at once.</li>
 <li><b>Think less or more.</b> The selector beside the message box sets how long the model thinks:

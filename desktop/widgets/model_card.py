@@ -34,6 +34,11 @@ class ModelCard(QFrame):
         self.badge.setObjectName("fitBadge")
         self.description = QLabel(info.description)
         self.description.setWordWrap(True)
+        # The fit planner's figure, the same the Hardware page shows as "Needed in all".
+        self.memory = QLabel()
+        self.memory.setObjectName("modelMemory")
+        self.memory.setWordWrap(True)
+        self.memory.setVisible(False)
         self.state = QLabel()
         self.state.setObjectName("modelState")
         self.state.setWordWrap(True)
@@ -58,9 +63,10 @@ class ModelCard(QFrame):
         grid.addWidget(self.badge, 0, 1)
         grid.setColumnStretch(0, 1)
         grid.addWidget(self.description, 1, 0, 1, 2)
-        grid.addWidget(self.state, 2, 0, 1, 2)
-        grid.addWidget(self.bar, 3, 0, 1, 2)
-        grid.addLayout(row, 4, 0, 1, 2)
+        grid.addWidget(self.memory, 2, 0, 1, 2)
+        grid.addWidget(self.state, 3, 0, 1, 2)
+        grid.addWidget(self.bar, 4, 0, 1, 2)
+        grid.addLayout(row, 5, 0, 1, 2)
         self.info = info
         self.job: str | None = None
         self.current = False
@@ -78,6 +84,9 @@ class ModelCard(QFrame):
             self.badge.style().unpolish(self.badge)
             self.badge.style().polish(self.badge)
         self.badge.setVisible(plan is not None)
+        if plan is not None:
+            self.memory.setText(memory_text(plan))
+        self.memory.setVisible(plan is not None)
         installed, partial = info.status == "installed", info.status == "partial"
         allowed = self.policy.allows_model(info.id)
         if job:
@@ -135,3 +144,9 @@ class ModelCard(QFrame):
         if progress.message:
             parts.append(progress.message)
         self.state.setText(" — ".join(parts))
+
+
+def memory_text(plan: FitPlan) -> str:
+    """"Needs 14.1 GiB of memory on the graphics card, for 8,192 tokens of conversation."."""
+    where = {"gpu": " on the graphics card", "cpu-slow": " on the processor"}.get(plan.verdict, "")
+    return f"Needs {size_text(plan.needed_bytes)} of memory{where}, for {plan.context_length:,} tokens of conversation."

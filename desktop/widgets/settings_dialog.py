@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.system.policy import NO_POLICY, REASONING_DISPLAYS, Policy
 from desktop.settings import EFFORTS, THEMES, Settings
+from desktop.widgets.effort_selector import LABELS as EFFORT_LABELS
 
 REASONING_DISPLAY_NAMES = {"shown": "Shown", "collapsed": "Folded (click to read)", "hidden": "Hidden"}
 
@@ -56,8 +57,8 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentIndex(THEMES.index(settings.theme))
         self.effort = QComboBox()
         self.effort.setAccessibleName("Default reasoning effort")
-        for effort in EFFORTS:
-            self.effort.addItem(effort.capitalize(), effort)
+        for effort in EFFORTS:  # the chat's own names for them, not a second set
+            self.effort.addItem(EFFORT_LABELS[effort], effort)
         self.effort.setCurrentIndex(EFFORTS.index(settings.reasoning_effort))
         self.reasoning_display = QComboBox()
         self.reasoning_display.setAccessibleName("How the model's thinking is shown")
@@ -69,12 +70,15 @@ class SettingsDialog(QDialog):
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(settings.temperature)
-        self.temperature.setToolTip("0 always picks the likeliest word; higher is more varied. gpt-oss is tuned for 1.")
+        self.temperature.setToolTip("How freely the model chooses its words (its temperature): 0 always picks the "
+                                    "likeliest word; higher is more varied. gpt-oss is tuned for 1.")
         self.top_p = QDoubleSpinBox()
         self.top_p.setAccessibleName("Top-p")
         self.top_p.setRange(0.05, 1.0)
         self.top_p.setSingleStep(0.05)
         self.top_p.setValue(settings.top_p)
+        self.top_p.setToolTip("Which words the model may choose from (its top-p): 1 lets it consider every word; "
+                              "0.9 leaves out the least likely tenth. gpt-oss is tuned for 1.")
         self.max_tokens = QSpinBox()
         self.max_tokens.setAccessibleName("Longest answer in tokens")
         self.max_tokens.setRange(16, 131072)
@@ -105,12 +109,12 @@ class SettingsDialog(QDialog):
         self._lock_row("offline", [self.offline])
         self._lock_row("downloads", [])
         form.addRow("Theme:", self.theme)
-        form.addRow("Reasoning effort for new chats:", self.effort)
+        form.addRow("Thinking for new chats:", self.effort)
         form.addRow("The model's thinking:", self.reasoning_display)
         self._lock_row("reasoning_display", [self.reasoning_display])
         self._lock_row("allowed_models", [])
-        form.addRow("Temperature:", self.temperature)
-        form.addRow("Top-p:", self.top_p)
+        form.addRow("Word variety (temperature):", self.temperature)
+        form.addRow("Words to choose from (top-p):", self.top_p)
         form.addRow("Longest answer:", self.max_tokens)
         form.addRow("Longest thinking:", self.thinking_limit)
         form.addRow("Local API port:", self.api_port)

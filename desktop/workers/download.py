@@ -28,7 +28,7 @@ class _Running:
 class ModelJob(QObject):
     progress = Signal(object)  # core.store.progress.Progress
     succeeded = Signal(str, str)  # model id, outcome: "installed", "paused", "imported", "exported", "verified"
-    failed = Signal(str, str)  # model id, sentence
+    failed = Signal(str, str, str)  # model id, sentence, its technical details ("" if none)
     cancelled = Signal(str)
     ended = Signal(str)  # model id; always last
 
@@ -53,7 +53,7 @@ class ModelJob(QObject):
             if problem.cancelled or self.cancel_event.is_set():
                 self.cancelled.emit(self.model_id)
             else:
-                self.failed.emit(self.model_id, problem.text())
+                self.failed.emit(self.model_id, problem.text(), problem.details)
         else:
             self.succeeded.emit(self.model_id, outcome)
         self.ended.emit(self.model_id)
@@ -64,7 +64,7 @@ class ModelJobs(QObject):
 
     progress = Signal(object)
     succeeded = Signal(str, str)
-    failed = Signal(str, str)
+    failed = Signal(str, str, str)
     cancelled = Signal(str)
     ended = Signal(str)
 
@@ -113,10 +113,12 @@ class ModelJobs(QObject):
         def work(job: ModelJob) -> str:
             report = self.store.verify(model_id, progress=job.report)
             if not report.ok:
+                from core.engine.parts import file_part
                 from core.errors import CorruptCheckpoint
 
+                parts = ", ".join(f"{file_part(p.path)} ({p.problem})" for p in report.problems)
                 names = ", ".join(f"{p.path} ({p.problem})" for p in report.problems)
-                raise CorruptCheckpoint(f"Some files of {model_id} are damaged or missing: {names}.")
+                raise CorruptCheckpoint(f"{model_id} is damaged: {parts}.", details=names)
             return "verified"
 
         return self._start("verify", model_id, work)

@@ -64,7 +64,7 @@ class InferenceWorker(QObject):
     # Load results carry the request's token: the GUI ignores answers to loads it has since replaced.
     load_progress = Signal(int, int)  # token, percent of the weights placed
     loaded = Signal(object)  # LoadedModel
-    load_failed = Signal(str, int)  # a sentence for the person, token
+    load_failed = Signal(str, int, str)  # a sentence for the person, token, its technical details
     load_memory_tight = Signal(str, int)  # less memory is free than the model needs: the person may load anyway
     load_cancelled = Signal(int)
     events = Signal(list)  # a batch of core.chat.events events, in order
@@ -156,7 +156,8 @@ class InferenceWorker(QObject):
             elif type(error).__name__ == "MemoryTight":  # core.errors; the engine is imported lazily
                 self.load_memory_tight.emit(describe(error), token)
             else:
-                self.load_failed.emit(describe(error), token)
+                problem = explain(error)
+                self.load_failed.emit(problem.text(), token, problem.details)
             return
         finally:
             with self._lock:

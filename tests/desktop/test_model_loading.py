@@ -146,3 +146,25 @@ def test_a_model_bigger_than_the_free_memory_asks_and_loads_anyway_on_request(qt
     window.banner.action_button.click()
     wait_until(qtbot, lambda: window.loaded is not None, timeout=60)
     assert window.loaded.model_id == "gpt-oss-20b"
+
+
+def test_a_model_that_fails_to_load_names_the_part_and_keeps_the_tensor_for_details(qtbot, make_window, store,
+                                                                                   tmp_path):
+    import json
+
+    from core.engine.testing import tiny_config, write_checkpoint
+    from tests.desktop.helpers import VOCAB
+
+    folder = write_checkpoint(tmp_path / "model", tiny_config(vocab_size=VOCAB))
+    store.import_folder(folder, model_id="gpt-oss-20b", copy=False)
+    raw = json.loads((folder / "config.json").read_text())
+    raw["hidden_size"] += 32  # the settings no longer describe these weights
+    (folder / "config.json").write_text(json.dumps(raw))
+    window = make_window(InferenceWorker())
+    window.use_model("gpt-oss-20b")
+    wait_until(qtbot, lambda: window.banner.isVisible() and window.banner.property("kind") == "error", timeout=60)
+    assert window.banner.text().startswith("The model's weights do not match its settings file: the size of the "
+                                           "input layer is not the one the settings describe.")
+    assert "model.embed_tokens.weight" not in window.banner.text()
+    assert window.banner.action_button.text() == "Open Models" and window.banner.details_button.isVisible()
+    assert "model.embed_tokens.weight has shape" in window.banner.details_label.text()

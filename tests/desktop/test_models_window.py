@@ -166,6 +166,30 @@ def test_importing_a_truncated_model_asks_nothing_and_says_to_choose_another_fol
         f"download or copy did not finish). {CHOOSE_ANOTHER}")
 
 
+def test_a_missing_part_is_named_in_plain_words_and_its_technical_name_only_under_details(
+        qtbot, make_window, store, tmp_path, monkeypatch):
+    from core.engine.testing import random_weights, tiny_config, write_checkpoint
+    from tests.desktop.helpers import VOCAB
+
+    config = tiny_config(vocab_size=VOCAB)
+    tensors = random_weights(config)
+    del tensors["lm_head.weight"]
+    folder = write_checkpoint(tmp_path / "no-head", config, tensors=tensors)
+    window = make_window()
+    window.show_page("Models")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    monkeypatch.setattr(window.models, "choose_model", lambda folder: "gpt-oss-20b")
+    monkeypatch.setattr(window.models, "choose_copy", lambda folder: False)
+    window.models_panel.import_button.click()  # its files are whole: the engine finds the part missing
+    wait_until(qtbot, lambda: window.banner.isVisible() and window.banner.property("kind") == "error", timeout=60)
+    assert window.banner.text() == ("This folder does not hold a complete model: its weights lack the output layer. "
+                                    f"{CHOOSE_ANOTHER}")
+    banner = window.banner
+    assert banner.details_button.isVisible() and not banner.details_label.isVisible()
+    banner.details_button.click()
+    assert banner.details_label.isVisible() and "lm_head.weight" in banner.details_label.text()
+
+
 def test_offline_mode_says_what_to_do(qtbot, make_window, store):
     window = make_window()  # the default store fixture is offline
     window.show_page("Models")
@@ -233,9 +257,9 @@ def test_the_real_questions_return_what_was_clicked(qtbot, make_window):
         click_in_dialog(text)
         assert window.models.choose_copy("/media/usb/gpt-oss-20b") is expected
     click_in_dialog("Yes")
-    assert window.models.confirm("Delete gpt-oss-20b?", "This frees 13.8 GB.") is True
+    assert window.models.confirm("Delete gpt-oss-20b?", "This frees 12.8 GiB.") is True
     click_in_dialog("No")
-    assert window.models.confirm("Delete gpt-oss-20b?", "This frees 13.8 GB.") is False
+    assert window.models.confirm("Delete gpt-oss-20b?", "This frees 12.8 GiB.") is False
 
 
 def test_a_model_with_a_damaged_manifest_is_shown_as_damaged_and_can_be_deleted(qtbot, make_window, store,

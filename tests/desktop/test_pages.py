@@ -1,9 +1,10 @@
 """Hardware panel, first-launch screen, status bar, banner, model switcher, dialogs."""
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QGroupBox, QLabel
 
 from core.chat.events import Finished
 from core.system.hardware import CPU, GPU, Hardware, Recommendation, plan_fit
+from core.units import size_text
 from desktop.settings import Settings
 from desktop.widgets.error_banner import ErrorBanner
 from desktop.widgets.first_launch import FirstLaunch
@@ -40,6 +41,32 @@ def test_hardware_panel_shows_the_machine_and_the_verdicts(qtbot):
     panel.set_hardware(MACHINE, plans)
     qtbot.wait(1)
     assert len(panel.findChildren(QLabel)) == before
+
+
+def test_a_models_memory_is_one_figure_in_one_unit_on_every_page(qtbot):
+    from core.engine.catalogue import CATALOGUE
+    from core.store.records import ModelInfo
+    from desktop.widgets.help_dialog import GETTING_STARTED
+    from desktop.widgets.model_card import ModelCard
+
+    plans = {m: plan_fit(m, MACHINE) for m in ("gpt-oss-20b", "gpt-oss-120b")}
+    panel = HardwarePanel()
+    qtbot.addWidget(panel)
+    panel.set_hardware(MACHINE, plans)
+    for model_id, plan in plans.items():
+        e = CATALOGUE[model_id]
+        card = ModelCard(ModelInfo(model_id, e.repo, e.description, "available", None, 0, e.download_bytes))
+        qtbot.addWidget(card)
+        card.update_info(card.info, plan, None, False)
+        needed = size_text(plan.needed_bytes)
+        # Once: "needs a graphics card with 80 GB of memory" on Models, 62.9 GiB on Hardware.
+        assert card.memory.text().startswith(f"Needs {needed} of memory")
+        box = next(b for b in panel.fits.findChildren(QGroupBox) if b.title() == model_id)
+        assert texts(box).count(needed) >= 1 and needed in plan.reason
+        shown = " ".join([card.description.text(), card.memory.text(), card.state.text(), texts(box)])
+        assert " GB" not in shown and " MB" not in shown
+    assert card.memory.text() == ("Needs 62.9 GiB of memory, for 8,192 tokens of conversation.")
+    assert "(12.8 GiB)" in GETTING_STARTED and "(60.8 GiB)" in GETTING_STARTED
 
 
 def test_hardware_panel_without_a_gpu(qtbot):
@@ -95,6 +122,19 @@ def test_banner_action_and_dismiss(qtbot):
     assert banner.isHidden()  # nothing to say yet
 
 
+def test_banner_keeps_technical_details_behind_a_button(qtbot):
+    banner = ErrorBanner()
+    qtbot.addWidget(banner)
+    banner.show_message("Part 1 of 2 of the model's weights is damaged.", "error", None,
+                        "model-00001-of-00002.safetensors: 12 stray bytes follow its last tensor")
+    assert banner.text() == "Part 1 of 2 of the model's weights is damaged."
+    assert banner.details_button.isVisible() and not banner.details_label.isVisible()
+    banner.details_button.click()
+    assert banner.details_label.isVisible() and "stray bytes" in banner.details_label.text()
+    banner.show_message("Something else.", "error")  # the next message starts folded, without details
+    assert not banner.details_button.isVisible() and not banner.details_label.isVisible()
+
+
 def test_model_switcher(qtbot):
     switcher = ModelSwitcher()
     qtbot.addWidget(switcher)
@@ -145,6 +185,25 @@ def test_settings_dialog_saves_every_field(qtbot, tmp_path):
     assert (round(again.temperature, 2), round(again.top_p, 2), again.max_new_tokens) == (0.7, 0.9, 1000)
     # The thinking limit reaches the core with every answer.
     assert again.reasoning_budget == 512 and again.generation("low").reasoning_budget == 512
+
+
+def test_settings_call_things_by_the_chats_names_and_in_plain_words(qtbot, tmp_path):
+    from desktop.widgets.effort_selector import EffortSelector
+
+    dialog = SettingsDialog(Settings(tmp_path / "s.ini"), "/default/models")
+    qtbot.addWidget(dialog)
+    selector = EffortSelector()
+    qtbot.addWidget(selector)
+    # Once: "Low / Medium / High" here, "Think briefly / normally / hard" beside the message box.
+    assert [dialog.effort.itemText(i) for i in range(dialog.effort.count())] == [
+        selector.itemText(i) for i in range(selector.count())]
+    assert [dialog.effort.itemData(i) for i in range(dialog.effort.count())] == ["low", "medium", "high"]
+    label = dialog.form.labelForField
+    assert label(dialog.effort).text() == "Thinking for new chats:"
+    assert label(dialog.temperature).text() == "Word variety (temperature):"
+    assert label(dialog.top_p).text() == "Words to choose from (top-p):"
+    assert dialog.temperature.accessibleName() == "Temperature" and dialog.top_p.accessibleName() == "Top-p"
+    assert "likeliest word" in dialog.temperature.toolTip() and "every word" in dialog.top_p.toolTip()
 
 
 def test_instructions_dialog(qtbot):

@@ -224,15 +224,16 @@ def test_corrupt_transfer_is_deleted_and_fetched_again(store, hub, files):
     hub.corrupt(SHARD, times=1)
     messages = []
     store.download("gpt-oss-20b", progress=lambda p: p.message and messages.append(p.message))
-    assert any(f"{SHARD} did not match the checksum" in m and "deleted" in m for m in messages)
+    assert any("Part 1 of 2 of the model's weights arrived damaged" in m and "deleted" in m for m in messages)
     assert_installed(store, files)
 
 
 def test_persistent_corruption_deletes_only_that_file(store, hub, files):
     hub.corrupt(SHARD, times=2)
-    with pytest.raises(DownloadFailed, match="did not match the checksum") as error:
+    with pytest.raises(DownloadFailed, match="arrived damaged") as error:
         store.download("gpt-oss-20b")
     assert "deleted" in str(error.value) and "other files are kept" in str(error.value)
+    assert SHARD not in str(error.value) and SHARD in error.value.details
     partial = store.partial_dir("gpt-oss-20b")
     assert not (partial / SHARD).exists() and not (partial / (SHARD + ".part")).exists()
     kept = [p for p in root_files(files) if p < SHARD]  # fetched before it, in name order
@@ -349,3 +350,18 @@ def test_token_goes_to_the_hub_but_not_to_the_cdn(tmp_path, hub, files):
     assert hub_side and all(r.authorization == "Bearer hf_secret" for r in hub_side)
     assert {r.path for r in cdn_side} == {p for p in root_files(files) if p.endswith(".safetensors")}
     assert all(r.authorization is None for r in cdn_side)
+
+
+def test_a_hub_that_cannot_be_reached_is_said_in_words_not_an_exception_class(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once this closes
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = ModelStore(tmp_path / "models", offline=False, endpoint=f"http://127.0.0.1:{port}", retry=FAST_RETRY)
+    with pytest.raises(DownloadFailed) as error:
+        store.download("gpt-oss-20b")
+    # Once: "... (the connection failed (ConnectError))".
+    assert str(error.value).startswith(f"The download of gpt-oss-20b stopped after {FAST_RETRY.attempts} tries, "
+                                       "because Hearth could not connect to the hub (is this computer online?).")
+    assert "ConnectError" not in str(error.value) and "ConnectError" in error.value.details
