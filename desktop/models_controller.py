@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from core.engine import catalogue
 from core.errors import HearthError
@@ -17,6 +17,7 @@ from core.store.model_store import ModelStore
 from core.store.progress import Progress
 from core.system.hardware import FitPlan, Hardware, detect_hardware, plan_fit, recommend
 from desktop.errors import explain, import_problem
+from desktop.widgets.delete_model_dialog import DeleteModelDialog
 from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.format import size_text
 from desktop.widgets.hardware_panel import HardwarePanel
@@ -223,11 +224,12 @@ class ModelsController(QObject):
 
     def delete(self, model_id: str) -> None:
         info = self.store.info(model_id)
+        folder = info.path or self.store.partial_dir(model_id)  # a paused download has no model folder yet
         if info.in_place:
-            detail = f"Hearth forgets it; the files in {info.path} stay where they are."
+            detail = "Hearth forgets it; the files in this folder stay where they are."
         else:
             detail = f"This frees {size_text(info.bytes_on_disk)}. To use it again you must download or import it."
-        if self.confirm(f"Delete {model_id}?", detail):
+        if self.ask_delete(model_id, str(folder), detail):
             if model_id == self.current:
                 self.use_requested.emit("")  # unload first: the files are about to go
             self._delete_now(model_id)
@@ -239,6 +241,9 @@ class ModelsController(QObject):
             problem = explain(error)
             self.problem.emit(problem.text(), problem.details)
         self.refresh()
+
+    def ask_delete(self, model_id: str, folder: str, detail: str) -> bool:
+        return DeleteModelDialog(model_id, folder, detail, self.dialog_parent).exec() == QDialog.DialogCode.Accepted
 
     def confirm(self, question: str, detail: str) -> bool:
         box = QMessageBox(QMessageBox.Icon.Question, "Hearth", question,

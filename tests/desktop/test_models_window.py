@@ -116,10 +116,11 @@ def test_import_a_folder_export_and_delete(qtbot, make_window, store, tiny_check
     wait_until(qtbot, lambda: (dest / "gpt-oss-20b" / "hearth-manifest.json").is_file(), timeout=60)
     wait_until(qtbot, lambda: not window.models.jobs._running, timeout=10)
 
-    answers = iter([False, True])
-    monkeypatch.setattr(window.models, "confirm", lambda *_: next(answers))
+    answers, asked = iter([False, True]), []
+    monkeypatch.setattr(window.models, "ask_delete", lambda *question: asked.append(question) or next(answers))
     card.buttons["delete"].click()
     assert store.is_installed("gpt-oss-20b")  # said no
+    assert asked[0][:2] == ("gpt-oss-20b", str(store.path("gpt-oss-20b"))) and "This frees" in asked[0][2]
     card.buttons["delete"].click()
     assert not store.is_installed("gpt-oss-20b")
     assert card.state.text().startswith("Not downloaded")
@@ -271,7 +272,7 @@ def test_a_model_with_a_damaged_manifest_is_shown_as_damaged_and_can_be_deleted(
     card = card_of(window)
     wait_until(qtbot, lambda: card.state.text().startswith("Damaged"))
     assert card.buttons["delete"].isVisibleTo(window) and not card.buttons["use"].isVisibleTo(window)
-    monkeypatch.setattr(window.models, "confirm", lambda *_: True)
+    monkeypatch.setattr(window.models, "ask_delete", lambda *_: True)
     card.buttons["delete"].click()
     wait_until(qtbot, lambda: card.state.text().startswith("Not downloaded"))
     assert not store.model_dir("gpt-oss-20b").exists()
