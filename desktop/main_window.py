@@ -15,7 +15,6 @@ from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QListWidget,
     QMainWindow,
@@ -30,6 +29,7 @@ from desktop import export, theme
 from desktop.chat_controller import ChatController
 from desktop.egress_monitor import EgressMonitor, Guard
 from desktop.errors import history_problem
+from desktop.file_dialogs import choose_save_path
 from desktop.history import ChatDamaged, History, HistoryError
 from desktop.local_api import LocalApi
 from desktop.model_loader import ModelLoader
@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         self.conversation_list.search_changed.connect(self.refresh_conversations)
 
         self.models = ModelsController(self.store, self.models_panel, self.hardware_panel, self.first_launch,
-                                       self, parent=self)
+                                       self, self.settings, parent=self)
         self.models.use_requested.connect(self.use_model)
         self.models.installed_changed.connect(self._installed_changed)
         self.models.problem.connect(self.show_detailed_problem)
@@ -359,11 +359,12 @@ class MainWindow(QMainWindow):
             return
         if conversation is None:
             return
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export chat", f"{export.file_name(conversation.title)}.md",
-            "Markdown (*.md);;JSON, every channel (*.json)")
+        path, chosen = choose_save_path(self, "Export chat", self.settings.chat_export_folder,
+                                        f"{export.file_name(conversation.title)}.md",
+                                        "Markdown (*.md);;JSON, every channel (*.json)")
         if not path:
             return
+        self.settings.chat_export_folder = str(Path(path).parent)
         try:
             messages = self.history.messages(conversation.id)
         except ChatDamaged as damage:  # what can be read is worth keeping

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox, QWidget
 
 from core.engine import catalogue
 from core.errors import HearthError
@@ -17,6 +17,8 @@ from core.store.model_store import ModelStore
 from core.store.progress import Progress
 from core.system.hardware import FitPlan, Hardware, detect_hardware, plan_fit, recommend
 from desktop.errors import explain, import_problem
+from desktop.file_dialogs import choose_folder
+from desktop.settings import Settings
 from desktop.widgets.delete_model_dialog import DeleteModelDialog
 from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.format import size_text
@@ -38,9 +40,10 @@ class ModelsController(QObject):
     hardware_ready = Signal()  # the machine has been read and every model planned on it
 
     def __init__(self, store: ModelStore, panel: ModelsPanel, hardware_panel: HardwarePanel,
-                 first_launch: FirstLaunch, dialog_parent: QWidget, parent=None):
+                 first_launch: FirstLaunch, dialog_parent: QWidget, settings: Settings, parent=None):
         super().__init__(parent)
         self.store = store
+        self.settings = settings  # for the folders the file dialogs remember
         self.panel = panel
         self.hardware_panel = hardware_panel
         self.first_launch = first_launch
@@ -164,9 +167,12 @@ class ModelsController(QObject):
 
     @Slot()
     def import_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Choose the folder holding the model files")
+        folder = choose_folder(self.dialog_parent, "Choose the folder holding the model files",
+                               self.settings.import_folder)
         if not folder:
             return
+        # Its parent: the next model is most likely found beside this one (on the same drive).
+        self.settings.import_folder = str(Path(folder).parent)
         try:
             # Before any question: a folder without a whole model is said at once, not after
             # the person has chosen how to import it.
@@ -217,8 +223,10 @@ class ModelsController(QObject):
         return choice if ok else None
 
     def export(self, model_id: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self.dialog_parent, f"Choose where to export {model_id}")
+        folder = choose_folder(self.dialog_parent, f"Choose where to export {model_id}",
+                               self.settings.model_export_folder)
         if folder:
+            self.settings.model_export_folder = folder
             self.jobs.export(model_id, folder)
             self.refresh()
 

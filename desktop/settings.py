@@ -81,6 +81,10 @@ class Settings:
     # again each session, so a forgotten toggle never leaves a port open.
     api_port = _Key("api/port", 8080, int)
     window_geometry = _Key("window/geometry", QByteArray(), QByteArray)
+    # Where each kind of file dialog opens next (desktop/file_dialogs.py); "" = the home folder.
+    import_folder = _Key("folders/import", "", str)  # the folder holding the last model imported
+    model_export_folder = _Key("folders/model_export", "", str)  # where the last model was exported to
+    chat_export_folder = _Key("folders/chat_export", "", str)  # where the last chat was saved
 
     def __init__(self, path: str | Path | None = None):
         if path is None:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.system.policy import NO_POLICY, REASONING_DISPLAYS, Policy
+from desktop.file_dialogs import choose_folder
 from desktop.settings import EFFORTS, THEMES, Settings
 from desktop.widgets.effort_selector import LABELS as EFFORT_LABELS
 
@@ -162,7 +162,9 @@ class SettingsDialog(QDialog):
             self.reasoning_display.setCurrentIndex(REASONING_DISPLAYS.index(p.reasoning_display))
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose where models are kept", self.models_dir.text())
+        # Opens at the models folder in use (the default one when the field is empty), or above it.
+        current = self.models_dir.text().strip() or self.models_dir.placeholderText()
+        folder = choose_folder(self, "Choose where models are kept", current)
         if folder:
             self.models_dir.setText(folder)
 
