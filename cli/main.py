@@ -17,7 +17,7 @@ import sys
 from cli import exit_codes
 
 # Modules that register subcommands, in the order `hearth --help` lists them.
-COMMAND_MODULES: list[str] = ["cli.chat", "cli.models", "cli.hardware", "cli.serve", "cli.selftest"]
+COMMAND_MODULES: list[str] = ["cli.chat", "cli.models", "cli.docs", "cli.hardware", "cli.serve", "cli.selftest"]
 
 
 def build_parser() -> argparse.ArgumentParser:
