@@ -9,10 +9,12 @@ request says why)."""
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 from collections.abc import Mapping
 
 from core.errors import HearthError, OfflineMode
+from core.system import egress
 
 
 class RemoteError(HearthError):
@@ -122,17 +124,20 @@ def _retry_after(headers: Mapping[str, str]) -> str | None:
     return f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
 
 
-def for_transport(failure: BaseException, *, server: str, host: str, timeout: float | None = None,
-                  streaming: bool = False) -> RemoteError:
+def for_transport(failure: BaseException, *, server: str, host: str, connect_timeout: float | None = None,
+                  read_timeout: float | None = None, streaming: bool = False) -> RemoteError:
     """The error for a failure below HTTP: no connection, an untrusted certificate, offline
     mode's refusal, a timeout, or (`streaming`) an answer cut off part-way."""
     chain = list(_causes(failure))
     names = {type(f).__name__ for f in chain}
     if any(isinstance(f, OfflineMode) for f in chain):
+        installed = egress.guard()
+        locked = installed is not None and installed.locked_reason is not None
         return RemoteOffline(f"Offline mode is on, so Hearth did not connect to {server}: it connects only to this "
                              "computer and to the servers your organisation's policy approves.",
-                             advice="Turn offline mode off in Settings to use this server, or ask your "
-                                    "administrator to add it to the policy.", details=_details(chain))
+                             advice="Ask your administrator to add it to the policy's servers." if locked else
+                             "Turn offline mode off in Settings to use this server, or ask your administrator to "
+                             "add it to the policy's servers.", details=_details(chain))
     certificate = next((f for f in chain if isinstance(f, ssl.SSLCertVerificationError)), None)
     if certificate is not None:
         why = (certificate.verify_message or "").rstrip(".")
@@ -147,20 +152,19 @@ def for_transport(failure: BaseException, *, server: str, host: str, timeout: fl
                                      details=_details(chain))
     if streaming:
         if names & {"ReadTimeout"}:
-            return StreamDropped(f"The server at {server} stopped sending the answer for {timeout:.0f} seconds, so "
+            return StreamDropped(f"The server at {server} stopped sending the answer for {_seconds(read_timeout)}, so "
                                  "Hearth stopped waiting; the part above is what arrived.", details=_details(chain))
         return StreamDropped(f"The connection to {server} was lost before the answer was complete; the part above "
                              "is what arrived.", details=_details(chain))
     if names & {"ConnectTimeout", "PoolTimeout"}:
-        return ServerUnreachable(f"The server at {server} did not answer within {timeout:.0f} seconds.",
+        return ServerUnreachable(f"The server at {server} did not answer within {_seconds(connect_timeout)}.",
                                  advice="Check that it is running and that this computer is on its network.",
                                  details=_details(chain))
     if names & {"ReadTimeout", "WriteTimeout"}:
-        return ServerUnreachable(f"The server at {server} took more than {timeout:.0f} seconds to start answering.",
+        return ServerUnreachable(f"The server at {server} took more than {_seconds(read_timeout)} to start answering.",
                                  advice="It may be very busy; try again.", details=_details(chain))
     if any(isinstance(f, ConnectionRefusedError) for f in chain) or "ConnectError" in names:
-        lookup = any(getattr(f, "errno", None) is not None and "name" in str(f).lower() for f in chain)
-        if lookup or _name_not_found(chain):
+        if _name_not_found(chain):
             return ServerUnreachable(f"Hearth could not find the server {host}: this computer does not know that "
                                      "name.", advice="Check the address, and that this computer is on the "
                                                      "organisation's network.", details=_details(chain))
@@ -170,9 +174,13 @@ def for_transport(failure: BaseException, *, server: str, host: str, timeout: fl
     return StreamDropped(f"The connection to {server} failed before an answer came.", details=_details(chain))
 
 
-def _name_not_found(chain: list[BaseException]) -> bool:
-    import socket
+def _seconds(timeout: float | None) -> str:
+    if timeout is None:
+        return "a long time"
+    return "1 second" if round(timeout) == 1 else f"{timeout:.0f} seconds" if timeout >= 1 else f"{timeout:g} seconds"
 
+
+def _name_not_found(chain: list[BaseException]) -> bool:
     return any(isinstance(f, socket.gaierror) for f in chain) or any(
         "name or service not known" in str(f).lower() or "nodename nor servname" in str(f).lower()
         or "getaddrinfo failed" in str(f).lower() for f in chain)

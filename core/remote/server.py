@@ -70,15 +70,15 @@ class RemoteServer:
             return True  # the system's trusted authorities
         try:
             return ssl.create_default_context(cafile=str(self.ca_bundle))
-        except OSError as failure:
-            raise CertificateNotTrusted(
-                f"The organisation's certificate file {self.ca_bundle} (ca_bundle in the policy) cannot be read, "
-                f"because {why_unreadable(failure)}.", advice="Tell your administrator.") from None
         except ssl.SSLError as failure:
             raise CertificateNotTrusted(
                 f"The organisation's certificate file {self.ca_bundle} (ca_bundle in the policy) holds no "
                 "certificate Hearth can use: it must be PEM text (-----BEGIN CERTIFICATE-----).",
                 advice="Tell your administrator.", details=str(failure)) from None
+        except OSError as failure:  # after SSLError, which is one too
+            raise CertificateNotTrusted(
+                f"The organisation's certificate file {self.ca_bundle} (ca_bundle in the policy) cannot be read, "
+                f"because {why_unreadable(failure)}.", advice="Tell your administrator.") from None
 
     @contextmanager
     def request(self, client: httpx.Client, method: str, route: str, *, model: str = "",
@@ -104,7 +104,7 @@ class RemoteServer:
             if opened:
                 raise
             raise for_transport(failure, server=self.name, host=self.url.host,
-                                timeout=self.connect_timeout) from failure
+                                connect_timeout=self.connect_timeout, read_timeout=self.read_timeout) from failure
 
     def models(self) -> list[str]:
         """The ids of the models the server serves (`GET /models`)."""

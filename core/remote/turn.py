@@ -114,7 +114,7 @@ class RemoteModel:
                                "can read.", details=str(failure))
         if isinstance(failure, httpx.TransportError):
             return for_transport(failure, server=self.server.name, host=self.server.url.host,
-                                 timeout=self.server.read_timeout, streaming=True)
+                                 read_timeout=self.server.read_timeout, streaming=True)
         return RemoteError(f"Reading the answer from {self.server.name} failed ({type(failure).__name__}: "
                            f"{failure}).")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,19 +78,26 @@ class Handler(BaseHTTPRequestHandler):
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, respond: Respond):
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, respond: Respond, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None):
+        super().__init__((host, 0), Handler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.respond = respond
         self.requests: list[dict[str, Any]] = []
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up on purpose (the tests' cancels and timeouts): nothing to report
+
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}/v1"
+        return f"{self.scheme}://127.0.0.1:{self.server_port}/v1"
 
 
 @contextlib.contextmanager
-def fake_server(respond: Respond) -> Iterator[FakeServer]:
-    server = FakeServer(respond)
+def fake_server(respond: Respond, **options: Any) -> Iterator[FakeServer]:
+    """`respond(handler, body)` answers each request; `host`, `tls` (a server SSL context): see FakeServer."""
+    server = FakeServer(respond, **options)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
