@@ -12,8 +12,13 @@ The organisation's policy decides which models may be loaded, judged by what the
 (core/store/identity.py), before anything is loaded. `--device auto` (the default) runs the
 model where the fit planner puts it, as the window does.
 
+`--server URL --model NAME` talks to the model NAME on a remote OpenAI-compatible server
+(vLLM, SGLang, llama.cpp, another Hearth) instead (core/remote/): the answer streams and shows
+the same way. The policy decides which servers may be used (`servers`); the API key comes from
+HEARTH_REMOTE_API_KEY (or the variable `--api-key-env` names), else the system keyring.
+
 Exit codes (cli/exit_codes.py): 0 answered, 1 failed (the reason is printed), 2 wrong usage,
-3 the model is not allowed by the organisation's policy, 130 stopped by Ctrl-C.
+3 the model or server is not allowed by the organisation's policy, 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from core.chat.harmony import REASONING_EFFORTS
 from core.errors import HearthError, MemoryTight
 from core.system.policy import PolicyForbids
 
+DEFAULT_MAX_TOKENS = 4096  # a local answer's length limit unless --max-tokens says otherwise
+
 
 def register(subparsers) -> None:
     chat = subparsers.add_parser("chat", help="chat with a model in the terminal")
@@ -53,13 +60,23 @@ def register(subparsers) -> None:
 
 def _common_options(parser) -> None:
     parser.add_argument("--model", required=True,
-                        help="model folder (either published format), or the id of an installed model")
+                        help="model folder (either published format), or the id of an installed model; with "
+                             "--server, the model's name on that server")
+    parser.add_argument("--server", metavar="URL",
+                        help="use the model on this OpenAI-compatible server, e.g. https://llm.example.internal/v1")
+    parser.add_argument("--api-key-env", metavar="NAME", default=None,
+                        help="with --server: the environment variable holding the API key "
+                             "(default: HEARTH_REMOTE_API_KEY, else the key kept in the system keyring)")
+    parser.add_argument("--api", choices=("chat", "responses"), default="chat",
+                        help="with --server: the server's chat completions API (default) or its Responses API")
     parser.add_argument("--reasoning", choices=REASONING_EFFORTS, default="medium",
                         help="how long the model thinks before answering (default: medium)")
     parser.add_argument("--temperature", type=float, default=1.0, help="0 always picks the likeliest word")
     parser.add_argument("--top-p", type=float, default=1.0, help="sample only from this much probability")
     parser.add_argument("--seed", type=int, help="makes sampling repeatable")
-    parser.add_argument("--max-tokens", type=int, default=4096, help="longest answer, in tokens")
+    parser.add_argument("--max-tokens", type=int, default=None,
+                        help=f"longest answer, in tokens (default: {DEFAULT_MAX_TOKENS}; with --server, as long as "
+                             "the server allows)")
     parser.add_argument("--reasoning-budget", type=int, metavar="TOKENS",
                         help="tokens the model may think before it must answer (default: no limit)")
     parser.add_argument("--context", type=int, help="tokens the chat may hold (default: the model's context)")
@@ -193,6 +210,11 @@ def _load(args):
     from core.system.policy import load_policy
 
     policy = load_policy()
+    if args.server:
+        return _load_remote(args, policy)
+    if args.api_key_env:
+        print("--api-key-env is for a model on a server (--server URL).", file=sys.stderr)
+        return exit_codes.USAGE
     try:
         folder = find_model(args.model, policy)
     except PolicyForbids as refusal:
@@ -208,7 +230,8 @@ def _load(args):
 
     try:
         settings = GenerationSettings(SamplingParams(args.temperature, args.top_p, args.seed),
-                                      max_new_tokens=args.max_tokens, reasoning_effort=args.reasoning,
+                                      max_new_tokens=DEFAULT_MAX_TOKENS if args.max_tokens is None else args.max_tokens,
+                                      reasoning_effort=args.reasoning,
                                       reasoning_budget=args.reasoning_budget,
                                       structure=getattr(args, "structure", None))
         started = time.perf_counter()
@@ -220,6 +243,43 @@ def _load(args):
         print(opened.model.notice, file=sys.stderr, flush=True)
     session = opened.model.new_session(args.context)
     return Conversation(session, opened.tokenizer, system=args.system, settings=settings), opened.name
+
+
+def _load_remote(args, policy):
+    """(RemoteConversation, its name) for `--server`, or an exit code after printing why not."""
+    from core.remote import ENV_VAR, RemoteConversation, RemoteModel, RemoteServer, RemoteSettings, api_key_for
+    from core.system.server_url import ServerUrl
+
+    if getattr(args, "structure", None) is not None:
+        print("--json-schema works with a model on this computer only, not yet with --server.", file=sys.stderr)
+        return exit_codes.USAGE
+    env_var = args.api_key_env or ENV_VAR
+    if args.api_key_env and not os.environ.get(env_var, "").strip():
+        print(f"The environment variable {env_var} (named by --api-key-env) is not set.", file=sys.stderr)
+        return exit_codes.USAGE
+    try:
+        url = ServerUrl.parse(args.server)
+        server = RemoteServer.open(url, api_key=api_key_for(url, env_var=env_var), policy=policy)
+        settings = RemoteSettings(max_tokens=args.max_tokens, reasoning_effort=args.reasoning,
+                                  temperature=args.temperature, top_p=args.top_p, seed=args.seed)
+    except PolicyForbids as refusal:
+        print(f"Not using the server: {refusal}", file=sys.stderr)
+        return exit_codes.REFUSED
+    except HearthError as error:
+        return _fail(error)
+    if args.reasoning_budget is not None:
+        print("(--reasoning-budget is not sent to a server; its own limits apply)", file=sys.stderr)
+    model = RemoteModel(server, args.model, api=args.api)
+    if getattr(args, "prompt", None) is None:  # a chat: say now, not at the first message, if the model is there
+        try:
+            served = server.models()
+        except HearthError as error:
+            return _fail(error)
+        if served and args.model not in served:
+            print(f"The server at {server.name} has no model {args.model!r}; it serves: {', '.join(served)}.",
+                  file=sys.stderr)
+            return exit_codes.FAILED
+    return RemoteConversation(model, system=args.system, settings=settings), model.name
 
 
 def _show_chat_turn(events: Iterator[Event], style: _Style) -> None:
