@@ -80,7 +80,7 @@ def test_core_is_packages_by_role_with_at_most_four_modules_on_top():
     top = sorted(p.name for p in (ROOT / "core").glob("*.py"))
     assert len(top) <= 4, top
     assert {p.name for p in (ROOT / "core").iterdir() if (p / "__init__.py").exists()} == {
-        "engine", "chat", "store", "docs", "server", "remote", "system"}
+        "engine", "chat", "store", "docs", "server", "remote", "system", "sandbox"}
 
 
 @pytest.mark.parametrize("name", ["load_model", "Model", "Session", "load_tokenizer", "Tokenizer", "render_chat"])
