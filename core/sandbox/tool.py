@@ -18,16 +18,15 @@ available. Calls are served one at a time; `stop` and `close` may come from any 
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from core.sandbox import result
+from core.sandbox import platforms, result
 from core.sandbox.errors import SandboxUnavailable, WorkerLost
 from core.sandbox.isolation import Isolation
-from core.sandbox.launch import WorkerSettings, worker_command, worker_environment
+from core.sandbox.launch import WorkerSettings
 from core.sandbox.limits import SandboxLimits
 from core.sandbox.process import WorkerProcess
 
@@ -52,6 +51,7 @@ class PythonTool:
                                            seccomp=seccomp, landlock=landlock)
         self.isolation: Isolation | None = None
         self._worker: WorkerProcess | None = None
+        self._plan: platforms.Plan | None = None
         self._calls = threading.Lock()  # one call at a time
         self._state = threading.Lock()  # guards _worker, _stopping, _closed
         self._stopping: float | None = None  # when Stop was asked during the running call
@@ -153,7 +153,8 @@ class PythonTool:
                 worker.kill()
                 raise SandboxUnavailable(f"The Python worker could not start: {lost}.") from lost
             if report.get("ready"):
-                self.isolation = Isolation.from_report(report)
+                plan = self._plan
+                self.isolation = Isolation.from_report(report, plan.kind, plan.layers, plan.tested)
                 return worker
             worker.kill()
             retry = report.get("retry_with")
@@ -163,6 +164,6 @@ class PythonTool:
         raise SandboxUnavailable("The Python worker could not isolate itself.")
 
     def _launch(self, settings: WorkerSettings) -> WorkerProcess:
-        if not sys.platform.startswith("linux"):
-            raise SandboxUnavailable(f"Isolating Python from the network is not supported on {sys.platform}.")
-        return WorkerProcess(worker_command(), worker_environment(self._tmp), settings)
+        if self._plan is None:
+            self._plan = platforms.plan(self.limits, self.scratch, self._tmp)
+        return platforms.start(self._plan, settings, self._tmp)
