@@ -5,6 +5,7 @@ that cannot reach the network, with limits on time, memory, processes and output
     tool = PythonTool(scratch=folder, limits=SandboxLimits(timeout_s=120))
     tool.call("import numpy as np; np.arange(3).sum()")  -> "3\n"
     tool.isolation.summary()                              -> for the Hardware page
+    probe().summary()                                     -> the same, without a chat
 
 Parent side (Hearth's process): tool (PythonTool), process (one worker: start, wait, kill),
 launch (command line, environment, settings), result (what the model reads), isolation (what
@@ -24,11 +25,11 @@ if TYPE_CHECKING:
     from core.sandbox.errors import SandboxUnavailable
     from core.sandbox.isolation import Isolation
     from core.sandbox.limits import SandboxLimits
-    from core.sandbox.tool import PythonTool
+    from core.sandbox.tool import PythonTool, probe
 
-_PUBLIC = {"PythonTool": "core.sandbox.tool", "SandboxLimits": "core.sandbox.limits",
+_PUBLIC = {"PythonTool": "core.sandbox.tool", "probe": "core.sandbox.tool", "SandboxLimits": "core.sandbox.limits",
            "Isolation": "core.sandbox.isolation", "SandboxUnavailable": "core.sandbox.errors"}
-__all__ = ["Isolation", "PythonTool", "SandboxLimits", "SandboxUnavailable"]
+__all__ = ["Isolation", "PythonTool", "SandboxLimits", "SandboxUnavailable", "probe"]
 
 
 def __getattr__(name: str):

@@ -7,6 +7,7 @@ reach the network.
     tool.call(code) -> str                     # the text the model reads back; never raises
     tool.stop()                                # from another thread (Stop in the window)
     tool.close()
+    probe() -> Isolation                       # for the Hardware page, without a chat
 
 `call` answers as the reference tool does (result.py) and, where the reference has no words, in a
 sentence: the time limit (the worker is killed and a fresh one started on the next call), a Stop
@@ -167,3 +168,10 @@ class PythonTool:
         if self._plan is None:
             self._plan = platforms.plan(self.limits, self.scratch, self._tmp)
         return platforms.start(self._plan, settings, self._tmp)
+
+
+def probe(limits: SandboxLimits | None = None) -> Isolation:
+    """What keeps Python off the network on this computer, found by starting a throw-away worker
+    (a tenth of a second); for the Hardware page. SandboxUnavailable where nothing can."""
+    with PythonTool(limits=limits) as tool:
+        return tool.start()

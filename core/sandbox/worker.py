@@ -47,6 +47,7 @@ def main(root: str | None = None) -> int:
         return 3
     if root in sys.path:
         sys.path.remove(root)  # the code imports numpy, not Hearth's own packages
+    sys.argv = [""]  # as in an interactive session, not this worker's command line
     sys.path.insert(0, os.getcwd())  # as in a notebook: modules saved in /mnt/data import
     capture = Capture(keep=4 * settings["output_chars"])
     capture.start()

@@ -169,3 +169,15 @@ def test_a_closed_tool_answers_without_running(open_tool):
     tool = open_tool()
     tool.close()
     assert tool.call("1").startswith("Error: Python is not available")
+
+
+def test_probe_says_what_isolates_python_here():
+    from core.sandbox import probe
+
+    isolation = probe()
+    assert isolation.kind in ("namespace", "seccomp") and isolation.tested
+    assert "seccomp filter (no sockets)" in isolation.summary()
+
+
+def test_the_code_sees_no_command_line_of_hearths(open_tool):
+    assert open_tool().call("import sys\nsys.argv") == "['']\n"
