@@ -91,13 +91,25 @@ def components() -> list[Component]:
     return [hearth, python, vocab, *packages]
 
 
+def _licence_file(dist: importlib.metadata.Distribution, name: str) -> str | None:
+    """A licence file of an installed package. Some are not UTF-8 (a Latin-1 "©"): those are read
+    as bytes and decoded as Latin-1, so one package's file can never keep the dialog from opening."""
+    try:
+        return dist.read_text(name)
+    except UnicodeDecodeError:
+        for file in dist.files or ():
+            if file.as_posix().endswith(f".dist-info/{name}"):
+                return file.locate().read_bytes().decode("latin-1")
+        return None
+
+
 def _component(dist: importlib.metadata.Distribution) -> Component:
     meta = dist.metadata
     licence = _licence_name(meta)
     texts = []
     for file_name in dict.fromkeys(meta.get_all("License-File") or []):
         # Metadata 2.4 keeps them in licenses/; older wheels beside METADATA.
-        text = dist.read_text(f"licenses/{file_name}") or dist.read_text(file_name)
+        text = _licence_file(dist, f"licenses/{file_name}") or _licence_file(dist, file_name)
         if text:
             texts.append((file_name, text))
     if not texts:

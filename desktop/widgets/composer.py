@@ -28,7 +28,11 @@ class MessageEdit(QPlainTextEdit):
         self._fit_height()
 
     def height_for(self, lines: int) -> int:
-        return self.fontMetrics().lineSpacing() * lines + 18  # the frame and the document's margin
+        # The lines, the document's margin, and the frame with whatever padding the theme gives
+        # it (measured, not assumed: a fixed 18 px left the last line half hidden under a theme).
+        margins = self.contentsMargins()
+        return (self.fontMetrics().lineSpacing() * lines + round(2 * self.document().documentMargin())
+                + margins.top() + margins.bottom() + 2)
 
     def _fit_height(self, *_size) -> None:
         lines = int(self.document().documentLayout().documentSize().height())

@@ -106,3 +106,18 @@ def test_the_box_grows_with_its_text_up_to_ten_lines_then_scrolls(qtbot):
     qtbot.waitUntil(lambda: edit.verticalScrollBar().maximum() > 0)  # the rest scrolls
     edit.clear()
     assert edit.height() == three
+
+
+def test_under_a_theme_the_fifth_line_still_shows_whole(qtbot, qapp):
+    from desktop import theme
+
+    qapp.setStyleSheet(theme.stylesheet("dark"))  # its padding and border take room a fixed guess missed
+    try:
+        edit = make(qtbot).edit
+        qtbot.keyClicks(edit, "one")
+        for word in ("two", "three", "four", "five"):
+            qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+            qtbot.keyClicks(edit, word)
+        assert edit.height() == edit.height_for(5) and edit.verticalScrollBar().maximum() == 0
+    finally:
+        qapp.setStyleSheet("")
