@@ -113,7 +113,8 @@ def test_under_a_theme_the_fifth_line_still_shows_whole(qtbot, qapp):
 
     qapp.setStyleSheet(theme.stylesheet("dark"))  # its padding and border take room a fixed guess missed
     try:
-        edit = make(qtbot).edit
+        composer = make(qtbot)
+        edit = composer.edit
         qtbot.keyClicks(edit, "one")
         for word in ("two", "three", "four", "five"):
             qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
