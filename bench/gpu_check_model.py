@@ -287,6 +287,13 @@ def full_model(stage, name: str, triton_ok: bool) -> None:
                         f"{reserved / GiB:.2f} GiB reserved at most vs {plan.total / GiB:.2f} GiB planned")
         del session
         torch.cuda.empty_cache()
+    row = torch.zeros(1, config.hidden_size, device=DEVICE, dtype=MODEL_DTYPE)
+    model.transformer.unembed(row).cpu()
+    start = time.perf_counter()
+    for _ in range(10):
+        model.transformer.unembed(row).cpu()
+    stage.put("one row of logits, lm_head + copy to the host (ms): paid per chunk by a prefill through "
+              "Session.feed, not Session.extend", 100 * (time.perf_counter() - start))
     peak_rate = stage.report.data["stages"].get(BANDWIDTH_STAGE, {}).get("peak_bytes_per_s")
     paths = {"feed": model, "device": model}
     if model.transformer.ops.graph_safe:

@@ -15,8 +15,8 @@ How core/chat/generate.py would use it, once bench/gpu_check.sh has passed on a 
 `Model.cuda_graphs` is switched on (HEARTH_CUDA_GRAPHS=1): where `session.cuda_graphs` is
 true and the turn needs nothing of the logits on the processor (no structure, no logit bias,
 no logprobs, no reasoning budget: `_Chooser` reads them per token), `prefill` feeds the
-prompt's last token with `session.feed_on_device` instead of `session.feed`, and `stream`
-builds its loop as
+prompt's body with `session.extend` (no logits, which it drops anyway) and its last token with
+`session.feed_on_device` instead of `session.feed`, and `stream` builds its loop as
 
     loop = decode_on_device(session, logits, DeviceSampler(settings.sampling, logits.device),
                             stop=tokenizer.stop_tokens, max_new_tokens=settings.max_new_tokens, cancel=cancel)

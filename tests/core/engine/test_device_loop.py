@@ -127,6 +127,14 @@ def test_feed_on_device_is_feed(model):
     assert a.tokens == b.tokens == PROMPT
 
 
+def test_extend_is_feed_without_the_logits(model):
+    a, b = model.new_session(static_cache=True), model.new_session(static_cache=True)
+    a.feed(PROMPT)
+    assert b.extend(PROMPT) is None
+    assert a.tokens == b.tokens == PROMPT
+    assert torch.equal(a.feed(CONTINUATION), b.feed(CONTINUATION))
+
+
 def test_take_back_is_exact_across_the_ring():
     # Steps taken back at every position past the window: each overwrote a ring slot whose key
     # the next queries no longer see, so the logits stay those of a session never stepped ahead.
