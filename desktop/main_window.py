@@ -1,4 +1,4 @@
-"""The main window: navigation (Chat, Models, Hardware), the pages, menus and shortcuts, the
+"""The main window: navigation (Chat, Documents, Models, Hardware), the pages, menus and shortcuts, the
 model switcher and status bar, and the wiring between the chat and models controllers and the
 inference worker. Every cross-thread signal here ends in a slot of a GUI-thread object.
 
@@ -27,6 +27,7 @@ from core.store.model_store import ModelStore
 from core.system.environment import default_models_dir, offline_from_env
 from desktop import export, theme
 from desktop.chat_controller import ChatController
+from desktop.documents_controller import DocumentsController
 from desktop.egress_monitor import EgressMonitor, Guard
 from desktop.errors import history_problem
 from desktop.file_dialogs import choose_save_path
@@ -36,6 +37,7 @@ from desktop.model_loader import ModelLoader
 from desktop.models_controller import ModelsController
 from desktop.settings import Settings
 from desktop.widgets.chat_page import ChatPage
+from desktop.widgets.documents_panel import DocumentsPanel
 from desktop.widgets.error_banner import ErrorBanner
 from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.hardware_panel import HardwarePanel
@@ -46,15 +48,18 @@ from desktop.widgets.status_bar import StatusBar
 from desktop.workers.inference import InferenceThread, InferenceWorker
 from desktop.workers.requests import LoadedModel
 
-PAGES = ("Chat", "Models", "Hardware")
+PAGES = ("Chat", "Documents", "Models", "Hardware")
 
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, history: History, store: ModelStore,
-                 worker: InferenceWorker | None = None, guard: Guard | None = None):
-        """`guard`: the process's egress guard (`core.system.egress.guard()`), None when none is installed."""
+                 worker: InferenceWorker | None = None, guard: Guard | None = None,
+                 library_dir: str | Path | None = None):
+        """`guard`: the process's egress guard (`core.system.egress.guard()`), None when none is installed;
+        `library_dir`: where the document library keeps its index (None: HEARTH_DOCS_DIR or the default)."""
         super().__init__()
         self.settings, self.history, self.store = settings, history, store
+        self._library_dir = library_dir
         self.policy = store.policy
         self.setWindowTitle("Hearth")
         self.resize(1100, 720)
@@ -109,7 +114,7 @@ class MainWindow(QMainWindow):
         for i in range(self.navigation.count()):
             # Row height from the font, so the list grows with the system font size.
             self.navigation.item(i).setSizeHint(QSize(0, metrics.height() * 2 + 4))
-        self.navigation.setFixedWidth(metrics.horizontalAdvance("Hardware") + 56)
+        self.navigation.setFixedWidth(max(metrics.horizontalAdvance(page) for page in PAGES) + 56)
         self.navigation.currentRowChanged.connect(self._navigated)
         nav = QWidget()
         nav.setObjectName("navigation")
@@ -137,8 +142,9 @@ class MainWindow(QMainWindow):
         self.models_panel = ModelsPanel()
         self.models_panel.policy = self.policy
         self.hardware_panel = HardwarePanel()
+        self.documents_panel = DocumentsPanel()
         self.pages = QStackedWidget()
-        for page in (self.chat_page, self.first_launch, self.models_panel, self.hardware_panel):
+        for page in (self.chat_page, self.first_launch, self.documents_panel, self.models_panel, self.hardware_panel):
             self.pages.addWidget(page)
         column = QWidget()
         column_layout = QVBoxLayout(column)
@@ -186,6 +192,12 @@ class MainWindow(QMainWindow):
         self.switcher.model_chosen.connect(self.use_model)
         self.switcher.cancel_requested.connect(self.cancel_load)
         self.switcher.manage_requested.connect(lambda: self.show_page("Models"))
+
+        self.documents = DocumentsController(self.documents_panel, self.settings, self.policy,
+                                             lambda question, detail: self.models.confirm(question, detail),
+                                             self, self._library_dir, parent=self)
+        self.documents.problem.connect(self.show_problem)
+        self.documents.note.connect(self.status.show_note)
 
     def _connect_worker(self, worker: InferenceWorker) -> None:
         self.loader = ModelLoader(worker, self.store, self.models, self.policy, self.settings, self)
@@ -254,6 +266,8 @@ class MainWindow(QMainWindow):
             # With no model installed, the chat page is the guided first-launch screen.
             empty = not self.switcher.installed() and self.loaded is None and self.loading is None
             self.pages.setCurrentWidget(self.first_launch if empty else self.chat_page)
+        elif page == "Documents":
+            self.pages.setCurrentWidget(self.documents_panel)
         elif page == "Models":
             self.models.refresh()  # the disk may have changed: another window or the terminal
             self.pages.setCurrentWidget(self.models_panel)
@@ -564,6 +578,7 @@ class MainWindow(QMainWindow):
         if self.chat.busy:
             self.chat.stop_for_closing()
         self.models.shutdown()
+        self.documents.shutdown()
         self.inference.shutdown()
         # The worker's last events (its Finished) are queued to us; deliver them so the answer is
         # saved as stopped, and mark it so ourselves if the worker could not finish in time.

@@ -85,6 +85,7 @@ class Settings:
     import_folder = _Key("folders/import", "", str)  # the folder holding the last model imported
     model_export_folder = _Key("folders/model_export", "", str)  # where the last model was exported to
     chat_export_folder = _Key("folders/chat_export", "", str)  # where the last chat was saved
+    documents_folder = _Key("folders/documents", "", str)  # the folder holding the last library folder added
 
     def __init__(self, path: str | Path | None = None):
         if path is None:

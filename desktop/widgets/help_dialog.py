@@ -40,7 +40,7 @@ def shortcuts() -> list[tuple[str, str]]:
         ("Esc", "Stop the answer being written, or stop editing a message"),
         (keys(QKeySequence.StandardKey.New), "New chat"),
         (keys(QKeySequence.StandardKey.Find), "Search the chats"),
-        (keys("Ctrl+1") + ", " + keys("Ctrl+2") + ", " + keys("Ctrl+3"), "The Chat, Models and Hardware pages"),
+        (", ".join(keys(f"Ctrl+{i}") for i in range(1, 5)), "The Chat, Documents, Models and Hardware pages"),
         (keys(QKeySequence.StandardKey.Preferences) or "—", "Settings"),
         (keys(QKeySequence.StandardKey.Quit), "Quit Hearth"),
     ]

@@ -13,6 +13,14 @@ from desktop.settings import Settings
 from tests.desktop.helpers import VOCAB
 
 
+@pytest.fixture(autouse=True)
+def documents_dir(tmp_path, monkeypatch):
+    """Every window's document library lives in the test's own folder, never the person's."""
+    folder = tmp_path / "documents-library"
+    monkeypatch.setenv("HEARTH_DOCS_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory):
     return write_checkpoint(tmp_path_factory.mktemp("tiny-a"), tiny_config(vocab_size=VOCAB), seed=0)
