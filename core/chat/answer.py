@@ -7,7 +7,9 @@ both API endpoints send and the conversation keeps.
 - reasoning: the analysis channel (the visible chain of thought); left out where the
   organisation's policy hides reasoning (`include_reasoning=False`).
 - calls: the tool calls, their arguments streamed then replaced by the complete text; a call to
-  a built-in tool (`browser.search`, `python` ...) is marked `builtin`, and keeps its whole name.
+  a built-in tool (`browser.search`, `python` ...) is marked `builtin`, keeps its whole name, and
+  gets the tool's `result` when the turn loop ran it (`ToolResult`). Only function calls make the
+  answer's finish reason "tool_calls": the built-in ones were answered within the turn.
 - notices and problems: sentences about the turn (old turns dropped; a broken format).
 - figures: `finished` (token counts, speeds, time to first token) and the live decode speed
   (`tokens_per_second`) from the core's `Speed` events, then the exact final figure.
@@ -34,6 +36,8 @@ from core.chat.events import (
     TextDelta,
     TokenLogprob,
     ToolCall,
+    ToolResult,
+    ToolRunning,
 )
 
 # Between two messages of the same kind in one turn (two analysis messages, a preamble and the answer).
@@ -43,9 +47,11 @@ MESSAGE_SEPARATOR = "\n\n"
 @dataclass(frozen=True)
 class Piece:
     """What one event added: text of the reasoning or the content, a tool call starting (`text`
-    is its name) or its arguments (`call` is its index in `Answer.calls`), or a sentence."""
+    is its name) or its arguments (`call` is its index in `Answer.calls`), a built-in tool running
+    it (`text` is its name) and its result, or a sentence."""
 
-    kind: Literal["reasoning", "content", "call", "arguments", "notice", "problem", "logprob"]
+    kind: Literal["reasoning", "content", "call", "arguments", "tool_running", "tool_result", "notice", "problem",
+                  "logprob"]
     text: str
     call: int | None = None
     preamble: bool = False  # content said on commentary, before a tool call
@@ -62,6 +68,7 @@ class Call:
     name: str
     arguments: str = ""
     builtin: bool = False
+    result: str | None = None  # a built-in call's result, as the model read it
 
     def as_chat(self) -> dict[str, Any]:
         """The chat-completions `tool_calls` entry."""
@@ -108,6 +115,8 @@ class Answer:
             self.calls[-1].arguments = event.arguments
             self._call_open = False
             return pieces
+        elif isinstance(event, ToolRunning | ToolResult):
+            return self._tool(event)
         elif isinstance(event, TokenLogprob):
             entry = {**_logprob_entry(event.text, event.data, event.logprob),
                      "top_logprobs": [_logprob_entry(*alternative) for alternative in event.top]}
@@ -141,6 +150,15 @@ class Answer:
         self._call_open = True
         return call.name
 
+    def _tool(self, event: ToolRunning | ToolResult) -> list[Piece]:
+        index = next((i for i in reversed(range(len(self.calls))) if self.calls[i].builtin), None)
+        if index is None:  # the call's own events were left out (a reader that hides built-in calls)
+            return []
+        if isinstance(event, ToolRunning):
+            return [Piece("tool_running", event.name, index)]
+        self.calls[index].result = event.text
+        return [Piece("tool_result", event.text, index)]
+
     def _text(self, event: TextDelta) -> list[Piece]:
         if event.recipient and self._call_open:
             self.calls[-1].arguments += event.text
@@ -164,8 +182,9 @@ class Answer:
     # -- what the answer amounts to ------------------------------------------------------------
     @property
     def finish_reason(self) -> str:
-        """As the chat-completions API names it: tool_calls, length or stop."""
-        if self.calls:
+        """As the chat-completions API names it: tool_calls (a function call waits for the
+        caller's result), length or stop."""
+        if any(not call.builtin for call in self.calls):
             return "tool_calls"
         return "length" if self.finished is not None and self.finished.reason == "length" else "stop"
 

@@ -1,8 +1,9 @@
 """The small frozen events a chat turn streams to its reader (terminal, desktop window, tests).
 
 The harmony parser produces the message events; `generate` adds `PromptProgress`, `Speed`,
-`Notice`, `TokenLogprob` (when asked) and `Finished`. core/chat/answer.py turns them into the
-answer, for every front end.
+`Notice`, `TokenLogprob` (when asked) and `Finished`; the built-in tools' turn loop
+(core/chat/tool_turns.py) adds `ToolRunning` and `ToolResult` between the model's steps.
+core/chat/answer.py turns them into the answer, for every front end.
 A reader can `match` on the class and ignore what it does not show.
 """
 
@@ -62,6 +63,28 @@ class ToolCall:
     def builtin(self) -> bool:
         """A call to one of gpt-oss's built-in tools, which the turn answers itself, never the caller."""
         return is_builtin(self.recipient)
+
+
+@dataclass(frozen=True)
+class ToolRunning:
+    """A built-in tool is running the call the model just made (the `ToolCall` before this):
+    `name` is "browser.search", "python" ...; a `ToolResult` always follows, also after a Stop.
+    A front end shows it folded, as it shows the reasoning."""
+
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What the built-in tool answered, exactly as the model reads it in its next step; `ran` is
+    False when the call was answered without running (a tool this chat does not offer, or one
+    call past the answer's limit)."""
+
+    name: str
+    text: str
+    seconds: float = 0.0
+    ran: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,4 +155,4 @@ class Finished:
 
 
 ParserEvent = MessageStarted | TextDelta | MessageEnded | ToolCall | TurnEnded | Malformed
-Event = ParserEvent | TokenLogprob | PromptProgress | Speed | Notice | Finished
+Event = ParserEvent | TokenLogprob | PromptProgress | Speed | Notice | ToolRunning | ToolResult | Finished

@@ -90,8 +90,12 @@ def generate(
     current_date: str | datetime.date | None = None,
     cancel: threading.Event | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    builtin_tools: Sequence[str] = (),
 ) -> Iterator[Event]:
-    """The assistant's next turn in `messages` (chat-completions form), streamed as events.
+    """The assistant's next step in `messages` (chat-completions form), streamed as events: up
+    to its answer, or to a tool call. `tools` are the function tools offered, `builtin_tools` the
+    built-in ones ("browser", "python"); running a built-in call and going on is
+    core/chat/tool_turns.py's work.
 
     `session` keeps its KV cache between calls: when the new prompt extends what it already
     holds, only the new tokens are computed. Setting `cancel` (from any thread) stops the turn
@@ -103,7 +107,7 @@ def generate(
 
     def render(chat: Sequence[Mapping[str, Any]]) -> list[int]:
         return render_chat(chat, tokenizer, reasoning_effort=settings.reasoning_effort, tools=tools,
-                           current_date=current_date,
+                           current_date=current_date, builtin_tools=builtin_tools,
                            response_format=settings.structure.json if settings.structure else None)
 
     prompt, dropped = fit_prompt(messages, render, room)
