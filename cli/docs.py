@@ -2,8 +2,9 @@
 
 Exit codes (cli/exit_codes.py): 0 done (files that could not be read are said, not failed on);
 1 failed, with the reason (a folder that does not exist or is not in the library, an index that
-cannot be used), and for `search`, no document matched; 6 the disk is full; 130 Ctrl-C, which
-keeps every document indexed so far (`hearth docs update` finishes the work).
+cannot be used), and for `search`, no document matched; 3 the organisation's policy keeps the
+folder out of the library (`documents_folders`); 6 the disk is full; 130 Ctrl-C, which keeps
+every document indexed so far (`hearth docs update` finishes the work).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cli import exit_codes
 from core.chat.browser_tool import BrowserTool, ToolUsageError
 from core.docs import IndexProgress, IndexSummary, Library
 from core.errors import DiskFull, HearthError
+from core.system.policy import PolicyForbids, load_policy
 
 
 def register(subparsers) -> None:
@@ -53,6 +55,8 @@ def _run(action):
             return exit_codes.STOPPED
         except DiskFull as e:
             return _fail(e, exit_codes.DISK_FULL)
+        except PolicyForbids as e:
+            return _fail(e, exit_codes.REFUSED)
         except HearthError as e:
             return _fail(e, exit_codes.FAILED)
     return wrapped
@@ -64,7 +68,7 @@ def _fail(error: Exception, code: int) -> int:
 
 
 def _library(args) -> Library:
-    library = Library(args.library_dir)
+    library = Library(args.library_dir, policy=load_policy())
     if library.notice:
         print(f"hearth: {library.notice}", file=sys.stderr)
     return library

@@ -24,6 +24,7 @@ from core.docs.paths import INDEX_FILE, default_library_dir
 from core.docs.readers import Part
 from core.docs.search import Hit, search
 from core.errors import DiskFull, FileNotReadable, FolderNotWritable, HearthError
+from core.system.policy import NO_POLICY, Policy
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,14 @@ class Document:
 class Library:
     """`Library(folder=None)`: the index in `folder`, by default `HEARTH_DOCS_DIR` or the user data
     folder's Hearth/documents. Raises SearchUnavailable when this SQLite has no FTS5; `notice` is a
-    sentence to show when it lacks the trigram index (Chinese and Japanese are then searched slowly)."""
+    sentence to show when it lacks the trigram index (Chinese and Japanese are then searched slowly).
 
-    def __init__(self, folder: str | Path | None = None):
+    `policy`: where the organisation's `documents_folders` names the folders the library may hold,
+    adding another raises PolicyForbids, and documents of folders added before the policy said so
+    are neither updated, searched nor opened (they stay in the index, listed, until removed)."""
+
+    def __init__(self, folder: str | Path | None = None, *, policy: Policy = NO_POLICY):
+        self.policy = policy
         self.folder = Path(folder).expanduser() if folder is not None else default_library_dir()
         fts5, trigram = database.search_support()
         if not fts5:
@@ -70,8 +76,10 @@ class Library:
     def add(self, folder: str | Path, *, progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None) -> IndexSummary:
         """Adds `folder` and indexes it; adding it again updates it. A folder inside one already in
-        the library updates that one; one holding library folders takes them over."""
+        the library updates that one; one holding library folders takes them over. Raises
+        PolicyForbids for a folder the organisation's policy keeps out."""
         path = _existing_folder(folder)
+        self.policy.check_documents_folder(path)
         with self._connect() as conn:
             known = [Path(row[0]) for row in conn.execute("SELECT path FROM folders")]
             container = next((f for f in known if path != f and path.is_relative_to(f)), None)
@@ -99,6 +107,12 @@ class Library:
             targets = known if folder is None else [self._library_folder(folder, known)]
             summaries = []
             for path in targets:
+                if not self.policy.allows_documents_folder(path):
+                    summary = IndexSummary(path, unchanged=self._count(conn, path))
+                    summary.note = (f"{path} was not updated: your organisation's policy keeps it out of the library, "
+                                    f"so the model does not read it. Remove it with `hearth docs remove`.")
+                    summaries.append(summary)
+                    continue
                 if not path.is_dir():
                     summary = IndexSummary(path, unchanged=self._count(conn, path))
                     summary.note = (f"{path} is not there now (a drive not connected?); its documents are kept as "
@@ -146,7 +160,8 @@ class Library:
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """The passages that best match `query`, best first, at most `limit`."""
         with self._connect() as conn:
-            return search(conn, query, limit, trigram=self.trigram and database.has_trigram_table(conn))
+            return search(conn, query, limit, trigram=self.trigram and database.has_trigram_table(conn),
+                          folders=self.policy.allows_documents_folder)
 
     def document(self, path: str | Path) -> Document:
         """A document of the library, laid out as the browser shows it. Raises NotInLibrary for any
@@ -154,20 +169,24 @@ class Library:
         with self._connect() as conn:
             row = None
             for candidate in _spellings(path):
-                row = conn.execute("SELECT id, path, title, kind FROM files WHERE path = ? AND problem IS NULL",
+                row = conn.execute("SELECT id, path, folder, title, kind FROM files WHERE path = ? AND problem IS NULL",
                                    (candidate,)).fetchone()
                 if row is not None:
                     break
             if row is None:
                 raise NotInLibrary(f"{path} is not a document of the library.")
+            if not self.policy.allows_documents_folder(row["folder"]):
+                raise NotInLibrary(f"{path} is in a folder your organisation's policy keeps out of the library.")
             parts = [Part(r["text"], r["page"], r["section"], r["first_line"]) for r in conn.execute(
                 "SELECT page, section, first_line, text FROM parts WHERE file_id = ? ORDER BY seq", (row["id"],))]
         url = Path(row["path"]).as_uri()
         return Document(Path(row["path"]), url, row["title"], row["kind"], tuple(document_lines(url, parts)))
 
     def is_empty(self) -> bool:
+        """Whether no folder the model may read is in the library."""
         with self._connect() as conn:
-            return conn.execute("SELECT 1 FROM folders LIMIT 1").fetchone() is None
+            folders = [row[0] for row in conn.execute("SELECT path FROM folders")]
+        return not any(self.policy.allows_documents_folder(folder) for folder in folders)
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,10 @@ def terms(query: str) -> Terms:
     return Terms(*(tuple(dict.fromkeys(t)) for t in (words, grams, short)))
 
 
-def search(conn: sqlite3.Connection, query: str, limit: int, *, trigram: bool) -> list[Hit]:
+def search(conn: sqlite3.Connection, query: str, limit: int, *, trigram: bool,
+           folders: Callable[[str], bool] | None = None) -> list[Hit]:
+    """The best `limit` passages for `query`; `folders` keeps only documents of the library folders it
+    accepts (the organisation's policy)."""
     t = terms(query)
     word_ids = _match(conn, "chunks_words", " OR ".join(_quoted(w) for w in t.words)) if t.words else []
     rankings = [word_ids]
@@ -85,7 +89,7 @@ def search(conn: sqlite3.Connection, query: str, limit: int, *, trigram: bool) -
     for ranking in rankings:
         for rank, chunk_id in enumerate(ranking):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    return _hits(conn, sorted(scores, key=lambda c: -scores[c]), t.all, limit)
+    return _hits(conn, sorted(scores, key=lambda c: -scores[c]), t.all, limit, folders)
 
 
 def _quoted(term: str) -> str:
@@ -107,7 +111,8 @@ def _scan(conn: sqlite3.Connection, needles: list[str]) -> list[int]:
         (*patterns, *needles, CANDIDATES))]
 
 
-def _hits(conn: sqlite3.Connection, ranked: list[int], needles: tuple[str, ...], limit: int) -> list[Hit]:
+def _hits(conn: sqlite3.Connection, ranked: list[int], needles: tuple[str, ...], limit: int,
+          folders: Callable[[str], bool] | None = None) -> list[Hit]:
     hits: list[Hit] = []
     per_file: dict[int, int] = {}
     for start in range(0, len(ranked), 100):
@@ -118,6 +123,8 @@ def _hits(conn: sqlite3.Connection, ranked: list[int], needles: tuple[str, ...],
         for chunk_id in ids:
             row = rows.get(chunk_id)
             if row is None or per_file.get(row["file_id"], 0) >= PER_FILE:
+                continue
+            if folders is not None and not folders(row["folder"]):
                 continue
             per_file[row["file_id"]] = per_file.get(row["file_id"], 0) + 1
             offset, snippet = _snippet(row["view"].split("\n"), needles)

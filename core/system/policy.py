@@ -16,6 +16,8 @@ beside every locked setting. The file is TOML, by default `/etc/hearth/policy.to
     local_models = false                # no model runs on this computer: only the servers above
     ca_bundle = "/etc/hearth/acme-ca.pem"  # the organisation's certificate authority, for those servers
     allow_plain_http = true             # unencrypted http:// to servers off this machine (default: refused)
+    builtin_tools = ["browser"]         # the model's built-in tools a chat may use: "browser", "python"
+    documents_folders = ["/srv/docs"]   # the only folders the document library may index (and the browser read)
 
 Every key is optional; a key left out leaves that choice to the user. A file that cannot be
 read, is not valid TOML, has an unknown key or a value of the wrong kind is refused as a
@@ -47,7 +49,8 @@ ENV_VAR = "HEARTH_POLICY"
 REASONING_DISPLAYS = ("shown", "collapsed", "hidden")  # least to most restrictive
 API_SERVER_MODES = ("network", "loopback", "off")  # least to most restrictive
 SETTINGS = ("offline", "downloads", "models_dir", "allowed_models", "reasoning_display", "api_server", "servers",
-            "local_models")
+            "local_models", "builtin_tools", "documents_folders")
+BUILTIN_TOOLS = ("browser", "python")  # gpt-oss's built-in tools (core/chat/builtin_tools.py)
 _KEYS = {"reason", "ca_bundle", "allow_plain_http", *SETTINGS}
 
 
@@ -81,6 +84,8 @@ class Policy:
     local_models: bool | None = None  # False: models may not run on this computer
     ca_bundle: Path | None = None  # PEM file of the certificate authority that signs the servers' TLS
     allow_plain_http: bool | None = None  # True: http:// to servers off this machine (otherwise refused)
+    builtin_tools: frozenset[str] | None = None  # the built-in tools a chat may offer; frozenset() none
+    documents_folders: tuple[Path, ...] | None = None  # the folders the document library may hold; () none
     reason: str = ""  # the administrator's own words, shown with every lock
     sources: tuple[Path, ...] = ()
     error: str | None = None
@@ -91,7 +96,8 @@ class Policy:
         """Offline, no downloads, no API server, no model allowed, reasoning hidden: what a
         broken policy file means until an administrator fixes it."""
         return cls(offline=True, downloads=False, allowed_models=frozenset(), reasoning_display="hidden",
-                   api_server="off", servers=(), sources=tuple(sources), error=error)
+                   api_server="off", servers=(), builtin_tools=frozenset(), documents_folders=(),
+                   sources=tuple(sources), error=error)
 
     # -- questions the rest of Hearth asks ------------------------------------------------
     @property
@@ -172,6 +178,40 @@ class Policy:
                                 "unencrypted. Use its https:// address; an administrator can allow plain HTTP "
                                 "with allow_plain_http = true in the policy file.")
 
+    def allows_builtin(self, name: str) -> bool:
+        """Whether a chat may offer the model's built-in tool `name` ("browser", "python")."""
+        return self.builtin_tools is None or name in self.builtin_tools
+
+    def check_builtin(self, name: str) -> None:
+        """Raises `PolicyForbids` when the built-in tool `name` may not be offered."""
+        if self.allows_builtin(name):
+            return
+        what = {"browser": "searching your documents (the model's browser tool)",
+                "python": "running Python (the model's python tool)"}.get(name, f"the model's {name} tool")
+        allowed = f" (allowed: {', '.join(sorted(self.builtin_tools))})" if self.builtin_tools else ""
+        raise PolicyForbids(f"{what[:1].upper()}{what[1:]} is turned off on this computer{allowed}. "
+                            f"{self.lock_reason('builtin_tools')}")
+
+    def allows_documents_folder(self, folder: str | Path) -> bool:
+        """Whether the document library may hold `folder` (an absolute path): it is, or is inside,
+        one of `documents_folders`."""
+        if self.documents_folders is None:
+            return True
+        path = Path(folder)
+        return any(path.is_relative_to(allowed) or path.is_relative_to(_resolved(allowed))
+                   for allowed in self.documents_folders)
+
+    def check_documents_folder(self, folder: str | Path) -> None:
+        """Raises `PolicyForbids` when the document library may not index `folder`."""
+        if self.allows_documents_folder(folder):
+            return
+        if not self.documents_folders:
+            raise PolicyForbids(f"No folder may be added to the document library on this computer, so not {folder}. "
+                                f"{self.lock_reason('documents_folders')}")
+        allowed = ", ".join(map(str, self.documents_folders))
+        raise PolicyForbids(f"{folder} may not be added to the document library: only folders inside {allowed} may. "
+                            f"{self.lock_reason('documents_folders')}")
+
     def approved_endpoints(self) -> frozenset[tuple[str, int]]:
         """The (host, port) of every approved server: what offline mode still lets through."""
         return frozenset(ServerUrl.parse(s).endpoint for s in self.servers or ())
@@ -235,6 +275,10 @@ class Policy:
             ca_bundle=pick(self.ca_bundle, other.ca_bundle),  # the machine's own, like models_dir
             # Not said means not allowed: a user's file cannot allow what the machine's left unsaid.
             allow_plain_http=allowed_plain,
+            builtin_tools=(self.builtin_tools & other.builtin_tools
+                           if self.builtin_tools is not None and other.builtin_tools is not None
+                           else self.builtin_tools if self.builtin_tools is not None else other.builtin_tools),
+            documents_folders=_both_folders(self.documents_folders, other.documents_folders),
             reason=" ".join(r for r in (self.reason, other.reason) if r),
             sources=self.sources + other.sources,
         )
@@ -254,6 +298,25 @@ def _both_servers(a: Policy, b: Policy) -> tuple[str, ...] | None:
         return second if first is None else first
     both = {ServerUrl.parse(s).origin for s in second}
     return tuple(s for s in first if ServerUrl.parse(s).origin in both)
+
+
+def _resolved(path: Path) -> Path:
+    """`path` with its links resolved, as the library stores folders; as written where that fails."""
+    try:
+        return path.resolve()
+    except OSError:
+        return path
+
+
+def _both_folders(a: tuple[Path, ...] | None, b: tuple[Path, ...] | None) -> tuple[Path, ...] | None:
+    """The folders both lists allow: each folder of one that lies inside a folder of the other."""
+    if a is None or b is None:
+        return b if a is None else a
+
+    def inside(path: Path, folders: tuple[Path, ...]) -> bool:
+        return any(path.is_relative_to(f) for f in folders)
+
+    return tuple(dict.fromkeys([*(p for p in a if inside(p, b)), *(p for p in b if inside(p, a))]))
 
 
 def load_policy(environ: Mapping[str, str] | None = None, system_path: Path | None = None) -> Policy:
@@ -382,6 +445,25 @@ def parse_policy(text: str, path: Path = Path("policy.toml")) -> Policy:
         values["allowed_models"] = frozenset(m.strip() for m in models)
     if "servers" in data:
         values["servers"] = _servers(data["servers"], fail)
+    if "builtin_tools" in data:
+        tools = data["builtin_tools"]
+        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
+            raise fail("builtin_tools", 'builtin_tools must be a list of tool names, e.g. ["browser"] ([] for none)')
+        unknown = [t for t in tools if t not in BUILTIN_TOOLS]
+        if unknown:
+            raise fail("builtin_tools", f"builtin_tools names {unknown[0]!r}; the model's built-in tools are "
+                                        f"{' and '.join(repr(t) for t in BUILTIN_TOOLS)}")
+        values["builtin_tools"] = frozenset(tools)
+    if "documents_folders" in data:
+        folders = data["documents_folders"]
+        example = 'documents_folders must be a list of folder paths, e.g. ["/srv/docs"] ([] for none)'
+        if not isinstance(folders, list) or not all(isinstance(f, str) and f.strip() for f in folders):
+            raise fail("documents_folders", example)
+        paths = [Path(f).expanduser() for f in folders]
+        relative = next((f for f, p in zip(folders, paths, strict=True) if not p.is_absolute()), None)
+        if relative is not None:
+            raise fail("documents_folders", f"documents_folders must hold absolute paths, not {relative!r}")
+        values["documents_folders"] = tuple(dict.fromkeys(paths))
     if "ca_bundle" in data:
         bundle = data["ca_bundle"]
         if not isinstance(bundle, str) or not bundle.strip():

@@ -29,6 +29,8 @@ reasoning_display = "collapsed"
 api_server = "loopback"
 servers = ["https://llm.acme.example/v1"]
 local_models = true
+builtin_tools = ["browser"]
+documents_folders = ["/srv/docs"]
 """
 
 
