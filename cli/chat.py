@@ -12,13 +12,20 @@ The organisation's policy decides which models may be loaded, judged by what the
 (core/store/identity.py), before anything is loaded. `--device auto` (the default) runs the
 model where the fit planner puts it, as the window does.
 
+`--tools browser,python` offers the model its built-in tools (core/chat/tool_turns.py): `browser`
+searches and reads the document library (`hearth docs add FOLDER`), `python` runs code in a
+sandbox with no network, its variables kept for the whole chat. Each call and a short result are
+shown dimmed, as the reasoning is (on stderr for `run`); Ctrl-C stops a running call and the
+answer. The policy decides which tools may be offered (`builtin_tools`) and which folders the
+library holds (`documents_folders`).
+
 `--server URL --model NAME` talks to the model NAME on a remote OpenAI-compatible server
 (vLLM, SGLang, llama.cpp, another Hearth) instead (core/remote/): the answer streams and shows
 the same way. The policy decides which servers may be used (`servers`); the API key comes from
 HEARTH_REMOTE_API_KEY (or the variable `--api-key-env` names), else the system keyring.
 
 Exit codes (cli/exit_codes.py): 0 answered, 1 failed (the reason is printed), 2 wrong usage,
-3 the model or server is not allowed by the organisation's policy, 130 stopped by Ctrl-C.
+3 the model, server or a tool is not allowed by the organisation's policy, 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -34,13 +42,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from cli import exit_codes
-from core.chat.answer import Answer
+from core.chat.answer import Answer, Piece
+from core.chat.builtin_tools import BUILTIN_TOOLS
 from core.chat.events import Event, Finished, PromptProgress
 from core.chat.harmony import REASONING_EFFORTS
 from core.errors import HearthError, MemoryTight
 from core.system.policy import PolicyForbids
 
 DEFAULT_MAX_TOKENS = 4096  # a local answer's length limit unless --max-tokens says otherwise
+RESULT_LINES, RESULT_CHARS = 3, 240  # how much of a tool's result the terminal shows
+_BARE = re.compile(r"^\*\*viewing lines |^L\d+:\s*(# Search Results)?\s*$")  # browser lines that say nothing
 
 
 def register(subparsers) -> None:
@@ -84,6 +95,21 @@ def _common_options(parser) -> None:
                         help="auto, cpu, cuda, cuda:1 ... (default: auto, where the model fits best)")
     parser.add_argument("--load-anyway", action="store_true", default=False,
                         help="load the model even when less memory is free than it needs (answers may be very slow)")
+    parser.add_argument("--tools", type=tool_names, default=(), metavar="browser,python",
+                        help="offer the model its built-in tools: browser (searches your documents, see `hearth "
+                             "docs`), python (runs code in a sandbox without network)")
+
+
+def tool_names(text: str) -> tuple[str, ...]:
+    """`--tools browser,python` as a tuple of names; argparse turns the error into a usage message."""
+    import argparse
+
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in BUILTIN_TOOLS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"there is no built-in tool {unknown[0]!r}; the model's tools are "
+                                         f"{' and '.join(BUILTIN_TOOLS)}")
+    return names
 
 
 def _chat(args) -> int:
@@ -91,6 +117,13 @@ def _chat(args) -> int:
     if isinstance(loaded, int):
         return loaded
     conversation, model_name = loaded
+    try:
+        return _chat_loop(conversation, model_name)
+    finally:
+        _close(conversation)
+
+
+def _chat_loop(conversation, model_name: str) -> int:
     style = _Style(sys.stdout)
     print(style.dim(f"{model_name} is ready. Type a message; Ctrl-C stops an answer, /help lists the "
                     "commands, Ctrl-D or /quit quits."), flush=True)
@@ -135,7 +168,10 @@ def _command(line: str, conversation, style) -> bool:
     if name == "/help":
         print(style.dim(CHAT_COMMANDS), flush=True)
     elif name == "/reset":
-        conversation.messages = [m for m in conversation.messages if m["role"] == "system"]
+        if hasattr(conversation, "reset"):
+            conversation.reset()
+        else:
+            conversation.messages = [m for m in conversation.messages if m["role"] == "system"]
         print(style.dim("(new chat)"), flush=True)
     elif name == "/effort":
         if rest in REASONING_EFFORTS:
@@ -168,6 +204,8 @@ def _run(args) -> int:
             done = _print_json(events) if args.json else _print_answer(events, _Style(sys.stderr))
         except HearthError as error:
             return _fail(error)
+        finally:
+            _close(conversation)
     if done.reason == "error":
         print(done.error, file=sys.stderr)
         return exit_codes.FAILED
@@ -211,6 +249,9 @@ def _load(args):
 
     policy = load_policy()
     if args.server:
+        if args.tools:
+            print("--tools works with a model on this computer, not with --server.", file=sys.stderr)
+            return exit_codes.USAGE
         return _load_remote(args, policy)
     if args.api_key_env:
         print("--api-key-env is for a model on a server (--server URL).", file=sys.stderr)
@@ -222,6 +263,9 @@ def _load(args):
         return exit_codes.REFUSED
     except HearthError as error:
         return _fail(error)
+    tools = builtin_tools(args.tools, policy)
+    if isinstance(tools, int):
+        return tools
 
     from core.chat.conversation import Conversation  # torch loads here, not for `hearth --help` or a refused model
     from core.chat.generate import GenerationSettings
@@ -242,7 +286,47 @@ def _load(args):
     if opened.model.notice:
         print(opened.model.notice, file=sys.stderr, flush=True)
     session = opened.model.new_session(args.context)
-    return Conversation(session, opened.tokenizer, system=args.system, settings=settings), opened.name
+    return (Conversation(session, opened.tokenizer, system=args.system, settings=settings, builtin_tools=tools),
+            opened.name)
+
+
+def builtin_tools(names: tuple[str, ...], policy):
+    """The chat's `BuiltinTools` for `--tools` (also `hearth serve`'s), or an exit code after
+    saying why not: a tool the policy turns off, a library that cannot be searched, a computer
+    where Python cannot run without network."""
+    from core.chat.tool_turns import BuiltinTools
+
+    try:
+        for name in names:
+            policy.check_builtin(name)
+    except PolicyForbids as refusal:
+        print(f"Not offering the model's tools: {refusal}", file=sys.stderr)
+        return exit_codes.REFUSED
+    library = None
+    try:
+        if "browser" in names:
+            from core.docs import Library
+
+            library = Library(policy=policy)
+            if library.notice:
+                print(library.notice, file=sys.stderr)
+            if library.is_empty():
+                print("(the document library is empty: the browser will find nothing until you add a folder "
+                      "with `hearth docs add FOLDER`)", file=sys.stderr)
+        if "python" in names:
+            from core.sandbox import probe
+
+            probe()  # SandboxUnavailable: said now, not at the model's first call
+    except HearthError as error:
+        print(f"Not offering the model's tools: {error}", file=sys.stderr)
+        return exit_codes.FAILED
+    return BuiltinTools(names, library=library)
+
+
+def _close(conversation) -> None:
+    close = getattr(conversation, "close", None)  # a remote chat has no tools to end
+    if close is not None:
+        close()
 
 
 def _load_remote(args, policy):
@@ -291,6 +375,11 @@ def _show_chat_turn(events: Iterator[Event], style: _Style) -> None:
             if piece.kind in ("notice", "problem"):
                 print(style.warn(f"\n({piece.text})"), flush=True)
                 continue
+            if piece.kind in ("tool_running", "tool_result"):
+                if piece.kind == "tool_result":
+                    print(style.dim(_result_line(piece)), end="", flush=True)
+                    shown = "tool_result"
+                continue
             if piece.kind == "call":
                 print(style.dim(f"\n[calling {piece.text}] "), end="", flush=True)
             elif piece.kind == "reasoning" and shown != "reasoning":
@@ -324,11 +413,17 @@ def _print_answer(events: Iterator[Event], err: _Style) -> Finished:
                     print(err.label("thinking"), file=sys.stderr, flush=True)
                 sys.stderr.write(err.dim(piece.text))
                 sys.stderr.flush()
+            elif piece.kind == "call" and answer.calls[piece.call].builtin:
+                sys.stderr.write(err.dim(f"\n[calling {piece.text}] "))
             elif piece.kind == "call":
-                print(err.warn(f"\n(the model asked for the tool {piece.text}; `hearth run` has no tools)"),
-                      file=sys.stderr)
+                print(err.warn(f"\n(the model asked for the tool {piece.text}; `hearth run` answers no function "
+                               "calls)"), file=sys.stderr)
             elif piece.kind == "arguments":
                 sys.stderr.write(err.dim(piece.text))
+            elif piece.kind == "tool_result":
+                sys.stderr.write(err.dim(_result_line(piece)))
+            elif piece.kind == "tool_running":
+                continue
             else:
                 print(err.warn(f"\n({piece.text})"), file=sys.stderr)
             shown = piece.kind
@@ -337,6 +432,16 @@ def _print_answer(events: Iterator[Event], err: _Style) -> Finished:
             print(err.dim(_figures(event)), file=sys.stderr, flush=True)
             return event
     raise AssertionError("generation ended without a Finished event")
+
+
+def _result_line(piece: Piece) -> str:
+    """A tool's result as the terminal shows it: its first lines and its last (where a traceback
+    says what went wrong), cut short."""
+    lines = [line.rstrip() for line in piece.text.strip().splitlines() if line.strip() and not _BARE.match(line)]
+    if len(lines) > RESULT_LINES:
+        lines = [*lines[:RESULT_LINES - 1], f"(… {len(lines) - RESULT_LINES} more lines)", lines[-1]]
+    shown = "\n  ".join(line if len(line) <= RESULT_CHARS else line[:RESULT_CHARS - 1] + "…" for line in lines)
+    return f"\n[result] {shown or '(no output)'}\n"
 
 
 def _print_json(events: Iterator[Event]) -> Finished:
