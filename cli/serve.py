@@ -1,12 +1,18 @@
 """`hearth serve`: the local OpenAI-compatible API for other tools on this machine (opt-in).
 
     hearth serve --model PATH|ID [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--no-key-on-network]
+                 [--tools browser,python]
 
 Listens on loopback unless told otherwise; clients use `http://127.0.0.1:8080/v1` as their
 OpenAI base URL and the model id it prints. The organisation's policy is checked first: a
 policy that turns the API server off (or keeps it on loopback, or does not allow the model)
 stops it before anything is loaded. In offline mode the egress guard is on for the whole run
 and its count is printed when the server stops.
+
+`--tools browser,python` offers the model its built-in tools with every request; the server runs
+the calls itself (the document library, a Python sandbox per request) and clients get the answer,
+with the reasoning around the calls but not the calls (core/server/tool_steps.py). The policy's
+`builtin_tools` decides which may be offered.
 
 The policy judges the model by what its folder holds (core/store/identity.py), never by
 `--name`, which only changes the id clients send. `--device auto` (the default) runs the model
@@ -24,6 +30,7 @@ import sys
 import threading
 
 from cli import exit_codes
+from cli.chat import builtin_tools, tool_names
 
 API_KEY_ENV = "HEARTH_API_KEY"
 
@@ -51,6 +58,9 @@ def register(subparsers) -> None:
                        help="load the model even when less memory is free than it needs (answers may be very slow)")
     serve.add_argument("--offline", action="store_true", default=False,
                        help="refuse every connection off this machine (also: HEARTH_OFFLINE=1)")
+    serve.add_argument("--tools", type=tool_names, default=(), metavar="browser,python",
+                       help="offer the model its built-in tools, run by the server: browser (searches your documents, "
+                            "see `hearth docs`), python (runs code in a sandbox without network)")
     serve.set_defaults(func=_serve)
 
 
@@ -84,11 +94,14 @@ def _serve(args) -> int:
     except HearthError as error:
         print(str(error), file=sys.stderr)
         return exit_codes.FAILED
+    tools = builtin_tools(args.tools, policy)
+    if isinstance(tools, int):
+        return tools
     if not is_loopback_host(args.host) and not api_key:
         print(f"Listening on {args.host} without an API key (--no-key-on-network): anyone who can reach this "
               "computer can use the model.", file=sys.stderr)
     try:
-        server = _start(args, folder, api_key, policy)
+        server = _start(args, folder, api_key, policy, tools)
     except HearthError as error:
         print(str(error), file=sys.stderr)
         if isinstance(error, MemoryTight):
@@ -97,8 +110,9 @@ def _serve(args) -> int:
     except OSError as error:
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return exit_codes.FAILED
-    print(f"Serving {args.name or folder.name} at {server.url} (one answer at a time, up to {args.queue} waiting). "
-          "Press Ctrl+C to stop.", flush=True)
+    offered = f", with the tools {' and '.join(tools.offered)}" if tools.offered else ""
+    print(f"Serving {args.name or folder.name} at {server.url} (one answer at a time, up to {args.queue} waiting"
+          f"{offered}). Press Ctrl+C to stop.", flush=True)
     _run_until_stopped(server)
     print("Stopped." + (f" Offline mode: {guard.summary()}." if guard else ""), flush=True)
     return exit_codes.OK
@@ -113,7 +127,7 @@ def _install_egress_guard(args, policy):
     return egress.install_for(policy, offline=True)
 
 
-def _start(args, folder, api_key: str | None, policy):
+def _start(args, folder, api_key: str | None, policy, tools):
     from core.chat.opener import open_model  # torch loads here, not for `hearth --help`
     from core.server.http import serve_in_background
 
@@ -121,7 +135,8 @@ def _start(args, folder, api_key: str | None, policy):
     if opened.model.notice:
         print(opened.model.notice, file=sys.stderr, flush=True)
     return serve_in_background(opened.model, opened.tokenizer, args.name or opened.name, args.host, args.port,
-                               policy=policy, context=args.context, api_key=api_key, max_queue=args.queue)
+                               policy=policy, context=args.context, api_key=api_key, max_queue=args.queue,
+                               builtin_tools=tools)
 
 
 def _run_until_stopped(server) -> None:

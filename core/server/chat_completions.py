@@ -7,7 +7,8 @@ error `type`/`code`/`param`, and a sentence a developer understands.
 
 The model's reasoning (harmony's analysis channel) goes to `reasoning_content` and never into
 `content`; preambles (commentary without a recipient) are shown text, so they join `content`;
-messages addressed to a tool become `tool_calls`.
+messages addressed to a function tool become `tool_calls`. Calls to the model's built-in tools
+never reach these answers: the server runs them itself (core/server/tool_steps.py).
 """
 
 from __future__ import annotations

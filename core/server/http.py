@@ -4,7 +4,8 @@ Owns the HTTP side: routes (`GET /v1/models`, `POST /v1/chat/completions` whole 
 as server-sent events, `POST /v1/responses`), the API key, request size limits, one
 generation at a time with a bounded first-come-first-served queue (429 when full, 503 when
 shutting down), and cancelling a generation whose client went away. What requests mean and
-what answers look like lives in `core.server.chat_completions`.
+what answers look like lives in `core.server.chat_completions`; answers made in steps around
+built-in tool calls (`builtin_tools`), which the server runs itself, in `core.server.tool_steps`.
 
 Built on the standard library's `ThreadingHTTPServer`: a loopback API for a handful of local
 tools needs no web framework, and every dependency is one more thing an air-gapped site has
@@ -31,9 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 from core.chat.answer import Answer
 from core.chat.events import Event
-from core.chat.generate import Session, stream
+from core.chat.generate import Session
 from core.chat.harmony import render_chat
+from core.chat.harmony_tools import function_tools
 from core.chat.tokenizer import Tokenizer
+from core.chat.tool_turns import BuiltinTools
 from core.errors import HearthError
 from core.server import chat_completions as openai_api
 from core.server.api_errors import ApiError
@@ -41,6 +44,7 @@ from core.server.chat_completions import ChatFrames, TurnRequest
 from core.server.request_queue import Admission, ClientWatch, QueueFull, ShuttingDown
 from core.server.responses import ResponseFrames
 from core.server.stop_sequences import StopSequences
+from core.server.tool_steps import answer_in_steps
 from core.store.identity import check_allowed, identify_config
 from core.system.policy import Policy, is_loopback_host, load_policy
 
@@ -88,8 +92,11 @@ class ApiServer(ThreadingHTTPServer):
     def __init__(self, served: ServedModel, host: str = "127.0.0.1", port: int = 8080, *,
                  api_key: str | None = None, max_queue: int = 4, max_body: int = MAX_BODY_BYTES,
                  current_date: str | datetime.date | None = None, include_reasoning: bool = True,
-                 send_timeout: float | None = None):
+                 send_timeout: float | None = None, builtin_tools: BuiltinTools | None = None):
         self.served = served
+        # The built-in tools offered with every request; each request gets its own (`new_chat()`).
+        # Without any, a built-in call the model makes anyway is answered "not available".
+        self.builtin_tools = builtin_tools or BuiltinTools()
         if send_timeout is not None:
             self.send_timeout = send_timeout
         self.include_reasoning = include_reasoning
@@ -157,10 +164,13 @@ def serve_in_background(model: Model, tokenizer: Tokenizer, model_id: str, host:
     touch the engine itself. The organisation's policy (`load_policy()` unless given) is
     checked first: raises `PolicyForbids` when it turns the API off, keeps it on loopback, or
     does not allow the model, judged by its shape (core/store/identity.py), not by `model_id`,
-    which only names it to clients; where it hides reasoning, answers leave it out."""
+    which only names it to clients, or a built-in tool it turns off (`builtin_tools`); where it
+    hides reasoning, answers leave it out."""
     policy = policy if policy is not None else load_policy()
     policy.check_api_server(host)
     check_allowed(policy, identify_config(model.config), f"The model served as {model_id!r}")
+    for name in getattr(options.get("builtin_tools"), "offered", ()):
+        policy.check_builtin(name)
     options.setdefault("include_reasoning", policy.effective_reasoning_display("shown") != "hidden")
     served = ServedModel(model_id, tokenizer, model.new_session(context))
     server = ApiServer(served, host, port, **options)
@@ -328,8 +338,11 @@ class _Handler(BaseHTTPRequestHandler):
                     return
             except (QueueFull, ShuttingDown) as refusal:
                 raise _refusal(refusal, self.server.admission.max_waiting) from None
+            tools = self.server.builtin_tools.new_chat()
             try:
-                events = stream(served.session, served.tokenizer, prompt, settings=settings, cancel=cancel)
+                events = answer_in_steps(served.session, served.tokenizer, request.messages, prompt,
+                                         lambda chat: self._prompt(request, chat), settings, tools,
+                                         {f["name"] for f in function_tools(request.tools)}, cancel)
                 stopper = StopSequences(request.stop, cancel) if request.stop else None
                 if stopper is not None:
                     events = stopper.filter(events)
@@ -354,17 +367,22 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 self._json(200, whole(answer, request_id))
             finally:
+                tools.close()
                 self.server.admission.leave()
         finally:
             watch.stop()
             self.connection.settimeout(self.timeout)
 
-    def _prompt(self, request: TurnRequest) -> list[int]:
+    def _prompt(self, request: TurnRequest, messages: list[dict[str, Any]] | None = None) -> list[int]:
+        """The prompt of `request` (or of its `messages` with the answer's built-in calls so far)."""
         try:
-            return render_chat(request.messages, self.server.served.tokenizer,
+            return render_chat(request.messages if messages is None else messages, self.server.served.tokenizer,
                                reasoning_effort=request.settings.reasoning_effort, tools=request.tools,
-                               current_date=self.server.current_date, response_format=_json_format(request))
+                               current_date=self.server.current_date, response_format=_json_format(request),
+                               builtin_tools=self.server.builtin_tools.offered)
         except HearthError as problem:
+            if messages is not None:
+                raise  # a later step: the answer ends with the sentence
             raise ApiError(400, str(problem), param="messages") from None
 
     def _stream(self, events: Iterator[Event], frames, cancel: threading.Event) -> None:
