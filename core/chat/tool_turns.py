@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ from core.chat.builtin_tools import (
     offered_builtins,
     unavailable_tool_result,
 )
-from core.chat.events import Event, Finished, Notice, ToolResult, ToolRunning, TurnEnded
+from core.chat.events import Event, Finished, FinishReason, Notice, ToolResult, ToolRunning, TurnEnded
 from core.errors import HearthError
 
 if TYPE_CHECKING:
@@ -180,33 +180,39 @@ def tool_turns(step: Step, messages: list[dict[str, Any]], tools: BuiltinTools, 
             yield _whole(finishes)
             return
         calls += 1
-        if cancel.is_set() or calls > tools.max_calls + 1:
-            stopped = cancel.is_set()
-            messages.append(_tool_message(call, "Error: not run: the answer was stopped." if stopped else
-                                          "Error: not run: the answer was ended after too many tool calls."))
-            if not stopped:
-                yield Notice(f"The model kept calling tools after its limit of {tools.max_calls} calls for one "
-                             "answer; the answer ends here.")
-            yield _whole(finishes, "cancelled" if stopped else None)
+        if not (yield from _answer_call(call, calls, tools, messages, cancel)):
+            yield _whole(finishes, "cancelled" if cancel.is_set() else None)
             return
-        if calls > tools.max_calls:
-            result = ToolResult(call.name, f"Error: not run: this answer has used its {tools.max_calls} tool calls. "
-                                           "Answer now with what you have.", ran=False)
-        elif not is_offered(call.name, tools.offered):
-            result = ToolResult(call.name, unavailable_tool_result(call.name), ran=False)
-        else:
-            try:
-                yield ToolRunning(call.name, call.arguments)
-            except GeneratorExit:
-                messages.append(_tool_message(call, "Error: not run: the answer was stopped."))
-                raise
-            started = time.monotonic()
-            result = ToolResult(call.name, _run_stoppably(tools, call, cancel), time.monotonic() - started)
-        messages.append(_tool_message(call, result.text))
-        yield result
-        if cancel.is_set():
-            yield _whole(finishes, "cancelled")
-            return
+
+
+def _answer_call(call: Call, number: int, tools: BuiltinTools, messages: list[dict[str, Any]],
+                 cancel: threading.Event) -> Generator[Event, None, bool]:
+    """Answers the answer's `number`-th built-in call: runs it (between `ToolRunning` and
+    `ToolResult`) or says why not; its result joins `messages`. False when the answer ends here."""
+    if cancel.is_set() or number > tools.max_calls + 1:
+        stopped = cancel.is_set()
+        messages.append(_tool_message(call, "Error: not run: the answer was stopped." if stopped else
+                                      "Error: not run: the answer was ended after too many tool calls."))
+        if not stopped:
+            yield Notice(f"The model kept calling tools after its limit of {tools.max_calls} calls for one "
+                         "answer; the answer ends here.")
+        return False
+    if number > tools.max_calls:
+        result = ToolResult(call.name, f"Error: not run: this answer has used its {tools.max_calls} tool calls. "
+                                       "Answer now with what you have.", ran=False)
+    elif not is_offered(call.name, tools.offered):
+        result = ToolResult(call.name, unavailable_tool_result(call.name), ran=False)
+    else:
+        try:
+            yield ToolRunning(call.name, call.arguments)
+        except GeneratorExit:  # the reader left before the tool ran: the call still gets an answer
+            messages.append(_tool_message(call, "Error: not run: the answer was stopped."))
+            raise
+        started = time.monotonic()
+        result = ToolResult(call.name, _run_stoppably(tools, call, cancel), time.monotonic() - started)
+    messages.append(_tool_message(call, result.text))
+    yield result
+    return not cancel.is_set()
 
 
 def _run_stoppably(tools: BuiltinTools, call: Call, cancel: threading.Event) -> str:
@@ -245,7 +251,7 @@ def _failed(sentence: str) -> Finished:
     return Finished("error", 0, 0, 0, 0.0, 0.0, 0.0, error=sentence)
 
 
-def _whole(steps: list[Finished], reason: str | None = None) -> Finished:
+def _whole(steps: list[Finished], reason: FinishReason | None = None) -> Finished:
     """One `Finished` for an answer made in `steps`."""
     last = steps[-1]
     if len(steps) == 1 and reason is None:
@@ -258,7 +264,7 @@ def _whole(steps: list[Finished], reason: str | None = None) -> Finished:
                          for f in steps if f.decode_tokens_per_second > 0)
     prompt = next((f for f in reversed(steps) if f.prompt_tokens), last)  # a failed step counted nothing
     return Finished(
-        reason=reason or last.reason,  # type: ignore[arg-type]
+        reason=reason or last.reason,
         prompt_tokens=prompt.prompt_tokens,
         reused_tokens=prompt.reused_tokens,
         generated_tokens=sum(f.generated_tokens for f in steps),

@@ -246,3 +246,15 @@ def test_a_browser_without_library_folders_says_so(tmp_path):
     assert "library is empty" in tools.run("browser.search", SEARCH)
     assert tools.browser is not None
     assert tools.run("browser.fetch", "{}") == unavailable_tool_result("browser.fetch")
+
+
+def test_a_reader_that_leaves_keeps_the_history_well_formed():
+    tools = FakeTools()
+    messages = [{"role": "user", "content": "Search."}]
+    events = tool_turns(Steps([*calling("browser.search", SEARCH), done(3)]), messages, tools)
+    for event in events:
+        if isinstance(event, ToolRunning):
+            break
+    events.close()
+    assert tools.ran == []
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool"] and "not run" in messages[-1]["content"]
