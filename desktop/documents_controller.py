@@ -3,8 +3,10 @@ library, indexes and removes in its own thread), the page, the folder dialog, an
 
 The window reads `library` (None until it is open, or when it cannot be) and `unavailable` (the
 sentence why) to offer "Search my documents" in a chat; `changed` says when either, or the
-folders, changed. When the organisation's policy names the library's folders, the person cannot
-add or remove any, and "Update all" also indexes the policy's folders the library lacks.
+folders, changed. When the organisation's policy names the folders the library may hold
+(`documents_folders`), the page says so, the dialog opens in one of them, a folder outside is
+refused with the policy's sentence, and a folder added before the policy said so is marked as not
+read by the model (the library itself, made with the policy, neither searches nor updates it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 from core.docs import FolderInfo, IndexProgress, Library
 from desktop.file_dialogs import choose_folder
 from desktop.settings import Settings
-from desktop.tool_policy import documents_folders, folders_refusal
+from desktop.tool_policy import adding_refusal, documents_folders, folder_refusal, folders_hint
 from desktop.widgets.documents_panel import DocumentsPanel
 from desktop.workers.library_worker import IndexJob, LibraryThread, LibraryWorker, Listing
 
@@ -43,7 +45,7 @@ class DocumentsController(QObject):
         self.unavailable = ""  # why the library cannot be used, once known
         self.folders: list[FolderInfo] = []
         self.job: IndexJob | None = None
-        self.worker = worker or LibraryWorker(folder)
+        self.worker = worker or LibraryWorker(folder, factory=lambda where: Library(where, policy=policy))
         self.thread = LibraryThread(self.worker)
         self._open.connect(self.worker.open)
         self._index.connect(self.worker.index)
@@ -60,7 +62,8 @@ class DocumentsController(QObject):
         panel.update_requested.connect(self.update_all)
         panel.remove_requested.connect(self.remove)
         panel.cancel_requested.connect(self.cancel)
-        panel.lock_folders(folders_refusal(policy) or "")
+        panel.lock_adding(adding_refusal(policy) or "")
+        panel.set_policy_hint(folders_hint(policy))
         self._open.emit()
 
     @property
@@ -70,22 +73,28 @@ class DocumentsController(QObject):
     # -- the person's actions --------------------------------------------------------------
     @Slot()
     def add_folder(self) -> None:
-        if self.busy or folders_refusal(self.policy):
+        if self.busy or adding_refusal(self.policy):
             return
-        folder = choose_folder(self.dialog_parent, "Choose a folder of documents", self.settings.documents_folder)
+        remembered = self.settings.documents_folder
+        allowed = documents_folders(self.policy)
+        if allowed and (not remembered or folder_refusal(self.policy, remembered)):
+            remembered = str(allowed[0])  # where the organisation lets documents in
+        folder = choose_folder(self.dialog_parent, "Choose a folder of documents", remembered)
         if folder:
             # Its parent: the next folder is most likely beside this one.
             self.settings.documents_folder = str(Path(folder).parent)
             self.add(folder)
 
     def add(self, folder: str) -> None:
+        refusal = folder_refusal(self.policy, Path(folder).expanduser().absolute())
+        if refusal:
+            self.problem.emit(refusal)
+            return
         self._start(IndexJob(add=(folder,)), folder)
 
     @Slot()
     def update_all(self) -> None:
-        known = {info.path for info in self.folders}
-        missing = tuple(str(f) for f in documents_folders(self.policy) or () if f not in known)
-        self._start(IndexJob(add=missing, update_all=True), "your folders")
+        self._start(IndexJob(update_all=True), "your folders")
 
     def _start(self, job: IndexJob, what: str) -> None:
         if self.busy or self.library is None:
@@ -96,7 +105,7 @@ class DocumentsController(QObject):
 
     @Slot(str)
     def remove(self, folder: str) -> None:
-        if self.busy or self.library is None or folders_refusal(self.policy):
+        if self.busy or self.library is None:
             return
         info = next((f for f in self.folders if str(f.path) == folder), None)
         count = f"its {info.documents} document{'s' if info.documents != 1 else ''}" if info else "its documents"
@@ -128,7 +137,10 @@ class DocumentsController(QObject):
     @Slot(object)
     def _listing(self, listing: Listing) -> None:
         self.folders = listing.folders
-        self.panel.set_folders(listing.folders)
+        kept_out = {str(f.path): "Your organisation's policy keeps this folder out of the library: the model does "
+                                 "not read it, and Remove forgets it."
+                    for f in listing.folders if folder_refusal(self.policy, f.path)}
+        self.panel.set_folders(listing.folders, kept_out)
         self.panel.set_problems(listing.problems)
         self.changed.emit()
 

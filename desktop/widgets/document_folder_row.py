@@ -55,8 +55,9 @@ class DocumentFolderRow(QFrame):
         layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
         self.set_info(info)
 
-    def set_info(self, info: FolderInfo) -> None:
-        self.details.setText(folder_details(info))
+    def set_info(self, info: FolderInfo, kept_out: str = "") -> None:
+        """`kept_out`: why the model may not read this folder (the organisation's policy), or ""."""
+        self.details.setText(folder_details(info) + (f" {kept_out}" if kept_out else ""))
         self.setProperty("present", info.present)
 
     def set_removable(self, removable: bool, reason: str = "") -> None:

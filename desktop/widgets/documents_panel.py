@@ -63,6 +63,8 @@ class DocumentsPanel(QWidget):
         intro.setText(INTRO)
         self.notice = _label("messageNote")  # why the library cannot search, or searches slowly
         self.notice.hide()
+        self.policy_hint = _label("hint")  # which folders the organisation lets the library hold
+        self.policy_hint.hide()
         self.progress = IndexingProgress()
         self.progress.cancel_requested.connect(self.cancel_requested)
         self.progress.hide()
@@ -94,13 +96,14 @@ class DocumentsPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(intro)
         layout.addWidget(self.notice)
+        layout.addWidget(self.policy_hint)
         layout.addWidget(self.progress)
         layout.addWidget(self.result)
         layout.addWidget(scroll, 1)
         self.rows: dict[str, DocumentFolderRow] = {}
         self._busy = False
         self._usable = False  # until the library is open
-        self._folders_lock = ""  # the policy's reason when the person may not choose folders
+        self._adding_lock = ""  # the policy's reason when no folder may be added
         self._refresh_buttons()
 
     # -- what the controller sets ----------------------------------------------------------
@@ -113,12 +116,17 @@ class DocumentsPanel(QWidget):
         self._usable = usable
         self._refresh_buttons()
 
-    def lock_folders(self, reason: str) -> None:
-        """The organisation chooses the folders: Add and Remove are refused, with `reason`."""
-        self._folders_lock = reason
+    def lock_adding(self, reason: str) -> None:
+        """The organisation lets no folder in: "Add a folder…" is refused, with `reason`."""
+        self._adding_lock = reason
         self._refresh_buttons()
 
-    def set_folders(self, folders: list[FolderInfo]) -> None:
+    def set_policy_hint(self, sentence: str) -> None:
+        self.policy_hint.setText(sentence)
+        self.policy_hint.setVisible(bool(sentence))
+
+    def set_folders(self, folders: list[FolderInfo], kept_out: dict[str, str] | None = None) -> None:
+        """The library's folders; `kept_out`: path -> why the model may not read that one (the policy)."""
         wanted = {str(info.path): info for info in folders}
         for path in [p for p in self.rows if p not in wanted]:
             row = self.rows.pop(path)
@@ -130,7 +138,7 @@ class DocumentsPanel(QWidget):
                 row = self.rows[path] = DocumentFolderRow(info)
                 row.remove_requested.connect(self.remove_requested)
                 self._folders_layout.addWidget(row)
-            row.set_info(info)
+            row.set_info(info, (kept_out or {}).get(path, ""))
         self.empty.setVisible(not self.rows)
         self._refresh_buttons()
 
@@ -165,9 +173,8 @@ class DocumentsPanel(QWidget):
 
     def _refresh_buttons(self) -> None:
         free = self._usable and not self._busy
-        self.add_button.setEnabled(free and not self._folders_lock)
-        self.add_button.setToolTip(self._folders_lock or "Choose a folder whose documents the model may search")
+        self.add_button.setEnabled(free and not self._adding_lock)
+        self.add_button.setToolTip(self._adding_lock or "Choose a folder whose documents the model may search")
         self.update_button.setEnabled(free)
-        reason = self._folders_lock or ("Wait for the indexing to end, or cancel it" if self._busy else "")
         for row in self.rows.values():
-            row.set_removable(free and not self._folders_lock, reason)
+            row.set_removable(free, "Wait for the indexing to end, or cancel it" if self._busy else "")

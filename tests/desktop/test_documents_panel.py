@@ -92,16 +92,19 @@ def test_skipped_files_are_listed_with_their_sentences(qtbot):
     assert panel.problems_text.text().splitlines()[-1] == "… and 5 more."
 
 
-def test_a_policy_lock_refuses_add_and_remove_with_its_reason(qtbot):
+def test_the_policy_can_refuse_every_folder_and_mark_one_it_keeps_out(qtbot):
     panel = DocumentsPanel()
     qtbot.addWidget(panel)
     panel.set_usable(True)
-    panel.set_folders([REPORTS])
-    panel.lock_folders("Your organisation chooses which folders the model may search.")
-    assert not panel.add_button.isEnabled() and panel.update_button.isEnabled()
-    assert panel.add_button.toolTip() == "Your organisation chooses which folders the model may search."
+    panel.set_policy_hint("Your organisation lets the library hold only folders inside /srv/docs.")
+    panel.set_folders([REPORTS], {"/home/ana/Reports": "Your organisation's policy keeps this folder out."})
+    assert panel.policy_hint.isVisibleTo(panel)
     row = panel.rows["/home/ana/Reports"]
-    assert not row.remove_button.isEnabled() and "organisation" in row.remove_button.toolTip()
+    assert row.details.text().endswith("Your organisation's policy keeps this folder out.")
+    assert row.remove_button.isEnabled()  # forgetting it is always allowed
+    panel.lock_adding("Your organisation's policy lets no folder into the document library on this computer.")
+    assert not panel.add_button.isEnabled() and panel.update_button.isEnabled()
+    assert panel.add_button.toolTip().startswith("Your organisation's policy lets no folder")
 
 
 def test_the_notice_says_why_the_library_cannot_search(qtbot):

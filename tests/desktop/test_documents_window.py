@@ -4,7 +4,6 @@ skipped files, the page in the window's navigation, a library that cannot search
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from core.docs import Library
-from core.system.policy import NO_POLICY
+from core.system.policy import NO_POLICY, Policy
 from desktop.documents_controller import DocumentsController
 from desktop.widgets.documents_panel import DocumentsPanel
 from desktop.workers.library_worker import LibraryWorker
@@ -128,25 +127,43 @@ def test_a_library_without_trigrams_says_so_and_still_works(qtbot, page, monkeyp
     assert panel.add_button.isEnabled()
 
 
-@dataclass(frozen=True)
-class FoldersPolicy:
-    """A policy with the `documents_folders` key (core's Policy may not have it yet)."""
-
-    documents_folders: tuple[str, ...]
-
-    def lock_reason(self, setting: str) -> str:
-        return "Locked by your organisation's policy (/etc/hearth/policy.toml)."
-
-
-def test_the_organisations_folders_are_indexed_by_update_and_cannot_be_changed(qtbot, page, folder, monkeypatch):
-    panel, controller = page(policy=FoldersPolicy((str(folder),)))
-    assert not panel.add_button.isEnabled() and "organisation chooses" in panel.add_button.toolTip()
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: pytest.fail("no dialog under a lock"))
+def test_the_policys_folders_limit_what_may_be_added(qtbot, page, folder, tmp_path, monkeypatch):
+    allowed = tmp_path / "srv"
+    allowed.mkdir()
+    panel, controller = page(policy=Policy(documents_folders=(allowed,), sources=(Path("/etc/hearth/policy.toml"),)))
+    assert panel.policy_hint.text() == f"Your organisation lets the library hold only folders inside {allowed}."
+    problems = []
+    controller.problem.connect(problems.append)
+    opened_at = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda parent, caption, start: opened_at.append(start) or str(folder))
     controller.add_folder()
-    panel.update_button.click()  # indexes the policy's folder the library lacks
-    wait_until(qtbot, lambda: str(folder) in panel.rows and not panel.is_indexing())
-    assert not panel.rows[str(folder)].remove_button.isEnabled()
-    assert "Locked by your organisation's policy" in panel.rows[str(folder)].remove_button.toolTip()
+    assert opened_at == [str(allowed)]  # the dialog opens where documents are let in
+    assert problems[0].startswith(f"{folder} may not be added to the document library: only folders inside {allowed}")
+    assert "Locked by your organisation's policy (/etc/hearth/policy.toml)" in problems[0]
+    assert not panel.is_indexing()
+    inside = allowed / "Team"
+    inside.mkdir()
+    (inside / "a.txt").write_text("The fire drill is on Friday.\n", encoding="utf-8")
+    controller.add(str(inside))
+    wait_until(qtbot, lambda: str(inside) in panel.rows and not panel.is_indexing())
+    assert controller.library.search("fire drill")[0].path.name == "a.txt"
+
+
+def test_a_folder_added_before_the_policy_is_marked_as_not_read(qtbot, page, folder, tmp_path):
+    Library(tmp_path / "library").add(folder)
+    panel, _controller = page(policy=Policy(documents_folders=(tmp_path / "srv",)))
+    wait_until(qtbot, lambda: str(folder) in panel.rows)
+    details = panel.rows[str(folder)].details.text()
+    assert details.endswith("Your organisation's policy keeps this folder out of the library: the model does not "
+                            "read it, and Remove forgets it.")
+    assert panel.rows[str(folder)].remove_button.isEnabled()
+
+
+def test_a_policy_that_lets_no_folder_in_locks_adding(qtbot, page):
+    panel, _controller = page(policy=Policy(documents_folders=()))
+    assert not panel.add_button.isEnabled()
+    assert panel.add_button.toolTip().startswith("Your organisation's policy lets no folder into the document library")
 
 
 def test_the_window_has_a_documents_page(make_window, qtbot, documents_dir, folder):
