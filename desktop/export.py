@@ -1,6 +1,7 @@
 """A conversation written out: Markdown to read or share, JSON keeping every channel
-(reasoning, status and figures included) to archive or process. Where the reasoning is hidden
-(by the organisation's policy or the person's choice) neither carries it."""
+(reasoning, status, figures and the built-in tool calls included) to archive or process. Where the
+reasoning is hidden (by the organisation's policy or the person's choice) neither carries it.
+Citations (`【1†L3】`) stay as the model wrote them; the Markdown says each tool call in a line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import re
 
 from desktop.history import Conversation, Message
+from desktop.tool_steps import step_title, steps_of
 
 
 def to_markdown(conversation: Conversation, messages: list[Message], include_reasoning: bool = True) -> str:
@@ -20,6 +22,9 @@ def to_markdown(conversation: Conversation, messages: list[Message], include_rea
         if m.reasoning and include_reasoning:
             quoted = "\n".join("> " + line for line in m.reasoning.splitlines())
             parts.append(f"> **Thinking**\n{quoted}\n")
+        steps = steps_of(m.stats)
+        if steps:
+            parts.append("\n".join(f"> *{step_title(step)}*" for step in steps) + "\n")
         parts.append(m.content + "\n")
         if m.status in ("interrupted", "stopped", "error"):
             parts.append(f"*({m.status})*\n")

@@ -1,14 +1,29 @@
 """Renders a message's Markdown: prose through Qt's own Markdown support (lists, tables,
 emphasis), fenced code as `CodeBlock`s. `set_text` can be called again and again while the
-text streams in: blocks that did not change keep their widgets."""
+text streams in: blocks that did not change keep their widgets.
+
+With a citation resolver (`set_citation_resolver`, the chat's browser), the model's citations in
+the prose become links that open the cited file (desktop/citations.py); other links are shown,
+never opened."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from core.chat.browser_tool import Citation
+from desktop.citations import Resolver, citation_at, link_citations
 from desktop.markdown import Block, split_blocks
 from desktop.widgets.code_block import CodeBlock
+
+SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+LINKS = Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+
+
+def open_citation(citation: Citation) -> None:
+    """Opens the cited file with the program the system uses for it (a PDF at its page)."""
+    QDesktopServices.openUrl(QUrl(citation.url))
 
 
 class ProseLabel(QLabel):
@@ -19,6 +34,20 @@ class ProseLabel(QLabel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._heights: dict[int, int] = {}
+        self.citations: list[Citation] = []  # what its citation links stand for
+        self.linkActivated.connect(self._link_activated)
+
+    def set_markdown(self, markdown: str, resolve: Resolver | None) -> None:
+        text, self.citations = link_citations(markdown, resolve)
+        # Links are reachable only where there are citations: any other link does nothing when
+        # clicked (Hearth stays offline), so it must not look clickable.
+        self.setTextInteractionFlags(SELECTABLE | LINKS if self.citations else SELECTABLE)
+        self.setText(text)
+
+    def _link_activated(self, href: str) -> None:
+        citation = citation_at(href, self.citations)
+        if citation is not None:
+            open_citation(citation)
 
     def setText(self, text: str) -> None:
         self._heights.clear()
@@ -45,6 +74,7 @@ class MarkdownView(QWidget):
         self._blocks: list[Block] = []
         self._widgets: list[QWidget] = []
         self._text = ""
+        self._resolve: Resolver | None = None
         self.set_text(text)
 
     def text(self) -> str:
@@ -75,6 +105,13 @@ class MarkdownView(QWidget):
         del self._widgets[len(blocks):]
         self._blocks = blocks
 
+    def set_citation_resolver(self, resolve: Resolver | None) -> None:
+        """Where the chat's citations point (None: nowhere, they stay as written); shown again now."""
+        self._resolve = resolve
+        for block, widget in zip(self._blocks, self._widgets, strict=True):
+            if isinstance(widget, ProseLabel):
+                widget.set_markdown(block.text, resolve)
+
     def code_blocks(self) -> list[CodeBlock]:
         return [w for w in self._widgets if isinstance(w, CodeBlock)]
 
@@ -88,12 +125,10 @@ class MarkdownView(QWidget):
         label.setObjectName("prose")
         label.setTextFormat(Qt.TextFormat.MarkdownText)
         label.setWordWrap(True)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         # Links are shown, never opened: Hearth stays offline unless the person copies one.
         label.setOpenExternalLinks(False)
         label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        label.setText(block.text)
+        label.set_markdown(block.text, self._resolve)
         return label
 
     def _update(self, widget: QWidget, block: Block) -> None:
@@ -101,4 +136,4 @@ class MarkdownView(QWidget):
             widget.set_language(block.language)
             widget.set_code(block.text)
         else:
-            widget.setText(block.text)
+            widget.set_markdown(block.text, self._resolve)

@@ -1,10 +1,13 @@
 """One message of the transcript: who wrote it, how far the model has read a long message
-(while it reads), its reasoning (folded), its Markdown, a note when it did not finish, and its
-actions (copy as plain text or as Markdown; edit for the person's messages; regenerate for the model's last answer, and
-"< 2/3 >" to page through the versions of an answer written more than once).
+(while it reads), its reasoning (folded), the built-in tools it used (each folded, with the call
+and the result), its Markdown (citations as links while the chat's browser knows them), a note
+when it did not finish, and its actions (copy as plain text or as Markdown; edit for the person's
+messages; regenerate for the model's last answer, and "< 2/3 >" to page through the versions of an
+answer written more than once).
 
 How the reasoning appears follows the reasoning display in force (`Policy.effective_reasoning_display`):
-"hidden" leaves the Thinking section out entirely, "collapsed" folds it, "shown" unfolds it."""
+"hidden" leaves the Thinking section out entirely, "collapsed" folds it, "shown" unfolds it. The tool
+calls are shown under every display (they are what ran on this computer), folded unless "shown"."""
 
 from __future__ import annotations
 
@@ -12,13 +15,16 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from desktop.citations import Resolver
 from desktop.history import Message
 from desktop.markdown import to_plain_markdown
 from desktop.plain_text import to_plain_text
 from desktop.reading import Reading
+from desktop.tool_steps import steps_of
 from desktop.widgets.markdown_view import MarkdownView
 from desktop.widgets.reading_progress import ReadingProgress
 from desktop.widgets.thinking_section import ThinkingSection
+from desktop.widgets.tool_step_view import ToolStepView
 from desktop.widgets.version_pager import VersionPager
 
 STATUS_NOTES = {
@@ -47,6 +53,10 @@ class MessageView(QFrame):
         self.reading.setVisible(False)
         self.thinking = ThinkingSection()
         self.thinking.setVisible(False)
+        self.steps: list[ToolStepView] = []
+        self._steps_layout = QVBoxLayout()
+        self._steps_layout.setContentsMargins(0, 0, 0, 0)
+        self._steps_layout.setSpacing(2)
         self.body = MarkdownView()
         self.note = QLabel()
         self.note.setObjectName("messageNote")
@@ -76,6 +86,7 @@ class MessageView(QFrame):
         layout.addWidget(self.author)
         layout.addWidget(self.reading)
         layout.addWidget(self.thinking)
+        layout.addLayout(self._steps_layout)
         layout.addWidget(self.body)
         layout.addWidget(self.note)
         layout.addLayout(actions)
@@ -106,6 +117,7 @@ class MessageView(QFrame):
             self.thinking.set_text(m.reasoning)
             self.thinking.set_running(running and not m.content)
             self.thinking.set_duration(m.reasoning_seconds)
+            self._show_steps()
         self.body.set_text(m.content)
         self.pager.set_versions(m.version, m.versions)
         note = STATUS_NOTES.get(m.status, "")
@@ -120,6 +132,28 @@ class MessageView(QFrame):
         self.copy_markdown_button.setEnabled(not running)
         self.edit_button.setEnabled(not running)
 
+    def _show_steps(self) -> None:
+        """The answer's tool calls, from its stats: views kept and updated, added, or removed."""
+        steps = steps_of(self.message.stats)
+        for view in self.steps[len(steps):]:
+            self._steps_layout.removeWidget(view)
+            view.deleteLater()
+        del self.steps[len(steps):]
+        for i, step in enumerate(steps):
+            if i < len(self.steps):
+                if self.steps[i].step != step:
+                    self.steps[i].set_step(step)
+                continue
+            view = ToolStepView(step, self)
+            view.set_expanded(self.reasoning_display == "shown")
+            self._steps_layout.addWidget(view)
+            self.steps.append(view)
+
+    def set_citation_resolver(self, resolve: Resolver | None) -> None:
+        """Where the chat's citations point, for the model's answers; None: they stay as written."""
+        if self.message.role == "assistant":
+            self.body.set_citation_resolver(resolve)
+
     def set_reading(self, reading: Reading | None) -> None:
         """How far the model has read the prompt of the answer being written; None once it
         writes (or when the prompt is short enough to need no progress). Shown by `refresh`."""
@@ -130,6 +164,8 @@ class MessageView(QFrame):
     def set_reasoning_display(self, display: str) -> None:
         self.reasoning_display = display
         self.thinking.set_expanded(display == "shown")
+        for view in self.steps:
+            view.set_expanded(display == "shown")
         self.refresh(self._running)
 
     def set_can_regenerate(self, can: bool) -> None:

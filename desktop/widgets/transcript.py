@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from desktop.citations import Resolver
 from desktop.history import Message
 from desktop.widgets.message_view import MessageView
 
@@ -42,6 +43,7 @@ class Transcript(QScrollArea):
         self.setWidget(inner)
         self.views: list[MessageView] = []
         self.reasoning_display = "collapsed"  # shown / collapsed / hidden, as the window decides
+        self.citation_resolver: Resolver | None = None  # the chat's browser, while it lives
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
@@ -82,6 +84,7 @@ class Transcript(QScrollArea):
 
     def add_message(self, message: Message) -> MessageView:
         view = MessageView(message, reasoning_display=self.reasoning_display)
+        view.set_citation_resolver(self.citation_resolver)
         view.edit_requested.connect(self.edit_requested)
         view.regenerate_requested.connect(self.regenerate_requested)
         view.version_requested.connect(self.version_requested)
@@ -95,6 +98,12 @@ class Transcript(QScrollArea):
         self.reasoning_display = display
         for view in self.views:
             view.set_reasoning_display(display)
+
+    def set_citation_resolver(self, resolve: Resolver | None) -> None:
+        """Where the shown chat's citations point (desktop/citations.py); None: nowhere."""
+        self.citation_resolver = resolve
+        for view in self.views:
+            view.set_citation_resolver(resolve)
 
     def view_for(self, message_id: int) -> MessageView | None:
         return next((v for v in self.views if v.message.id == message_id), None)

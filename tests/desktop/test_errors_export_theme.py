@@ -67,6 +67,17 @@ def test_json_export_keeps_every_channel():
     assert data["messages"][3]["status"] == "stopped" and data["instructions"] == "Be brief"
 
 
+def test_exports_keep_citations_as_written_and_say_each_tool_call():
+    steps = [{"name": "browser.search", "arguments": '{"query": "knead"}', "output": "# Search Results",
+              "state": "done"}]
+    cited = Message(2, 1, "assistant", "Ten minutes 【1†L3】.", stats={"tools": steps})
+    text = to_markdown(CONVERSATION, [MESSAGES[0], cited])
+    assert "> *Searched your documents for “knead”*\n\nTen minutes 【1†L3】.\n" in text
+    data = json.loads(to_json(CONVERSATION, [MESSAGES[0], cited]))
+    assert data["messages"][1]["channels"]["final"] == "Ten minutes 【1†L3】."
+    assert data["messages"][1]["stats"]["tools"] == steps
+
+
 def test_export_file_names_are_safe():
     assert file_name("Taxes 2024/2025: what? <draft>") == "Taxes 2024 2025 what draft"
     assert file_name("...") == "Chat" and len(file_name("x" * 300)) == 80
