@@ -154,7 +154,8 @@ def check_window(tmp: Path, screenshot: str | None) -> str:
     settings.models_dir = str(tmp / "models")
     theme.apply_theme(app, settings.theme)
     history = History(tmp / "history.sqlite3")
-    window = MainWindow(settings, history, ModelStore(tmp / "models", offline=True))
+    # The document library too: never the user's own, and gone with the temporary folder.
+    window = MainWindow(settings, history, ModelStore(tmp / "models", offline=True), library_dir=tmp / "documents")
     try:
         window.show()
         # Let the hardware probe and the first layout settle inside a real event loop: pumping

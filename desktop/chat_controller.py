@@ -6,6 +6,10 @@ through those versions, edit-and-resend and conversation switching live here.
 The answer being written is saved as "streaming" at once and re-saved at most every
 `SAVE_INTERVAL_MS` and whenever a message of it ends, so a crash loses at most the last second.
 
+With built-in tools on (the chat's "Search my documents" / "Run Python", desktop/tools_controller.py),
+each turn gets the chat's toolbox, and each tool call the answer makes shows as a folded step
+(desktop/tool_steps.py), kept with the answer in the history.
+
 When the history cannot take a write (another program holds the file, it is damaged or
 read-only), nothing typed is lost: a message goes back in the composer, an answer stays on
 screen, and both are tried again every `RETRY_MS` while the banner says what happened.
@@ -25,6 +29,7 @@ from desktop.errors import damaged_chat, history_problem
 from desktop.history import NEW_CHAT_TITLE, ChatDamaged, History, HistoryBusy, HistoryError, Message
 from desktop.reading import Reading
 from desktop.settings import Settings
+from desktop.tool_steps import AnswerSteps
 from desktop.widgets.composer import Composer
 from desktop.widgets.message_view import MessageView
 from desktop.widgets.transcript import Transcript
@@ -90,6 +95,8 @@ class ChatController(QObject):
         self._asked_at = 0.0  # when the answer was asked for: the reading rate is measured from it
         self._reading: Reading | None = None  # how far a long message is read, until the model writes
         self._built = Answer()
+        self._steps = AnswerSteps()  # the answer's built-in tool calls
+        self.tools = None  # desktop.tools_controller.ToolsController, set by the window
         self._dirty = False
         self._save_timer = QTimer(self)
         self._save_timer.setInterval(SAVE_INTERVAL_MS)
@@ -154,6 +161,8 @@ class ChatController(QObject):
         except HistoryError as error:
             self.problem.emit(history_problem("The chat was not deleted.", error))
             return
+        if self.tools is not None:
+            self.tools.chat_deleted(conversation_id)
         if conversation_id == self.conversation_id:
             self.new_conversation()
         self.conversations_changed.emit()
@@ -194,6 +203,8 @@ class ChatController(QObject):
             if cid is None:
                 conversation = history.create_conversation(title_from(text))
                 cid = conversation.id
+                if self.tools is not None:  # the tools switched on for the new chat go with it
+                    self.tools.chat_created(cid)
             elif conversation is not None and conversation.title == NEW_CHAT_TITLE:
                 # A chat made before its first message (for its instructions) is named by that message.
                 history.rename(cid, title_from(text))
@@ -295,6 +306,7 @@ class ChatController(QObject):
     @Slot()
     def stop(self) -> None:
         if self.busy:
+            self._steps.stop()
             self._stop_fn()
 
     def _remove_views_from(self, message_id: int) -> None:
@@ -311,10 +323,12 @@ class ChatController(QObject):
         self._thinking_since = None
         self._asked_at, self._reading = time.monotonic(), None
         self._built = Answer()  # core/chat/answer.py: what the events add up to
+        self._steps = AnswerSteps()
         self._save_timer.start()
         self.composer.set_busy(True)
         self.busy_changed.emit(True)
-        self.request_generate.emit(ChatRequest(chat, self.settings.generation(self.composer.effort.effort())))
+        tools = self.tools.toolbox(answer.conversation_id) if self.tools is not None else None
+        self.request_generate.emit(ChatRequest(chat, self.settings.generation(self.composer.effort.effort()), tools))
 
     # -- the worker's signals --------------------------------------------------------------
     @Slot(list)
@@ -341,6 +355,9 @@ class ChatController(QObject):
                     answer.content += piece.text
                 elif piece.kind == "notice":
                     self.notice.emit(piece.text)
+                elif piece.call is not None and self._steps.add(piece, self._built.calls):
+                    self._keep_steps()
+                    save = save or piece.kind == "tool_result"
             if isinstance(event, MessageEnded):
                 save = True
             elif isinstance(event, Finished):
@@ -353,10 +370,18 @@ class ChatController(QObject):
             self.answer_view.set_reading(self._reading)
             self.answer_view.refresh(running=True)
 
+    def _keep_steps(self, ended: str | None = None) -> None:
+        """The answer's tool steps into its stats, where the history keeps them."""
+        if self._steps.steps and self.answer is not None:
+            if ended is not None:
+                self._steps.end(ended)
+            self.answer.stats = {**self.answer.stats, "tools": self._steps.as_stats()}
+
     @Slot(str)
     def on_generation_failed(self, sentence: str) -> None:
         if self.answer is None:
             return
+        self._keep_steps("error")
         self.answer.stats = {**self.answer.stats, "error": sentence}
         self.answer.status = "error"
         self._end_answer()
@@ -376,6 +401,7 @@ class ChatController(QObject):
         }
         if finished.error:
             answer.stats["error"] = finished.error
+        self._keep_steps(finished.reason)
         self._end_answer()
         self.turn_finished.emit(finished)
         if finished.error:

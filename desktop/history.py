@@ -214,6 +214,21 @@ class History:
     def set_instructions(self, conversation_id: int, instructions: str) -> None:
         self._write("UPDATE conversations SET instructions = ? WHERE id = ?", (instructions, conversation_id))
 
+    def tools(self, conversation_id: int) -> tuple[str, ...]:
+        """The built-in tools the chat has turned on ("browser", "python"); none for a chat that
+        never turned one on, or whose row cannot be read."""
+        try:
+            rows = self._rows("SELECT tools FROM conversation_tools WHERE conversation_id = ?", (conversation_id,))
+            tools = json.loads(rows[0][0]) if rows else []
+        except (HistoryDamaged, TypeError, ValueError):
+            return ()
+        return tuple(t for t in tools if isinstance(t, str)) if isinstance(tools, list) else ()
+
+    def set_tools(self, conversation_id: int, tools: tuple[str, ...]) -> None:
+        self._write("INSERT INTO conversation_tools (conversation_id, tools) VALUES (?, ?) "
+                    "ON CONFLICT(conversation_id) DO UPDATE SET tools = excluded.tools",
+                    (conversation_id, json.dumps(list(tools))))
+
     def delete_conversation(self, conversation_id: int) -> None:
         self._write("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 

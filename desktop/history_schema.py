@@ -54,6 +54,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         created REAL NOT NULL,
         PRIMARY KEY (message_id, number)
     )""",),
+    # 2: the built-in tools a chat has turned on ("browser", "python"), as a JSON list
+    ("""CREATE TABLE IF NOT EXISTS conversation_tools (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        tools TEXT NOT NULL DEFAULT '[]'
+    )""",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

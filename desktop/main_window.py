@@ -36,6 +36,7 @@ from desktop.local_api import LocalApi
 from desktop.model_loader import ModelLoader
 from desktop.models_controller import ModelsController
 from desktop.settings import Settings
+from desktop.tools_controller import ToolsController
 from desktop.widgets.chat_page import ChatPage
 from desktop.widgets.documents_panel import DocumentsPanel
 from desktop.widgets.error_banner import ErrorBanner
@@ -198,6 +199,13 @@ class MainWindow(QMainWindow):
                                              self, self._library_dir, parent=self)
         self.documents.problem.connect(self.show_problem)
         self.documents.note.connect(self.status.show_note)
+        # The chat's "Search my documents" and "Run Python": what the policy, the library and the
+        # sandbox allow, kept per chat; each turn gets the chat's toolbox from it.
+        self.tools = ToolsController(self.composer.tools, self.transcript, self.history, self.policy,
+                                     self.documents, parent=self)
+        self.tools.problem.connect(self.show_problem)
+        self.chat.tools = self.tools
+        self.chat.current_changed.connect(self.tools.set_conversation)
 
     def _connect_worker(self, worker: InferenceWorker) -> None:
         self.loader = ModelLoader(worker, self.store, self.models, self.policy, self.settings, self)
@@ -346,6 +354,7 @@ class MainWindow(QMainWindow):
         try:
             if cid is None:  # instructions belong to a conversation: make one now
                 cid = self.history.create_conversation().id
+                self.tools.chat_created(cid)
                 self.chat.open_conversation(cid)
             conversation = self.history.conversation(cid)
         except HistoryError as error:
@@ -455,6 +464,8 @@ class MainWindow(QMainWindow):
 
     def _stop_generation(self) -> None:
         self.inference.worker.stop()
+        if self.chat.answer is not None:  # a Python call running now ends at once, not at its next check
+            self.tools.stop(self.chat.answer.conversation_id)
 
     @Slot(bool)
     def _busy_changed(self, busy: bool) -> None:
@@ -580,6 +591,7 @@ class MainWindow(QMainWindow):
         self.models.shutdown()
         self.documents.shutdown()
         self.inference.shutdown()
+        self.tools.shutdown()  # after the answer's thread: a turn may still be using them
         # The worker's last events (its Finished) are queued to us; deliver them so the answer is
         # saved as stopped, and mark it so ourselves if the worker could not finish in time.
         QApplication.processEvents()

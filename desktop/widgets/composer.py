@@ -1,6 +1,7 @@
 """Where the person writes: Enter sends, Shift+Enter starts a new line; the box grows with the
 text up to ten lines, then scrolls. The Send button turns into Stop while an answer is coming.
-The reasoning-effort selector sits beside it.
+The reasoning-effort selector sits beside it; the chat's tool switches ("Search my documents",
+"Run Python") under it.
 
 Editing a sent message puts it in the box under a bar that says so; cancelling puts back what
 the box held before (the draft); so does sending it."""
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePol
 
 from desktop.widgets.edit_bar import EditBar
 from desktop.widgets.effort_selector import EffortSelector
+from desktop.widgets.tool_switches import ToolSwitches
 
 MIN_LINES, MAX_LINES = 3, 10  # the message box grows with its text between these, then scrolls
 
@@ -76,6 +78,7 @@ class Composer(QWidget):
         self.edit.setTabChangesFocus(True)
         self.edit.submitted.connect(self._submit)
         self.effort = EffortSelector()
+        self.tools = ToolSwitches()
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
         self.send_button.setAccessibleName("Send message")
@@ -92,6 +95,7 @@ class Composer(QWidget):
         layout.setContentsMargins(12, 8, 12, 12)
         layout.addWidget(self.edit_bar)
         layout.addLayout(row)
+        layout.addWidget(self.tools)
 
     def text(self) -> str:
         return self.edit.toPlainText()

@@ -1,6 +1,7 @@
 """The only place the desktop app reaches into the inference core: load a model folder with
-its tokenizer, run one chat turn, and start the local API on the loaded model. Runs in the
-inference worker's thread only.
+its tokenizer, run one chat turn (with the chat's built-in tools, through the core's turn loop,
+when it has some on), and start the local API on the loaded model. Runs in the inference worker's
+thread only.
 """
 
 from __future__ import annotations
@@ -47,7 +48,21 @@ def load_engine(request: LoadRequest, progress: Callable[[float], None] | None =
 
 
 def generate(engine: Engine, request: ChatRequest, stop: threading.Event) -> Iterator[Event]:
-    return core_generate(engine.session, engine.tokenizer, request.messages, settings=request.settings, cancel=stop)
+    """The answer's events. With `request.tools` (the chat's BuiltinTools) the model is offered
+    them and each built-in call it makes is run, its result given back, until the answer (a Stop
+    also stops a running tool); without, one generation."""
+    if request.tools is None:
+        return core_generate(engine.session, engine.tokenizer, request.messages, settings=request.settings,
+                             cancel=stop)
+    from core.chat.tool_turns import tool_turns
+
+    offered = tuple(request.tools.offered)
+
+    def step(messages: list[dict]) -> Iterator[Event]:
+        return core_generate(engine.session, engine.tokenizer, messages, settings=request.settings, cancel=stop,
+                             builtin_tools=offered)
+
+    return tool_turns(step, list(request.messages), request.tools, cancel=stop)
 
 
 def serve(engine: Engine, model_id: str, host: str, port: int, policy: Policy) -> ApiServer:

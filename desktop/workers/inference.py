@@ -27,14 +27,15 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.chat.events import Event, Finished, PromptProgress, Speed
+from core.chat.events import Event, Finished, PromptProgress, Speed, ToolRunning
 from core.system.policy import Policy
 from desktop.errors import api_problem, explain
 from desktop.workers.requests import ChatRequest, GenerateFn, LoadedModel, LoadFn, LoadRequest, ServeFn
 
 # How many text events are batched into one signal at most, and for how long: fewer, larger
 # signals keep the GUI's event queue short when a small model decodes hundreds of tokens a second.
-# Reading progress is sent at once: the next event may be seconds away while a long prompt is read.
+# Reading progress is sent at once: the next event may be seconds away while a long prompt is read;
+# so is a built-in tool starting, which may run for a minute before the next event.
 BATCH_SECONDS = 0.03
 
 
@@ -190,7 +191,7 @@ class InferenceWorker(QObject):
                     self.live_speed.emit(event.tokens_per_second)
                 batch.append(event)
                 now = time.monotonic()
-                if isinstance(event, Finished | PromptProgress) or now - last_flush >= BATCH_SECONDS:
+                if isinstance(event, Finished | PromptProgress | ToolRunning) or now - last_flush >= BATCH_SECONDS:
                     self.events.emit(batch)
                     batch, last_flush = [], now
         except Exception as error:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.chat.events import Event
 from core.chat.generate import GenerationSettings
@@ -36,6 +37,9 @@ class LoadedModel:
 class ChatRequest:
     messages: list[dict]  # chat-completions messages, system/developer first
     settings: GenerationSettings = field(default_factory=GenerationSettings)  # the core's one settings type
+    # The chat's built-in tools for this turn (desktop/chat_tools.py's Toolbox: the core's BuiltinTools,
+    # `offered` set to the switches turned on); None: no tool is offered, the turn is one generation.
+    tools: Any = None
 
 
 # (engine, request, stop) -> events. The engine is whatever `load_engine` returned.

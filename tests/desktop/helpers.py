@@ -89,3 +89,33 @@ def scripted_loader(text: str = SCRIPT, step_seconds: float = 0.0, sessions: lis
 
 def wait_until(qtbot, predicate, timeout: float = 20.0) -> None:
     qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
+
+
+class RoundsSession(ScriptedSession):
+    """A turn in rounds, as a turn with built-in tools is made (the model calls, the tool answers,
+    the model goes on): each prompt plays `scripts[k]`, where k is the number of `<|call|>` tokens
+    in the context (the calls already answered), the last script for any round after it."""
+
+    def __init__(self, scripts: list[list[int]], call_token: int, step_seconds: float = 0.0):
+        super().__init__(scripts[0], step_seconds)
+        self.scripts, self.call_token = scripts, call_token
+
+    def feed(self, token_ids) -> torch.Tensor:
+        ids = list(token_ids)
+        decoding = len(ids) == 1 and 0 < self._pos <= len(self.script) and ids[0] == self.script[self._pos - 1]
+        if not decoding:
+            calls = (self.tokens + ids).count(self.call_token)
+            self.script = self.scripts[min(calls, len(self.scripts) - 1)]
+        return super().feed(ids)
+
+
+def rounds_loader(texts: list[str], step_seconds: float = 0.0):
+    """A `load_fn` whose model answers in rounds: `texts[k]` after k tool calls (harmony text after
+    `<|start|>assistant`, ending in `<|call|>` or `<|return|>`)."""
+
+    def load(_request, _progress=None, _cancel=None):
+        tok = tokenizer()
+        scripts = [tok.encode(text, allow_special=True) for text in texts]
+        return Engine(tok, RoundsSession(scripts, tok.encode("<|call|>", allow_special=True)[0], step_seconds), 8192)
+
+    return load

@@ -137,3 +137,32 @@ def test_a_file_from_before_schema_versions_opens_with_its_chats_and_is_brought_
     assert finish(h, h.new_version(hi), "hi again").versions == 2
     h.close()
     assert [(m.content, m.versions) for m in History(path).messages(1)][1] == ("hi again", 2)
+
+
+def test_each_chat_keeps_its_tools_and_loses_them_with_it(tmp_path):
+    h = History(tmp_path / "h.db")
+    a, b = h.create_conversation("a"), h.create_conversation("b")
+    assert h.tools(a.id) == ()  # a chat that never turned one on
+    h.set_tools(a.id, ("browser", "python"))
+    h.set_tools(b.id, ("python",))
+    h.set_tools(a.id, ("browser",))
+    assert (h.tools(a.id), h.tools(b.id)) == (("browser",), ("python",))
+    h.delete_conversation(a.id)
+    assert h._rows("SELECT conversation_id FROM conversation_tools") == [(b.id,)]
+    h._write("UPDATE conversation_tools SET tools = 'not json' WHERE conversation_id = ?", (b.id,))
+    assert h.tools(b.id) == ()  # a damaged row reads as none
+    h.close()
+
+
+def test_a_file_of_schema_1_gains_the_tools_table(tmp_path):
+    path = tmp_path / "v1.sqlite3"
+    h = History(path)
+    c = h.create_conversation("kept")
+    h._write("DROP TABLE conversation_tools")
+    h._write("PRAGMA user_version = 1")
+    h.close()
+    again = History(path)
+    assert again._rows("PRAGMA user_version")[0][0] == SCHEMA_VERSION == 2
+    again.set_tools(c.id, ("python",))
+    assert again.tools(c.id) == ("python",) and again.conversation(c.id).title == "kept"
+    again.close()

@@ -1,0 +1,149 @@
+"""A chat's built-in tools on the GUI thread: the "Search my documents" and "Run Python" switches
+(kept per chat in the history), what the policy, the document library and this computer's sandbox
+allow, the tools each turn gets, the citations of the chat shown, and Stop.
+
+"Run Python" is checked against the sandbox the first time it is turned on (`core.sandbox.probe`
+starts a throw-away worker, a tenth of a second, in the background): where nothing can keep Python
+off the network, the switch goes off and says why. A new chat starts with both off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from desktop.chat_tools import ChatTools, Toolbox
+from desktop.documents_controller import DocumentsController
+from desktop.errors import history_problem
+from desktop.history import History, HistoryError
+from desktop.tool_policy import tool_refusal
+from desktop.widgets.tool_switches import ToolSwitches
+from desktop.widgets.transcript import Transcript
+from desktop.workers.background import BackgroundCall
+
+LIBRARY_OPENING = "The document library is still opening."
+
+
+def _probe():
+    from core.sandbox import probe
+
+    return probe()
+
+
+class ToolsController(QObject):
+    problem = Signal(str)
+
+    def __init__(self, switches: ToolSwitches, transcript: Transcript, history: History, policy,
+                 documents: DocumentsController, chat_tools: ChatTools | None = None,
+                 probe: Callable[[], object] | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.switches, self.transcript, self.history, self.policy = switches, transcript, history, policy
+        self.documents = documents
+        self.chat_tools = chat_tools or ChatTools(lambda: documents.library)
+        self._probe_fn = probe or _probe
+        self._probe: BackgroundCall | None = None
+        self.sandbox = None  # core.sandbox.Isolation, once the probe said what holds
+        self.conversation_id: int | None = None
+        switches.set_lock("python", tool_refusal(policy, "python"))
+        switches.toggled.connect(self._toggled)
+        documents.changed.connect(self._library_changed)
+        self._library_changed()
+
+    # -- what a turn gets ------------------------------------------------------------------
+    def names(self) -> tuple[str, ...]:
+        return self.switches.tools()
+
+    def toolbox(self, conversation_id: int) -> Toolbox | None:
+        """The chat's tools for its next turn, offering what is switched on; None when nothing is."""
+        names = self.names()
+        return self.chat_tools.toolbox(conversation_id, names) if names else None
+
+    def stop(self, conversation_id: int | None) -> None:
+        """Stop: a Python call running in the chat ends now (the turn's cancel ends the rest)."""
+        self.chat_tools.stop(conversation_id)
+
+    # -- the chat shown ----------------------------------------------------------------------
+    @Slot(object)
+    def set_conversation(self, conversation_id: int | None) -> None:
+        """Shows the chat's switches (a new chat's are off) and links its citations."""
+        if conversation_id != self.conversation_id or conversation_id is None:
+            self.transcript.set_citation_resolver(
+                None if conversation_id is None else lambda cursor, first, last, cid=conversation_id:
+                self.chat_tools.resolve(cid, cursor, first, last))
+        self.conversation_id = conversation_id
+        self._show_switches()
+
+    def _show_switches(self) -> None:
+        if self.conversation_id is None:
+            self.switches.set_tools(())
+            return
+        with contextlib.suppress(HistoryError):  # the switches stay as they were; nothing is lost
+            self.switches.set_tools(self.history.tools(self.conversation_id))
+
+    def chat_created(self, conversation_id: int) -> None:
+        """A new chat was just written to the history: it keeps the switches chosen for it."""
+        if self.names():
+            self.history.set_tools(conversation_id, self.names())
+
+    def chat_deleted(self, conversation_id: int) -> None:
+        self.chat_tools.close(conversation_id)
+
+    def shutdown(self) -> None:
+        if self._probe is not None:
+            self._probe.wait()
+        self.chat_tools.close_all()
+
+    # -- the switches ----------------------------------------------------------------------
+    @Slot(str, bool)
+    def _toggled(self, tool: str, on: bool) -> None:
+        if tool == "python" and on and self.sandbox is None:
+            self._check_sandbox()
+        self._save()
+
+    def _save(self) -> None:
+        if self.conversation_id is None:
+            return  # kept by the switches until the chat is written (chat_created)
+        try:
+            self.history.set_tools(self.conversation_id, self.names())
+        except HistoryError as error:
+            self.problem.emit(history_problem("The chat's tools were not saved.", error,
+                                              "They stay as you set them until Hearth closes."))
+
+    def _check_sandbox(self) -> None:
+        if self._probe is not None and self._probe.running():
+            return
+        self.switches.set_hint("python", "Checking how this computer keeps Python off the network…")
+        self._probe = BackgroundCall(self._probe_fn, self)
+        self._probe.done.connect(self._sandbox_ready)
+        self._probe.failed.connect(self._sandbox_refused)
+        self._probe.start()
+
+    @Slot(object)
+    def _sandbox_ready(self, isolation) -> None:
+        self.sandbox = isolation
+        summary = isolation.summary() if hasattr(isolation, "summary") else str(isolation)
+        self.switches.set_hint("python", f"The model's Python runs with no network: {summary}")
+
+    @Slot(str)
+    def _sandbox_refused(self, sentence: str) -> None:
+        self.switches.set_lock("python", f"Python cannot run here: {sentence}")
+        self._save()
+
+    @Slot()
+    def _library_changed(self) -> None:
+        documents = self.documents
+        reason = tool_refusal(self.policy, "browser")
+        if reason is None and documents.library is None:
+            reason = documents.unavailable or LIBRARY_OPENING
+        was_on = "browser" in self.names()
+        self.switches.set_lock("browser", reason)
+        if reason is None:
+            if self.conversation_id is not None and not was_on:  # unlocked now: the chat's choice shows again
+                self._show_switches()
+            count = len(documents.folders)
+            self.switches.set_hint("browser", (
+                "The document library is empty: add folders on the Documents page first" if not count else
+                f"Let the model search your {count} folder{'s' if count != 1 else ''} on the Documents page "
+                "and cite what it read"))
