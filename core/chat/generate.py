@@ -52,6 +52,7 @@ class Session(Protocol):
     max_tokens: int
 
     def feed(self, token_ids: Sequence[int]) -> torch.Tensor: ...
+    def extend(self, token_ids: Sequence[int]) -> None: ...
     def mark(self) -> None: ...
     def rewind(self, n: int) -> int: ...
 
@@ -318,7 +319,8 @@ def prefill(session: Session, tokens: Sequence[int],
     for start in range(0, len(body), PREFILL_CHUNK):
         if cancel.is_set():
             return None
-        session.feed(list(body[start:start + PREFILL_CHUNK]))
+        # No logits for the body: no lm_head row (1.16 GB read on gpt-oss-20b) per chunk.
+        session.extend(list(body[start:start + PREFILL_CHUNK]))
         if report:
             yield PromptProgress(min(start + PREFILL_CHUNK, len(body)), len(tokens))
     if cancel.is_set():

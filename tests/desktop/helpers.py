@@ -49,6 +49,9 @@ class ScriptedSession:
         self.decode_steps = 0
         self._pos = 0
 
+    def extend(self, ids) -> None:  # the prompt's body: as feed, without the logits
+        self.feed(ids)
+
     def feed(self, token_ids) -> torch.Tensor:
         ids = list(token_ids)
         decoding = len(ids) == 1 and 0 < self._pos <= len(self.script) and ids[0] == self.script[self._pos - 1]

@@ -58,6 +58,9 @@ class ScriptedSession:
     def clock(self) -> float:
         return self.now
 
+    def extend(self, ids) -> None:  # the prompt's body: as feed, without the logits
+        self.feed(ids)
+
     def feed(self, ids):
         ids = list(ids)
         if len(self.tokens) + len(ids) > self.max_tokens:

@@ -41,6 +41,9 @@ class ScriptedSession:
         del self.tokens[:]
         return 0
 
+    def extend(self, ids) -> None:  # the prompt's body: as feed, without the logits
+        self.feed(ids)
+
     def feed(self, ids) -> torch.Tensor:
         self.tokens += list(ids)
         time.sleep(self.delay)
