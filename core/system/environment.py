@@ -9,10 +9,8 @@ from pathlib import Path
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
-def default_models_dir() -> Path:
-    """`HEARTH_MODELS_DIR` if set, else the platform's per-user data folder + Hearth/models."""
-    if env := os.environ.get("HEARTH_MODELS_DIR"):
-        return Path(env).expanduser()
+def user_data_dir() -> Path:
+    """The platform's per-user data folder for Hearth (models, documents ...)."""
     home = Path.home()
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
@@ -20,7 +18,14 @@ def default_models_dir() -> Path:
         base = home / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return base / "Hearth" / "models"
+    return base / "Hearth"
+
+
+def default_models_dir() -> Path:
+    """`HEARTH_MODELS_DIR` if set, else the per-user data folder + models."""
+    if env := os.environ.get("HEARTH_MODELS_DIR"):
+        return Path(env).expanduser()
+    return user_data_dir() / "models"
 
 
 def offline_from_env() -> bool:
