@@ -10,11 +10,11 @@ every document indexed so far (`hearth docs update` finishes the work).
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 
 from cli import exit_codes
+from cli.progress_line import ProgressLine
 from core.chat.browser_tool import BrowserTool, ToolUsageError
 from core.docs import IndexProgress, IndexSummary, Library
 from core.errors import DiskFull, HearthError
@@ -144,36 +144,14 @@ def _search(args) -> int:
     return exit_codes.OK if browser.pages[-1].links else exit_codes.FAILED
 
 
-class ProgressBar:
-    """Draws `IndexProgress` on stderr: a redrawn bar on a terminal, a line per 10 % otherwise."""
-
-    WIDTH = 28
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last_tenth = -1
-        self._drawn = False
+class ProgressBar(ProgressLine):
+    """Draws `IndexProgress`: a redrawn bar on a terminal, a line per 10 % otherwise."""
 
     def __call__(self, p: IndexProgress) -> None:
         if p.phase == "scanning":
-            text = "Looking for documents..."
-        else:
-            filled = int(p.fraction * self.WIDTH)
-            text = (f"{'indexing' if p.phase == 'reading' else p.phase:<9}"
-                    f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {p.done}/{p.total}  {p.file or ''}")
-        if self.tty:
-            # One character short of the width: a full line would wrap and scroll on each redraw.
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            self.stream.write("\r" + text[:width].ljust(width))
-            self.stream.flush()
-            self._drawn = True
-        elif p.phase != "scanning" and (int(p.fraction * 10) != self._last_tenth or p.phase == "done"):
-            self._last_tenth = int(p.fraction * 10)
-            print(text, file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+            if self.tty:
+                self.draw("Looking for documents...", 0.0)
+            return
+        text = (f"{'indexing' if p.phase == 'reading' else p.phase:<9}"
+                f"{self.bar(p.fraction)} {p.done}/{p.total}  {p.file or ''}")
+        self.draw(text, p.fraction, always=p.phase == "done")

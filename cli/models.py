@@ -10,12 +10,12 @@ waits until it has. A download survives restarts: `resume` continues from the by
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from cli import exit_codes
+from cli.progress_line import ProgressLine
 from core.errors import DiskFull, HearthError, OfflineMode
 from core.store import CATALOGUE, ModelStore
 from core.store.progress import Progress
@@ -191,40 +191,18 @@ def _verify(args) -> int:
     return exit_codes.OK
 
 
-class ProgressBar:
-    """Draws `Progress` events on stderr: a redrawn bar on a terminal, a line per 10 % otherwise."""
-
-    WIDTH = 28
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last_tenth = -1
-        self._drawn = False
+class ProgressBar(ProgressLine):
+    """Draws `Progress` events: a redrawn bar on a terminal, a line per 10 % otherwise."""
 
     def __call__(self, p: Progress) -> None:
         if p.message:
-            self._line(p.message)
+            self.line(p.message)
         fraction = min(max(p.fraction, 0.0), 1.0)
-        filled = int(fraction * self.WIDTH)
         eta = f"ETA {_duration(p.eta_seconds)}" if p.eta_seconds else ""
         speed = f"{size_text(int(p.bytes_per_second))}/s" if p.bytes_per_second else ""
-        text = (f"{p.phase:<11} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:6.1%} "
+        text = (f"{p.phase:<11} {self.bar(fraction)} {fraction:6.1%} "
                 f"{size_text(p.done)}/{size_text(p.total)} {speed:>10} {eta:>12}  {p.file or ''}")
-        if self.tty:
-            # One character short of the width: a full line would wrap and scroll on each redraw.
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            self.stream.write("\r" + text[:width].ljust(width))
-            self.stream.flush()
-            self._drawn = True
-        elif int(fraction * 10) != self._last_tenth or p.phase in ("paused", "done"):
-            self._last_tenth = int(fraction * 10)
-            print(text, file=self.stream, flush=True)
-
-    def _line(self, text: str) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self._drawn = False
+        self.draw(text, fraction, always=p.phase in ("paused", "done"))
         print(text, file=self.stream, flush=True)
 
     def close(self) -> None:
