@@ -22,28 +22,36 @@ class Guard(Protocol):
 
     offline: bool
     blocked: int
+    approved_servers: frozenset
 
     def subscribe(self, listener) -> None: ...
+    def subscribe_approved(self, listener) -> None: ...
+    def approved_connections(self) -> list: ...
     def summary(self) -> str: ...
     def log(self) -> list: ...
     def set_offline(self, offline: bool) -> None: ...
 
 
 class EgressMonitor(QObject):
-    changed = Signal()  # on the GUI thread, after each blocked attempt or offline switch
-    _reported = Signal(object)  # a BlockedAttempt, emitted on the connecting thread
+    changed = Signal()  # on the GUI thread, after each blocked attempt, approved connection or offline switch
+    _reported = Signal(object)  # a BlockedAttempt or ApprovedConnection, emitted on the connecting thread
 
     def __init__(self, guard: Guard, parent=None):
         super().__init__(parent)
         self.guard = guard
         self._reported.connect(self._on_reported, Qt.ConnectionType.QueuedConnection)
         guard.subscribe(_Listener(self))
+        guard.subscribe_approved(_Listener(self))
 
     def summary(self) -> str:
         """The guard's count; marked when offline mode is off, where a zero proves nothing."""
         return self.guard.summary() if self.guard.offline else f"Online · {self.guard.summary()}"
 
     def explanation(self) -> str:
+        if self.guard.offline and self.guard.approved_servers:
+            return ("Offline mode is on: Hearth refuses every connection that would leave this computer, except to "
+                    f"{approved_names(self.guard)} (approved by your organisation), and counts both. "
+                    "Click to see them.")
         if self.guard.offline:
             return ("Offline mode is on: Hearth refuses every connection that would leave this computer, "
                     "and counts the attempts. Click to see them.")
@@ -63,6 +71,12 @@ class EgressMonitor(QObject):
     @Slot(object)
     def _on_reported(self, _attempt) -> None:
         self.changed.emit()
+
+
+def approved_names(guard: Guard) -> str:
+    """"llm.example.internal:443" or "a:443 and b:8000": the servers the policy lets through."""
+    names = sorted(f"{host}:{port}" for host, port in guard.approved_servers)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 class _Listener:

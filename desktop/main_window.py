@@ -35,6 +35,7 @@ from desktop.history import ChatDamaged, History, HistoryError
 from desktop.local_api import LocalApi
 from desktop.model_loader import ModelLoader
 from desktop.models_controller import ModelsController
+from desktop.remote_controller import RemoteController
 from desktop.settings import Settings
 from desktop.tools_controller import ToolsController
 from desktop.widgets.chat_page import ChatPage
@@ -47,6 +48,7 @@ from desktop.widgets.models_panel import ModelsPanel
 from desktop.widgets.settings_dialog import SettingsDialog
 from desktop.widgets.status_bar import StatusBar
 from desktop.workers.inference import InferenceThread, InferenceWorker
+from desktop.workers.remote_engine import REMOTE_DEVICE
 from desktop.workers.requests import LoadedModel
 
 PAGES = ("Chat", "Documents", "Models", "Hardware")
@@ -85,6 +87,7 @@ class MainWindow(QMainWindow):
         self.models.hardware_ready.connect(self.loader.load_initial, Qt.ConnectionType.SingleShotConnection)
         self.models.refresh()
         self.models.detect()
+        self.remote.refresh()
         self.refresh_conversations()
         if history.problem:  # the file was damaged and replaced, or cannot be written
             self.history_banner.show_message(history.problem, "error")
@@ -193,6 +196,10 @@ class MainWindow(QMainWindow):
         self.switcher.model_chosen.connect(self.use_model)
         self.switcher.cancel_requested.connect(self.cancel_load)
         self.switcher.manage_requested.connect(lambda: self.show_page("Models"))
+        # The organisation's servers and the person's: their models in the same menu.
+        self.remote = RemoteController(self.settings, self.policy, parent=self)
+        self.remote.changed.connect(self.switcher.set_servers)
+        self.switcher.servers_requested.connect(lambda: self.remote.open_dialog(self))
 
         self.documents = DocumentsController(self.documents_panel, self.settings, self.policy,
                                              lambda question, detail: self.models.confirm(question, detail),
@@ -208,7 +215,9 @@ class MainWindow(QMainWindow):
         self.chat.current_changed.connect(self.tools.set_conversation)
 
     def _connect_worker(self, worker: InferenceWorker) -> None:
-        self.loader = ModelLoader(worker, self.store, self.models, self.policy, self.settings, self)
+        self.loader = ModelLoader(worker, self.store, self.models, self.policy, self.settings, self.remote.servers,
+                                  self)
+        self.remote.models_found.connect(self.loader.load_remote_first)
         self.loader.changed.connect(self._model_state_changed)
         self.loader.progress.connect(self._load_progress)
         self.loader.loaded_model.connect(self._model_loaded)
@@ -427,6 +436,8 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _model_loaded(self, model_id: str) -> None:
         self.chat.model_id = model_id
+        # The model's built-in tools run beside a model on this computer only.
+        self.tools.set_model_remote(self.loaded is not None and self.loaded.device == REMOTE_DEVICE)
 
     @Slot(int)
     def _load_progress(self, percent: int) -> None:

@@ -6,9 +6,14 @@ back, since the worker keeps it loaded too (except on a graphics card: `keeps_pr
 
 The organisation's policy is checked before anything is read: a model it does not allow is
 refused with the policy's sentence, and at start the first allowed installed model is loaded.
+
+A model on a remote server (desktop/remote_servers.py: "gpt-oss-120b on llm.example.internal")
+"loads" the same way: the worker connects and asks the server whether it serves the model.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
@@ -17,8 +22,10 @@ from core.store.model_store import ModelStore
 from core.system.policy import Policy, PolicyForbids
 from desktop.errors import explain
 from desktop.models_controller import ModelsController
+from desktop.remote_servers import RemoteServers
 from desktop.settings import Settings
 from desktop.workers.inference import InferenceWorker, keeps_previous
+from desktop.workers.remote_engine import REMOTE_DEVICE
 from desktop.workers.requests import LoadedModel, LoadRequest
 
 
@@ -33,9 +40,10 @@ class ModelLoader(QObject):
     problem = Signal(str, object, str)  # a sentence, (button text, action key) or None, technical details
 
     def __init__(self, worker: InferenceWorker, store: ModelStore, models: ModelsController, policy: Policy,
-                 settings: Settings, parent=None):
+                 settings: Settings, remote: RemoteServers | None = None, parent=None):
         super().__init__(parent)
         self.worker, self.store, self.models, self.policy, self.settings = worker, store, models, policy, settings
+        self.remote = remote or RemoteServers(settings, policy)
         self.loaded: LoadedModel | None = None
         self.loading: str | None = None
         self._previous: LoadedModel | None = None  # what `loading` replaces, kept by the worker
@@ -54,11 +62,18 @@ class ModelLoader(QObject):
 
     @Slot()
     def load_initial(self) -> None:
-        """At start: the model used last time if it may still be used, else the first allowed one."""
+        """At start: the model used last time if it may still be used, else the first allowed one.
+        Where models may not run on this computer, only a remote one is loaded (`load_remote_first`)."""
         installed = self.models.installed()
         allowed = [m for m in installed if self.policy.allows_model(m)]
         wanted = self.settings.current_model
-        if wanted in allowed:
+        if self.loaded is not None or self.loading is not None:
+            return  # chosen already (a server's model, while the hardware was being read)
+        if self.remote.find(wanted) is not None:
+            self.use(wanted)
+        elif self.policy.local_models is False:
+            return
+        elif wanted in allowed:
             self.use(wanted)
         elif allowed:
             self.use(allowed[0])
@@ -74,9 +89,7 @@ class ModelLoader(QObject):
             self.changed.emit()
             return
         try:
-            self.policy.check_model(model_id)  # the id the person chose first: the plainest refusal
-            # Then the installed folder, by what it holds (core/store/identity.py).
-            folder = find_model(str(self.store.path(model_id)), self.policy)
+            request = self._request(model_id, load_anyway)
         except PolicyForbids as refusal:
             self.problem.emit(str(refusal), None, "")
             return
@@ -86,14 +99,29 @@ class ModelLoader(QObject):
             return
         if self.loading is not None:
             self.worker.cancel_load(self._token)
-        device = self.models.device_for(model_id)
         previous = self.loaded or self._previous
-        self._previous = previous if previous and keeps_previous(previous.device, device) else None
+        self._previous = previous if previous and keeps_previous(previous.device, request.device) else None
         self._token = self.worker.next_load_token()
         self.loading, self.loaded = model_id, None
-        self.request_load.emit(LoadRequest(model_id, folder.path, device, folder.catalogue_id, load_anyway),
-                               self._token)
+        self.request_load.emit(request, self._token)
         self.changed.emit()
+
+    def _request(self, model_id: str, load_anyway: bool) -> LoadRequest:
+        """What the worker is asked to load; the policy's refusal (`PolicyForbids`) first."""
+        if (remote := self.remote.model(model_id)) is not None:
+            return LoadRequest(model_id, Path(), REMOTE_DEVICE, remote=remote)
+        self.policy.check_model(model_id)  # the id the person chose first: the plainest refusal
+        # Then the installed folder, by what it holds (core/store/identity.py).
+        folder = find_model(str(self.store.path(model_id)), self.policy)
+        return LoadRequest(model_id, folder.path, self.models.device_for(model_id), folder.catalogue_id, load_anyway)
+
+    def load_remote_first(self, names: list[str]) -> None:
+        """A server listed its models: where nothing is loaded yet and models may not run on
+        this computer (or none is installed), the first of them is loaded."""
+        if self.loaded is not None or self.loading is not None or not names:
+            return
+        if self.policy.local_models is False or not self.models.installed():
+            self.use(names[0])
 
     def cancel(self) -> None:
         """Stops the load at its next tensor. The previous model is usable again at once: a

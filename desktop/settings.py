@@ -66,7 +66,7 @@ class Settings:
 
     models_dir = _Key("models/directory", "", str)  # "" = core's default folder
     offline = _Key("models/offline", False, bool)
-    current_model = _Key("models/current", "", str)  # catalogue id of the model to load at start
+    current_model = _Key("models/current", "", str)  # the model to load at start: catalogue id, or "MODEL on SERVER"
     theme = _Key("appearance/theme", "light", str, THEMES)
     reasoning_effort = _Key("chat/reasoning_effort", "medium", str, EFFORTS)
     # How the model's reasoning is shown: "shown" (unfolded), "collapsed" or "hidden". The
@@ -80,6 +80,9 @@ class Settings:
     # The local API's port. Whether it runs is not saved: serving other programs is opted into
     # again each session, so a forgotten toggle never leaves a port open.
     api_port = _Key("api/port", 8080, int)
+    # The remote servers the person added (desktop/remote_servers.py): a JSON list of
+    # {"url": ..., "api": "chat" | "responses"}. Their API keys are in the keyring, never here.
+    remote_servers = _Key("remote/servers", "[]", str)
     window_geometry = _Key("window/geometry", QByteArray(), QByteArray)
     # Where each kind of file dialog opens next (desktop/file_dialogs.py); "" = the home folder.
     import_folder = _Key("folders/import", "", str)  # the folder holding the last model imported

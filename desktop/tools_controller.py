@@ -1,6 +1,7 @@
 """A chat's built-in tools on the GUI thread: the "Search my documents" and "Run Python" switches
 (kept per chat in the history), what the policy, the document library and this computer's sandbox
-allow, the tools each turn gets, the citations of the chat shown, and Stop.
+allow, the tools each turn gets, the citations of the chat shown (linked while an answer is written,
+kept with it after, opened in the document viewer), and Stop.
 
 "Run Python" is checked against the sandbox the first time it is turned on (`core.sandbox.probe`
 starts a throw-away worker, a tenth of a second, in the background): where nothing can keep Python
@@ -14,11 +15,14 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core.chat.browser_tool import Citation
 from desktop.chat_tools import ChatTools, Toolbox
+from desktop.citations import Resolver
 from desktop.documents_controller import DocumentsController
 from desktop.errors import history_problem
 from desktop.history import History, HistoryError
 from desktop.tool_policy import tool_refusal
+from desktop.widgets.document_viewer import DocumentViewer, show_citation
 from desktop.widgets.tool_switches import ToolSwitches
 from desktop.widgets.transcript import Transcript
 from desktop.workers.background import BackgroundCall
@@ -46,6 +50,8 @@ class ToolsController(QObject):
         self._probe: BackgroundCall | None = None
         self.sandbox = None  # core.sandbox.Isolation, once the probe said what holds
         self.conversation_id: int | None = None
+        self.viewer: DocumentViewer | None = None  # the document viewer opened last
+        transcript.citation_activated.connect(self.show_citation)
         switches.set_lock("python", tool_refusal(policy, "python"))
         switches.toggled.connect(self._toggled)
         documents.changed.connect(self._library_changed)
@@ -58,22 +64,36 @@ class ToolsController(QObject):
     def toolbox(self, conversation_id: int) -> Toolbox | None:
         """The chat's tools for its next turn, offering what is switched on; None when nothing is."""
         names = self.names()
-        return self.chat_tools.toolbox(conversation_id, names) if names else None
+        return self.chat_tools.toolbox(conversation_id, names) if names and not self.model_remote else None
+
+    def set_model_remote(self, remote: bool) -> None:
+        """A model on a server cannot use the tools running here: the switches are hidden (each
+        chat's choice is kept for when a model on this computer answers again)."""
+        self.model_remote = remote
+        self.switches.setVisible(not remote)
 
     def stop(self, conversation_id: int | None) -> None:
         """Stop: a Python call running in the chat ends now (the turn's cancel ends the rest)."""
         self.chat_tools.stop(conversation_id)
+
+    def resolver(self, conversation_id: int) -> Resolver:
+        """Where the chat's citations point while its browser lives (desktop/kept_citations.py keeps
+        them with each answer)."""
+        return lambda cursor, first, last: self.chat_tools.resolve(conversation_id, cursor, first, last)
 
     # -- the chat shown ----------------------------------------------------------------------
     @Slot(object)
     def set_conversation(self, conversation_id: int | None) -> None:
         """Shows the chat's switches (a new chat's are off) and links its citations."""
         if conversation_id != self.conversation_id or conversation_id is None:
-            self.transcript.set_citation_resolver(
-                None if conversation_id is None else lambda cursor, first, last, cid=conversation_id:
-                self.chat_tools.resolve(cid, cursor, first, last))
+            self.transcript.set_citation_resolver(None if conversation_id is None else self.resolver(conversation_id))
         self.conversation_id = conversation_id
         self._show_switches()
+
+    @Slot(object)
+    def show_citation(self, citation: Citation) -> None:
+        """A citation link was clicked: the cited place, in the document viewer."""
+        self.viewer = show_citation(citation, self.documents.library, self.transcript.window())
 
     def _show_switches(self) -> None:
         if self.conversation_id is None:

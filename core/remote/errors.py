@@ -88,7 +88,8 @@ def for_status(status: int, body: bytes, headers: Mapping[str, str], *, server: 
                                  advice="Check the key, or ask the server's administrator for a new one.",
                                  details=details)
         return NotAuthorized(f"The server at {server} needs an API key, and none was given.",
-                             advice="Enter the key in Hearth's settings, or set HEARTH_REMOTE_API_KEY.",
+                             advice="Enter it in Hearth's Servers window (Model menu, Servers…), "
+                                    "or set HEARTH_REMOTE_API_KEY.",
                              details=details)
     if status == 403:
         return NotAuthorized(f"The server at {server} does not allow this API key to use {model} (it answered 403).",

@@ -114,6 +114,7 @@ class EgressGuard:
         self._addresses: dict[tuple[str, int], set[str]] = {}  # approved (host, port) -> its known addresses
         self._resolve = resolve
         self._listeners: list[Callable[[BlockedAttempt], None]] = []
+        self._approved_listeners: list[Callable[[ApprovedConnection], None]] = []
         self._reporting = threading.local()
 
     @property
@@ -132,6 +133,12 @@ class EgressGuard:
         (a window must hand it to its own thread, e.g. with a queued signal)."""
         with self._lock:
             self._listeners.append(listener)
+
+    def subscribe_approved(self, listener: Callable[[ApprovedConnection], None]) -> None:
+        """`listener(connection)` is called after each connection let through to an approved
+        server, on the thread that connected (as for `subscribe`)."""
+        with self._lock:
+            self._approved_listeners.append(listener)
 
     def approve(self, servers: Iterable[tuple[str, int]]) -> None:
         """Lets offline mode reach exactly these (host, port) pairs: the servers the policy approves."""
@@ -189,7 +196,13 @@ class EgressGuard:
             with self._lock:
                 self.approved += 1
                 self.approved_log.append(connection)
+                listeners = list(self._approved_listeners)
             _log.info("Offline mode: %s", connection)
+            for listener in listeners:
+                try:
+                    listener(connection)
+                except Exception:  # as for blocked attempts: a broken listener must not break the connection
+                    _log.exception("egress listener failed")
             return
         attempt = BlockedAttempt(time.time(), event, target, _caller())
         with self._lock:

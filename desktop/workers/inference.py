@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from core.chat.events import Event, Finished, PromptProgress, Speed, ToolRunning
 from core.system.policy import Policy
 from desktop.errors import api_problem, explain
+from desktop.workers.remote_engine import REMOTE_DEVICE
 from desktop.workers.requests import ChatRequest, GenerateFn, LoadedModel, LoadFn, LoadRequest, ServeFn
 
 # How many text events are batched into one signal at most, and for how long: fewer, larger
@@ -42,8 +43,8 @@ BATCH_SECONDS = 0.03
 def keeps_previous(previous_device: str, device: str) -> bool:
     """Whether a model on `previous_device` stays loaded while one loads on `device`. CPU weights
     are mapped from their files, so two models fit; a graphics card's memory plan counts its
-    free memory, so the old model must leave it first."""
-    return previous_device == "cpu" or device == "cpu"
+    free memory, so the old model must leave it first. A model on a server takes no memory here."""
+    return previous_device == "cpu" or device in ("cpu", REMOTE_DEVICE)
 
 
 class _LoadReporter:

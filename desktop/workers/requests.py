@@ -21,6 +21,9 @@ class LoadRequest:
     device: str = "cpu"
     catalogue_id: str | None = None  # what the folder holds, as core.store.identity.find_model found
     load_anyway: bool = False  # the person chose to load it although less memory is free than it needs
+    # A model on a remote server instead (core.remote.RemoteModel, its key not yet looked up):
+    # `model_id` is then its name, "gpt-oss-120b on llm.example.internal", and `path` is unused.
+    remote: Any = None
 
 
 @dataclass(frozen=True)

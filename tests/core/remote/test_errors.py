@@ -51,7 +51,8 @@ def turn(url: str, api_key: str | None = None, model: str = "openai/gpt-oss-120b
     (401, error_body("Invalid API key"), {}, "wrong", NotAuthorized,
      r"did not accept the API key \(it answered 401\)\. Check the key"),
     (401, error_body("Missing API key"), {}, None, NotAuthorized,
-     r"needs an API key, and none was given\. Enter the key in Hearth's settings, or set HEARTH_REMOTE_API_KEY"),
+     r"needs an API key, and none was given\. Enter it in Hearth's Servers window \(Model menu, Servers…\), "
+     r"or set HEARTH_REMOTE_API_KEY"),
     (403, error_body("Forbidden"), {}, "k", NotAuthorized, r"does not allow this API key to use openai/gpt-oss-120b"),
     (404, error_body("The model `openai/gpt-oss-120b` does not exist.", "NotFoundError"), {}, None, ModelGone,
      r"The model openai/gpt-oss-120b is not on the server at 127\.0\.0\.1:\d+ \(any more\)\. It may have been removed"),

@@ -156,3 +156,17 @@ def _net(event, args):
                           timeout=60, pass_fds=pass_fds)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_approved_connections_are_reported_to_their_own_listeners(tcp):
+    guard = EgressGuard(offline=True, resolve=FakeDns({"10.0.0.5": ["10.0.0.5"]}))
+    guard.approve({("10.0.0.5", 443)})
+    approved, blocked = [], []
+    guard.subscribe_approved(approved.append)
+    guard.subscribe(blocked.append)
+    guard.subscribe_approved(lambda _connection: 1 / 0)  # a broken listener does not refuse the connection
+    guard.audit("socket.connect", (tcp, ("10.0.0.5", 443)))
+    with pytest.raises(EgressBlocked):
+        guard.audit("socket.connect", (tcp, ("10.0.0.6", 443)))
+    assert [c.target for c in approved] == ["10.0.0.5:443"]
+    assert [a.target for a in blocked] == ["10.0.0.6:443"]
