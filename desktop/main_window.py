@@ -211,6 +211,10 @@ class MainWindow(QMainWindow):
         self.tools = ToolsController(self.composer.tools, self.transcript, self.history, self.policy,
                                      self.documents, parent=self)
         self.tools.problem.connect(self.show_problem)
+        # The Hardware page says what the model's Python may do here: the switch's probe, shared.
+        self.tools.sandbox_known.connect(self.hardware_panel.set_sandbox)
+        self.tools.sandbox_unavailable.connect(self.hardware_panel.set_sandbox_unavailable)
+        self.hardware_panel.refresh_requested.connect(self.tools.check_sandbox)
         self.chat.tools = self.tools
         self.chat.current_changed.connect(self.tools.set_conversation)
 
@@ -289,6 +293,7 @@ class MainWindow(QMainWindow):
             self.models.refresh()  # the disk may have changed: another window or the terminal
             self.pages.setCurrentWidget(self.models_panel)
         else:
+            self.tools.check_sandbox()
             self.pages.setCurrentWidget(self.hardware_panel)
 
     def current_page(self) -> QWidget:
@@ -463,7 +468,9 @@ class MainWindow(QMainWindow):
         if self.loading:
             self.status.set_loading(self.loading)
         elif self.loaded:
-            self.status.set_model(self.loaded.model_id, self.loaded.device, self.loaded.context_length)
+            # A server's model is named "MODEL on SERVER" already: no device to add.
+            device = "" if self.loaded.device == REMOTE_DEVICE else self.loaded.device
+            self.status.set_model(self.loaded.model_id, device, self.loaded.context_length)
         else:
             self.status.set_model(None)
         ready = self.loaded is not None

@@ -83,7 +83,7 @@ def test_a_chat_with_a_model_on_hearths_own_server(qtbot, make_window, settings,
     wait_until(qtbot, lambda: window.loaded is not None)
     assert window.loaded.model_id == name and settings.current_model == name
     assert window.switcher.button.text() == name
-    assert window.status.device_label.text() == "on the server"
+    assert window.status.model_label.text() == name and window.status.device_label.text() == ""
     assert not window.composer.tools.isVisibleTo(window)  # built-in tools run beside local models only
 
     window.composer.effort.set_effort("high")

@@ -1,0 +1,122 @@
+"""Renders the window chatting with a model on each live server given, for the record that a
+remote model works in the window against real servers (llama.cpp's `llama-server`, Hearth's own
+`hearth serve`): the Servers dialog listing them, then one chat per server, the reasoning shown.
+
+    QT_QPA_PLATFORM=offscreen python3 scripts/remote_screenshots.py OUT_DIR NAME=URL|NAME=scripted [...]
+
+The window asks each server for its models, loads the first, types the question into the
+message box and waits for the streamed answer. Random-weight test models answer nonsense (a
+tiny one under `hearth serve` mostly nothing readable); `scripted` starts Hearth's own API
+server in this process on a scripted engine session (tests/core/server/api_fixtures.py: the
+HTTP API, harmony rendering and parsing are the real ones, the model's tokens are a fixed
+reply), so the window shows reasoning and an answer a person can read. Each chat is saved as
+OUT_DIR/remote-chat-NAME.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from core.store.model_store import ModelStore  # noqa: E402
+from desktop import theme  # noqa: E402
+from desktop.app import create_app  # noqa: E402
+from desktop.history import History  # noqa: E402
+from desktop.main_window import MainWindow  # noqa: E402
+from desktop.settings import Settings  # noqa: E402
+from desktop.widgets.servers_dialog import ServersDialog  # noqa: E402
+
+SIZE = (1180, 760)
+QUESTION = "Say hello in one sentence."
+SCRIPTED_REPLY = ("<|channel|>analysis<|message|>A greeting in one sentence; keep it warm and short.<|end|>"
+                  "<|start|>assistant<|channel|>final<|message|>Hello! I'm gpt-oss, answering from your "
+                  "organisation's server.<|return|>")
+
+
+def scripted_server():
+    """Hearth's `ApiServer` on loopback, answering with the scripted reply; returns (url, stop)."""
+    from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
+    from core.server.http import ServedModel
+    from tests.core.server.api_fixtures import ScriptedSession, running
+
+    tok = load_tokenizer(shipped_vocabulary())
+    serving = running(ServedModel("gpt-oss-120b", tok, ScriptedSession(tok, SCRIPTED_REPLY, delay=0.02)))
+    server = serving.__enter__()
+    return server.url, lambda: serving.__exit__(None, None, None)
+
+
+def wait(app, predicate, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app) -> None:
+    for _ in range(30):
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main(out: Path, urls: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_app()
+    tmp = Path(tempfile.mkdtemp(prefix="hearth-remote-shots-"))
+    store = ModelStore(tmp / "models", offline=True)
+    stops = []
+    for n, named in enumerate(urls):
+        label, _, url = named.partition("=")
+        if url == "scripted":
+            url, stop = scripted_server()
+            stops.append(stop)
+        settings = Settings(tmp / f"{n}.ini")
+        settings.reasoning_display = "shown"
+        settings.max_new_tokens = 60
+        theme.apply_theme(app, settings.theme)
+        window = MainWindow(settings, History(tmp / f"{n}.sqlite3"), store)
+        window.resize(*SIZE)
+        window.show()
+        error = window.remote.add(url, "chat", "")
+        if error:
+            raise SystemExit(f"{url}: {error}")
+        wait(app, lambda w=window: w.loaded is not None or w.banner.isVisible())
+        if window.loaded is None:
+            raise SystemExit(f"{url}: {window.banner.label.text()}")
+        if n == 0:
+            dialog = ServersDialog(window.remote, window)
+            dialog.show()
+            wait(app, lambda d=dialog: "model" in d.list.item(0).text() and "asking" not in d.list.item(0).text())
+            settle(app)
+            dialog.grab().save(str(out / "servers-dialog.png"))
+            dialog.close()
+        QTest.keyClicks(window.composer.edit, QUESTION)
+        QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
+        wait(app, lambda w=window: w.chat.answer is not None)
+        wait(app, lambda w=window: not w.chat.busy)
+        settle(app)
+        path = out / f"remote-chat-{label}.png"
+        window.grab().save(str(path))
+        print(f"{url}: {window.loaded.model_id} -> {path}")
+        window.shutdown()
+        window.history.close()
+        window.close()
+    for stop in stops:
+        stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
+    main(Path(sys.argv[1]), sys.argv[2:])
