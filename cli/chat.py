@@ -334,9 +334,8 @@ def _load_remote(args, policy):
     from core.remote import ENV_VAR, RemoteConversation, RemoteModel, RemoteServer, RemoteSettings, api_key_for
     from core.system.server_url import ServerUrl
 
-    if getattr(args, "structure", None) is not None:
-        print("--json-schema works with a model on this computer only, not yet with --server.", file=sys.stderr)
-        return exit_codes.USAGE
+    structure = getattr(args, "structure", None)  # --json-schema: sent as the request's response_format
+    answer_format = structure.json if structure is not None else None
     env_var = args.api_key_env or ENV_VAR
     if args.api_key_env and not os.environ.get(env_var, "").strip():
         print(f"The environment variable {env_var} (named by --api-key-env) is not set.", file=sys.stderr)
@@ -345,7 +344,9 @@ def _load_remote(args, policy):
         url = ServerUrl.parse(args.server)
         server = RemoteServer.open(url, api_key=api_key_for(url, env_var=env_var), policy=policy)
         settings = RemoteSettings(max_tokens=args.max_tokens, reasoning_effort=args.reasoning,
-                                  temperature=args.temperature, top_p=args.top_p, seed=args.seed)
+                                  temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+                                  json_schema=answer_format.schema if answer_format is not None else None,
+                                  schema_name=answer_format.name if answer_format is not None else "response")
     except PolicyForbids as refusal:
         print(f"Not using the server: {refusal}", file=sys.stderr)
         return exit_codes.REFUSED

@@ -28,6 +28,10 @@ class RemoteSettings:
     top_p: float | None = None
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # The final answer as JSON valid against `json_schema` (the schema, named `schema_name`),
+    # as OpenAI's strict structured outputs ask it; every server named above takes it. None: free text.
+    json_schema: Mapping[str, Any] | None = None
+    schema_name: str = "response"
 
     def __post_init__(self) -> None:
         if self.max_tokens is not None and self.max_tokens < 1:
@@ -57,6 +61,9 @@ def chat_body(model: str, messages: Sequence[Mapping[str, Any]], settings: Remot
     body.update(_sampling(settings))
     if settings.stop:
         body["stop"] = list(settings.stop)
+    if settings.json_schema is not None:
+        body["response_format"] = {"type": "json_schema", "json_schema": {
+            "name": settings.schema_name, "schema": dict(settings.json_schema), "strict": True}}
     if tools:
         body["tools"] = [dict(tool) for tool in tools]
     return body
@@ -93,6 +100,9 @@ def responses_body(model: str, messages: Sequence[Mapping[str, Any]], settings: 
         body["max_output_tokens"] = settings.max_tokens
     body.update(_sampling(settings))
     body.pop("seed", None)  # not a field of this API: a strict server would refuse the request
+    if settings.json_schema is not None:
+        body["text"] = {"format": {"type": "json_schema", "name": settings.schema_name,
+                                   "schema": dict(settings.json_schema), "strict": True}}
     if tools:
         body["tools"] = [_responses_tool(tool) for tool in tools]
     return body

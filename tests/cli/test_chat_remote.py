@@ -88,3 +88,16 @@ def test_chat_with_the_server_and_a_model_it_lacks(server, capsys, monkeypatch):
     assert out.count("Hello!") == 2 and "(reasoning effort: high)" in out
     assert main(["chat", "--server", server.url, "--model", "gpt-oss-120b"]) == 1
     assert "has no model 'gpt-oss-120b'; it serves: gpt-oss-20b." in capsys.readouterr().err
+
+
+def test_run_json_schema_goes_to_the_server_as_its_response_format(tok, tmp_path, capsys):
+    schema = {"type": "object", "properties": {"greeting": {"type": "string"}}, "required": ["greeting"],
+              "additionalProperties": False}
+    path = tmp_path / "greeting.json"
+    path.write_text(json.dumps(schema))
+    session = ScriptedSession(tok, '<|channel|>final<|message|>{"greeting": "Hello"}<|return|>')
+    with running(ServedModel("gpt-oss-20b", tok, session)) as server:
+        assert main(["run", "--server", server.url, "--model", "gpt-oss-20b", "--json-schema", str(path), "Hi"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"greeting": "Hello"}
+    prompt = tok.decode(session.prompts[0])
+    assert "# Response Formats" in prompt and "## greeting" in prompt and '"greeting"' in prompt

@@ -58,3 +58,14 @@ def test_the_responses_body():
 def test_settings_are_checked_with_sentences(options, sentence):
     with pytest.raises(InvalidInput, match=sentence):
         RemoteSettings(**options)
+
+
+def test_a_json_schema_is_each_apis_strict_response_format():
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    settings = RemoteSettings(json_schema=schema, schema_name="count")
+    chat = chat_body("m", [{"role": "user", "content": "Hi"}], settings)
+    assert chat["response_format"] == {"type": "json_schema",
+                                       "json_schema": {"name": "count", "schema": schema, "strict": True}}
+    responses = responses_body("m", [{"role": "user", "content": "Hi"}], settings)
+    assert responses["text"] == {"format": {"type": "json_schema", "name": "count", "schema": schema, "strict": True}}
+    assert "response_format" not in chat_body("m", [], RemoteSettings())
