@@ -232,3 +232,26 @@ def test_the_egress_view_lists_the_approved_servers_connections_apart(qtbot, mak
     blocked = [dialog.list.item(i).text() for i in range(dialog.list.count())]
     assert len(approved) == 1 and "allowed connect to 10.0.0.5:443 (llm.example.internal:443)" in approved[0]
     assert len(blocked) == 1 and "blocked connect to 192.0.2.1:443" in blocked[0]
+
+
+def test_the_server_model_used_last_loads_at_start_before_a_local_one(qtbot, make_window, settings, two_models,
+                                                                       hearth_server):
+    server, _ = hearth_server
+    remember(settings, server.url)
+    name = f"gpt-oss-120b on {ServerUrl.parse(server.url).netloc}"
+    settings.current_model = name
+    window = make_window(InferenceWorker())
+    wait_until(qtbot, lambda: window.loaded is not None)
+    assert window.loaded.model_id == name
+    assert window.switcher.model_action("gpt-oss-20b").isEnabled()  # the local models stay listed beside it
+
+
+def test_a_model_the_server_no_longer_serves_is_said_with_what_it_serves(qtbot, make_window, settings,
+                                                                         hearth_server):
+    server, _ = hearth_server
+    remember(settings, server.url)
+    settings.current_model = f"gpt-oss-20b on {ServerUrl.parse(server.url).netloc}"  # it serves the 120b only
+    window = make_window(InferenceWorker())
+    wait_until(qtbot, lambda: window.banner.isVisible() and "does not serve" in window.banner.label.text())
+    assert "It serves gpt-oss-120b." in window.banner.label.text()
+    assert window.loaded is None or window.loaded.model_id.startswith("gpt-oss-120b on ")
