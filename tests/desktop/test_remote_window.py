@@ -255,3 +255,21 @@ def test_a_model_the_server_no_longer_serves_is_said_with_what_it_serves(qtbot, 
     wait_until(qtbot, lambda: window.banner.isVisible() and "does not serve" in window.banner.label.text())
     assert "It serves gpt-oss-120b." in window.banner.label.text()
     assert window.loaded is None or window.loaded.model_id.startswith("gpt-oss-120b on ")
+
+
+def test_stop_ends_a_server_answer_and_keeps_what_arrived(qtbot, make_window, settings):
+    tok = tokenizer()
+    long_reply = "<|channel|>final<|message|>" + "One more word, " * 300 + "done.<|return|>"
+    session = ScriptedSession(tok, long_reply, delay=0.02)
+    with running(ServedModel("gpt-oss-120b", tok, session)) as server:
+        remember(settings, server.url)
+        settings.max_new_tokens = 2000
+        window = make_window(InferenceWorker())
+        wait_until(qtbot, lambda: window.loaded is not None)
+        send(qtbot, window, "Go on for a long time")
+        wait_until(qtbot, lambda: window.chat.answer is not None and "One more word" in window.chat.answer.content)
+        window.composer.send_button.click()  # the Send button is Stop now
+        wait_until(qtbot, lambda: not window.chat.busy, timeout=10)
+        answer = window.history.messages(window.chat.conversation_id)[-1]
+        assert answer.status == "stopped" and answer.content.startswith("One more word")
+        assert not answer.content.endswith("done.")
