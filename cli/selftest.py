@@ -3,7 +3,11 @@
 Run by the installer build on every bundle before it is called good, and by a person or an
 administrator after installing. In order: every Hearth module imports; a tiny random
 gpt-oss checkpoint is written to a temporary folder, loaded, and answers a few tokens
-through `core.chat.generate`; the main window and the About dialog render offscreen; where the
+through `core.chat.generate`; the document library indexes a PDF, a Word file and a web page
+written on the spot and finds a fact in each (PDFium's native library, python-docx, selectolax
+and SQLite's FTS5 all travel with a build); the python tool's sandboxed worker starts (in a
+bundle: the bundle's own program, `--hearth-python-worker`), keeps a variable between two calls
+and imports numpy; the main window and the About dialog render offscreen; where the
 build carries Triton with a pre-built cache, the launcher and every kernel are found in it.
 The egress guard is on from the first line, and the test fails if anything tried to reach
 the network. The test writes nothing outside its temporary folder (the CUDA bundle's start-up
@@ -60,6 +64,8 @@ def run(args) -> int:
             ("imports", check_imports),
             ("cpu kernels", check_cpu_kernels),
             ("model", lambda: check_generation(Path(tmp))),
+            ("documents", lambda: check_documents(Path(tmp))),
+            ("python tool", lambda: check_python_tool(Path(tmp))),
             ("window", lambda: check_window(Path(tmp), args.screenshot)),
             ("triton", lambda: check_triton_cache(Path(tmp))),
         ]
@@ -134,6 +140,53 @@ def check_generation(tmp: Path) -> str:
         raise SelfTestFailed(f"generation did not finish cleanly: {finished}")
     return (f"{finished.prompt_tokens} prompt tokens, {finished.generated_tokens} generated "
             f"({finished.reason}) on the {model.device.type.upper()}")
+
+
+def check_documents(tmp: Path) -> str:
+    """A PDF (the fact on its second page), a Word file and a web page: indexed, and each fact found."""
+    from core.docs.library import Library
+    from core.docs.samples import make_docx, make_pdf
+
+    folder = tmp / "documents-in"
+    folder.mkdir()
+    make_pdf(folder / "harbour.pdf", [["Harbour rules"], ["The harbour gate closes at 21:40 on Sundays."]])
+    make_docx(folder / "handbook.docx", "The pump in building nine is serviced every March.")
+    (folder / "visitors.html").write_text("<html><body><h1>Parking</h1><p>Visitors park behind the greenhouse."
+                                          "</p></body></html>", encoding="utf-8")
+    library = Library(tmp / "documents-index")
+    summary = library.add(folder)
+    if summary.skipped or summary.documents != 3:
+        raise SelfTestFailed(" ".join(summary.sentences()))
+    found = {}
+    for query, name in (("harbour gate", "harbour.pdf"), ("pump serviced", "handbook.docx"),
+                        ("park greenhouse", "visitors.html")):
+        hits = library.search(query)
+        if not hits or hits[0].path.name != name:
+            raise SelfTestFailed(f"searching {query!r} did not find {name} (found {[h.path.name for h in hits]})")
+        found[name] = hits[0]
+    if found["harbour.pdf"].page != 2:
+        raise SelfTestFailed(f"the PDF's fact was placed on page {found['harbour.pdf'].page}, not 2")
+    trigram = "with" if library.trigram else "without"
+    return f"PDF, Word and HTML indexed and each fact found; SQLite FTS5 {trigram} trigram"
+
+
+def check_python_tool(tmp: Path) -> str:
+    """The model's python tool: its worker starts isolated, keeps state, has numpy. Where this
+    system allows no isolation at all the tool is unavailable by design: said, not failed."""
+    from core.sandbox.errors import SandboxUnavailable
+    from core.sandbox.tool import PythonTool
+
+    with PythonTool(scratch=tmp / "python-data") as tool:
+        try:
+            isolation = tool.start()
+        except SandboxUnavailable as why:
+            return f"not available on this system ({why})"
+        first = tool.call("import numpy\nx = numpy.arange(4)\nprint(int(x.sum()))")
+        second = tool.call("print(int(x.max()))")
+    if first.strip() != "6" or second.strip() != "3":
+        raise SelfTestFailed(f"the sandboxed Python answered {first!r} and {second!r}, not '6' and '3'")
+    summary = isolation.summary() if hasattr(isolation, "summary") else str(isolation)
+    return f"two calls kept their state, numpy imported; {summary}"
 
 
 def check_window(tmp: Path, screenshot: str | None) -> str:

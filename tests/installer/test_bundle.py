@@ -52,6 +52,10 @@ def test_bundle_self_test_passes_with_no_network(build, tmp_path):
     assert "ok   triton: not in this build (CPU only)" in result.stdout
     assert "ok   cpu kernels: Processor path: compiled" in result.stdout  # shipped built: no compiler needed
     assert "6 generated" in result.stdout
+    # PDFium's native library, python-docx and FTS5 travel with the bundle; the python tool's worker
+    # is the bundle's own program (--hearth-python-worker), isolated.
+    assert "ok   documents: PDF, Word and HTML indexed and each fact found" in result.stdout
+    assert "ok   python tool: two calls kept their state, numpy imported" in result.stdout
     assert list(tmp_path.iterdir()) == []  # HOME and TMPDIR: the self-test cleaned up after itself
 
 

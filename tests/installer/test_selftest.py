@@ -26,7 +26,9 @@ def test_self_test_passes_and_saves_a_screenshot(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == [
-        "ok   imports", "ok   cpu kernels", "ok   model", "ok   window", "ok   triton", "ok   network"]
+        "ok   imports", "ok   cpu kernels", "ok   model", "ok   documents", "ok   python tool", "ok   window",
+        "ok   triton", "ok   network"]
+    assert "PDF, Word and HTML indexed and each fact found" in result.stdout
     assert "Processor path: compiled" in result.stdout
     assert "6 generated" in result.stdout
     assert lines[-1].startswith("self-test passed in ")
