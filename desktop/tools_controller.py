@@ -3,9 +3,10 @@
 allow, the tools each turn gets, the citations of the chat shown (linked while an answer is written,
 kept with it after, opened in the document viewer), and Stop.
 
-"Run Python" is checked against the sandbox the first time it is turned on (`core.sandbox.probe`
-starts a throw-away worker, a tenth of a second, in the background): where nothing can keep Python
-off the network, the switch goes off and says why. A new chat starts with both off.
+"Run Python" is checked against the sandbox the first time it is turned on or the Hardware page
+shows (`core.sandbox.probe` starts a throw-away worker, a tenth of a second, in the background):
+where nothing can keep Python off the network, the switch goes off and says why. A new chat starts
+with both off.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def _probe():
 
 class ToolsController(QObject):
     problem = Signal(str)
+    sandbox_known = Signal(object)  # core.sandbox.Isolation: what keeps Python off the network here
+    sandbox_unavailable = Signal(str)  # why nothing can, a sentence
 
     def __init__(self, switches: ToolSwitches, transcript: Transcript, history: History, policy,
                  documents: DocumentsController, chat_tools: ChatTools | None = None,
@@ -119,7 +122,7 @@ class ToolsController(QObject):
     @Slot(str, bool)
     def _toggled(self, tool: str, on: bool) -> None:
         if tool == "python" and on and self.sandbox is None:
-            self._check_sandbox()
+            self.check_sandbox()
         self._save()
 
     def _save(self) -> None:
@@ -131,7 +134,12 @@ class ToolsController(QObject):
             self.problem.emit(history_problem("The chat's tools were not saved.", error,
                                               "They stay as you set them until Hearth closes."))
 
-    def _check_sandbox(self) -> None:
+    def check_sandbox(self) -> None:
+        """Finds out in the background what keeps Python off the network here (once it has an
+        answer, that one); `sandbox_known` or `sandbox_unavailable` says. The Hardware page asks too."""
+        if self.sandbox is not None:
+            self.sandbox_known.emit(self.sandbox)
+            return
         if self._probe is not None and self._probe.running():
             return
         self.switches.set_hint("python", "Checking how this computer keeps Python off the network…")
@@ -145,11 +153,13 @@ class ToolsController(QObject):
         self.sandbox = isolation
         summary = isolation.summary() if hasattr(isolation, "summary") else str(isolation)
         self.switches.set_hint("python", f"The model's Python runs with no network: {summary}")
+        self.sandbox_known.emit(isolation)
 
     @Slot(str)
     def _sandbox_refused(self, sentence: str) -> None:
         self.switches.set_lock("python", f"Python cannot run here: {sentence}")
         self._save()
+        self.sandbox_unavailable.emit(sentence)
 
     @Slot()
     def _library_changed(self) -> None:

@@ -1,5 +1,6 @@
-"""The Hardware page: graphics cards and their memory, processor, RAM, disk, and for each
-model the fit planner's verdict with the numbers behind it."""
+"""The Hardware page: graphics cards and their memory, processor, RAM, disk, for each model the
+fit planner's verdict with the numbers behind it, and what the model's Run Python may do here (the
+sandbox probe's answer, in words for a person; the technical layers in its tooltip)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.sandbox.isolation import Isolation
 from core.system.hardware import FitPlan, Hardware
 from desktop.widgets.format import FIT_BADGES, size_text
+
+# Isolation.files -> what the code can do to the person's files
+_FILES = {
+    "kept": "no network, and no access to your files outside its scratch folder.",
+    "read": "no network, and it can change files only in its scratch folder (it can still read your files).",
+    "open": "no network, but it can still read and change your files: this version of Linux cannot fence "
+            "them off (it lacks Landlock).",
+}
+CHECKING_PYTHON = "Checking what keeps the model's Python in its sandbox here…"
+
+
+def python_sandbox_text(isolation: Isolation) -> str:
+    """What the model's Python may do on this computer, for a person who does not program."""
+    text = "Sandboxed — " + _FILES[isolation.files]
+    if not isolation.tested:
+        text += " This kind of sandbox has not been tested on this system yet."
+    return text
+
+
+def python_unavailable_text(reason: str) -> str:
+    """Why the model cannot run Python here; `reason` is the probe's sentence."""
+    return ("Unavailable — Hearth could not cut the model's Python off from the network here, so it never runs "
+            f"it. {reason}")
 
 
 def _label(text: str, name: str = "") -> QLabel:
@@ -46,9 +71,13 @@ class HardwarePanel(QWidget):
         self.machine_form = QFormLayout(self.machine)
         self.fits = QGroupBox("Which model fits")
         self.fits_layout = QVBoxLayout(self.fits)
+        self.tools = QGroupBox("The model's tools")
+        self.python = _label(CHECKING_PYTHON, "Run Python")
+        QFormLayout(self.tools).addRow("Run Python:", self.python)
         inner = QWidget()
         inner_layout = QVBoxLayout(inner)
         inner_layout.addWidget(self.machine)
+        inner_layout.addWidget(self.tools)
         inner_layout.addWidget(self.fits)
         inner_layout.addStretch(1)
         scroll = QScrollArea()
@@ -102,6 +131,14 @@ class HardwarePanel(QWidget):
             box_form.addRow("Needed in all:", _label(size_text(plan.needed_bytes)))
             box_form.addRow("Available:", _label(size_text(plan.available_bytes)))
             self.fits_layout.addWidget(box)
+
+    def set_sandbox(self, isolation: Isolation) -> None:
+        self.python.setText(python_sandbox_text(isolation))
+        self.python.setToolTip(isolation.summary())
+
+    def set_sandbox_unavailable(self, reason: str) -> None:
+        self.python.setText(python_unavailable_text(reason))
+        self.python.setToolTip("")
 
 
 def _clear(layout) -> None:

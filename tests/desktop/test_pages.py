@@ -1,14 +1,16 @@
 """Hardware panel, first-launch screen, status bar, banner, model switcher, dialogs."""
 
+import pytest
 from PySide6.QtWidgets import QGroupBox, QLabel
 
 from core.chat.events import Finished
+from core.sandbox import Isolation
 from core.system.hardware import CPU, GPU, Hardware, Recommendation, plan_fit
 from core.units import size_text
 from desktop.settings import Settings
 from desktop.widgets.error_banner import ErrorBanner
 from desktop.widgets.first_launch import FirstLaunch
-from desktop.widgets.hardware_panel import HardwarePanel
+from desktop.widgets.hardware_panel import CHECKING_PYTHON, HardwarePanel
 from desktop.widgets.instructions_dialog import InstructionsDialog
 from desktop.widgets.model_switcher import ModelSwitcher
 from desktop.widgets.settings_dialog import SettingsDialog
@@ -41,6 +43,30 @@ def test_hardware_panel_shows_the_machine_and_the_verdicts(qtbot):
     panel.set_hardware(MACHINE, plans)
     qtbot.wait(1)
     assert len(panel.findChildren(QLabel)) == before
+
+
+@pytest.mark.parametrize(("isolation", "words"), [
+    (Isolation("namespace", ("user and network namespace", "seccomp filter (no sockets)", "Landlock ABI 7 (…)")),
+     "Sandboxed — no network, and no access to your files outside its scratch folder."),
+    (Isolation("seccomp", ("seccomp filter (no sockets)",), ("no Landlock (this kernel has no Landlock): …",)),
+     "Sandboxed — no network, but it can still read and change your files: this version of Linux cannot fence "
+     "them off (it lacks Landlock)."),
+    (Isolation("sandbox-exec", ("sandbox-exec profile (…)",), tested=False),
+     "Sandboxed — no network, and it can change files only in its scratch folder (it can still read your "
+     "files). This kind of sandbox has not been tested on this system yet."),
+])
+def test_hardware_panel_says_what_run_python_may_do(qtbot, isolation, words):
+    panel = HardwarePanel()
+    qtbot.addWidget(panel)
+    assert panel.python.text() == CHECKING_PYTHON
+    panel.set_sandbox(isolation)
+    assert panel.python.text() == words and panel.python.toolTip() == isolation.summary()
+    panel.set_hardware(MACHINE, {})  # the machine read again leaves the row alone
+    assert panel.python.text() == words
+    panel.set_sandbox_unavailable("This Mac has no sandbox-exec, so Python cannot be kept off the network.")
+    assert panel.python.text() == ("Unavailable — Hearth could not cut the model's Python off from the network "
+                                   "here, so it never runs it. This Mac has no sandbox-exec, so Python cannot be "
+                                   "kept off the network.")
 
 
 def test_a_models_memory_is_one_figure_in_one_unit_on_every_page(qtbot):

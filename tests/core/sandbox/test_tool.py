@@ -179,5 +179,13 @@ def test_probe_says_what_isolates_python_here():
     assert "seccomp filter (no sockets)" in isolation.summary()
 
 
+@pytest.mark.parametrize("landlock", [True, False])
+def test_isolation_says_whether_the_persons_files_are_kept_away(open_tool, landlock):
+    from core.sandbox.landlock import abi_version
+
+    isolation = open_tool(landlock=landlock).isolation
+    assert isolation.files == ("kept" if landlock and abi_version() > 0 else "open"), isolation.summary()
+
+
 def test_the_code_sees_no_command_line_of_hearths(open_tool):
     assert open_tool().call("import sys\nsys.argv") == "['']\n"
