@@ -157,7 +157,8 @@ class ToolsController(QObject):
 
     @Slot(str)
     def _sandbox_refused(self, sentence: str) -> None:
-        self.switches.set_lock("python", f"Python cannot run here: {sentence}")
+        # The policy's reason, where it forbids Python too, stays the one the switch gives.
+        self.switches.set_lock("python", tool_refusal(self.policy, "python") or f"Python cannot run here: {sentence}")
         self._save()
         self.sandbox_unavailable.emit(sentence)
 
