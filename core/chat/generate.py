@@ -12,6 +12,7 @@ raised as typed errors; once streaming has begun, a failure ends the turn with
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 import time
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 import torch
 
+from core.chat.builtin_tools import offered_builtins
 from core.chat.events import (
     Event,
     Finished,
@@ -103,6 +105,9 @@ def generate(
     within one decode step.
     """
     settings = settings or GenerationSettings()
+    if settings.structure is not None and builtin_tools:  # the built-ins stay callable on the way to the answer
+        settings = dataclasses.replace(settings, structure=dataclasses.replace(
+            settings.structure, builtins=offered_builtins(builtin_tools)))
     started = clock()
     room = session.max_tokens - min(settings.max_new_tokens, session.max_tokens // 4)
 

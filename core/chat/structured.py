@@ -5,7 +5,10 @@ or any JSON object), a call to one of some functions with arguments valid agains
 function's parameters schema, or either. `grammar()` writes the whole assistant turn as one
 grammar over harmony's own tokens: an optional analysis message whose text is free (the
 reasoning is never constrained), then the final message or the call, then `<|return|>` or
-`<|call|>`. Control tokens exist only where the format puts them, so `<|end|>` or `<|call|>`
+`<|call|>`. Where the turn offers built-in tools (`builtins`: the browser, python), a call to one
+of them is a third way to end the step (its text free, as the tool reads it); the tool's result
+comes back and the next step is held to the same grammar, so the answer is still the JSON asked.
+Control tokens exist only where the format puts them, so `<|end|>` or `<|call|>`
 can never appear inside a JSON string, and the turn cannot end before the answer is complete.
 
 `TokenMask` runs that grammar while the model writes: before each sampled token it removes
@@ -35,6 +38,7 @@ from typing import Any
 
 import torch
 
+from core.chat.builtin_tools import BUILTIN_TOOLS, offered_builtins
 from core.chat.tokenizer import Tokenizer
 from core.errors import InvalidInput
 
@@ -70,6 +74,8 @@ class Structure:
 
     json: JsonFormat | None = None
     functions: tuple[Function, ...] = field(default_factory=tuple)
+    # The built-in tools ("browser", "python") the model may call on its way to the answer.
+    builtins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.json is None and not self.functions:
@@ -97,6 +103,18 @@ def grammar(structure: Structure) -> str:
         header = json.dumps(f"commentary to=functions.{function.name} ")
         rules += [f'call_{n}: <|channel|> {header} <|constrain|> "json" <|message|> arguments_{n} <|call|>',
                   f"arguments_{n}: %json{_json_schema(function.parameters)}"]
+    recipients = builtin_recipients(structure.builtins)
+    if recipients:
+        # Both places harmony allows the recipient (`to=` in the header's role part or its channel
+        # part), and the content types gpt-oss writes after it, as the parser reads them.
+        names = " | ".join(json.dumps(name) for name in recipients)
+        answers.append("builtin_call")
+        rules += ["builtin_call: builtin_to <|channel|> \"analysis\" content_type <|message|> CODE <|call|>"
+                  " | <|channel|> \"analysis\" builtin_to content_type <|message|> CODE <|call|>",
+                  'builtin_to: " to=" builtin_name',
+                  f"builtin_name: {names}",
+                  'content_type: "" | " code" | " json" | " " <|constrain|> "json"',
+                  "CODE: /(?s:.*)/"]
     return "\n".join([
         "start: thinking? answer",
         'thinking: <|channel|> "analysis" <|message|> THOUGHT <|end|> <|start|> "assistant"',
@@ -104,6 +122,16 @@ def grammar(structure: Structure) -> str:
         f"answer: {' | '.join(answers)}",
         *rules,
     ])
+
+
+def builtin_recipients(builtins: Sequence[str]) -> list[str]:
+    """The names a built-in call is addressed to: `browser.search`, `browser.open`,
+    `browser.find`, `python`, for the built-ins offered."""
+    recipients = []
+    for name in offered_builtins(builtins):
+        functions = BUILTIN_TOOLS[name].functions
+        recipients += [f"{name}.{f['name']}" for f in functions] if functions else [name]
+    return recipients
 
 
 def check_structure(structure: Structure) -> None:

@@ -142,3 +142,29 @@ def test_the_schema_reaches_the_model_in_the_developer_message(tok):
     section = ("<|start|>developer<|message|># Response Formats\n\n## forecast\n\n// A forecast request.\n"
                + json.dumps(WEATHER, separators=(",", ":")) + "<|end|>")
     assert section in text
+
+
+def follow(mask: TokenMask, tok, text: str) -> None:
+    for token in tok.encode(text, allow_special=True):
+        mask.accept(token)
+
+
+@pytest.mark.parametrize("call", [
+    '<|channel|>analysis to=browser.search code<|message|>{"query": "pump"}<|call|>',
+    ' to=browser.open<|channel|>analysis code<|message|>{"id": 0}<|call|>',  # the recipient in the role part
+    "<|channel|>analysis to=python<|message|>print(6*7)<|call|>",
+])
+def test_offered_builtins_stay_callable_on_the_way_to_a_json_answer(tok, call):
+    mask = TokenMask(Structure(JsonFormat(PERSON), builtins=("browser", "python")), tok)
+    follow(mask, tok, "<|channel|>analysis<|message|>Look it up first.<|end|><|start|>assistant")
+    follow(mask, tok, call)
+    assert mask.complete
+
+
+def test_a_builtin_not_offered_is_refused_by_the_grammar(tok):
+    mask = TokenMask(Structure(JsonFormat(PERSON), builtins=("browser",)), tok)
+    with pytest.raises(InvalidInput, match="left its required format"):
+        follow(mask, tok, "<|channel|>analysis to=python code<|message|>print(1)<|call|>")
+    without = TokenMask(Structure(JsonFormat(PERSON)), tok)  # no built-in offered: only the answer
+    with pytest.raises(InvalidInput, match="left its required format"):
+        follow(without, tok, '<|channel|>analysis to=browser.search code<|message|>{"query": "x"}<|call|>')

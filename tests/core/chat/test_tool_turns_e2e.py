@@ -6,6 +6,7 @@ file and line."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -95,3 +96,21 @@ def test_stop_ends_a_running_python_call(tmp_path):
     result = next(e for e in events if isinstance(e, ToolResult))
     assert result.seconds < 10 and result.text.endswith("KeyboardInterrupt")  # as a notebook says it
     assert events[-1].reason == "cancelled"
+
+
+def test_a_json_answer_may_search_and_open_first(tmp_path, library):
+    """With a structured answer asked, the built-ins stay callable: search, open, then the JSON."""
+    from core.chat.structured import JsonFormat, Structure
+
+    schema = {"type": "object", "properties": {"torque_nm": {"type": "integer"}, "source": {"type": "string"}},
+              "required": ["torque_nm", "source"], "additionalProperties": False}
+    final = '{"torque_nm":42,"source":"【1†L3】"}'  # no token twice with different successors (a bigram script)
+    rounds = (*SEARCH_ROUNDS[:2], f"<|channel|>final<|message|>{final}<|return|>")
+    conversation = chat(write_round_model(tmp_path / "model", rounds), BuiltinTools(("browser",), library=library))
+    conversation.settings = GenerationSettings(SamplingParams(temperature=0.0), max_new_tokens=200,
+                                               structure=Structure(JsonFormat(schema, name="torque")))
+    answer = Answer.of(conversation.send("What torque does the zephyr bearing need? Answer as JSON."))
+    assert [c.name for c in answer.calls] == ["browser.search", "browser.open"]
+    assert FACT_VIEW in answer.calls[1].result
+    assert json.loads(answer.content) == {"torque_nm": 42, "source": "【1†L3】"}
+    conversation.close()
