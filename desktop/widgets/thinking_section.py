@@ -4,7 +4,9 @@ header by default; the header tells how long the model thought."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel
+
+from desktop.widgets.folded_section import FoldedSection
 
 
 def duration_text(seconds: float) -> str:
@@ -17,43 +19,19 @@ def duration_text(seconds: float) -> str:
     return f"{minutes} min {rest} s"
 
 
-class ThinkingSection(QWidget):
+class ThinkingSection(FoldedSection):
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("thinking")
+        body = QLabel()
+        body.setObjectName("thinkingText")
+        body.setWordWrap(True)
+        body.setTextFormat(Qt.TextFormat.PlainText)
+        body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        body.setAccessibleDescription("The model's thinking")
+        super().__init__("thinking", body, parent)
         self._running = False
         self._seconds: float | None = None
-        self.toggle = QToolButton()
-        self.toggle.setObjectName("thinkingToggle")
-        self.toggle.setCheckable(True)
-        self.toggle.setChecked(False)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.toggle.setAccessibleName("Show or hide the model's thinking")
-        self.toggle.toggled.connect(self.set_expanded)
-        self.body = QLabel()
-        self.body.setObjectName("thinkingText")
-        self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.TextFormat.PlainText)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.body.setAccessibleDescription("The model's thinking")
-        self.body.setVisible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.body)
         self._refresh_title()
-
-    def is_expanded(self) -> bool:
-        return self.toggle.isChecked()
-
-    def set_expanded(self, expanded: bool) -> None:
-        if self.toggle.isChecked() != expanded:
-            self.toggle.setChecked(expanded)  # re-enters through `toggled`
-            return
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        self.body.setVisible(expanded)
 
     def text(self) -> str:
         return self.body.text()

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.tool_steps import ToolStep, step_input, step_title
 from desktop.widgets.code_block import CodeBlock
+from desktop.widgets.folded_section import FoldedSection
 
 
 def _plain_label(name: str, description: str) -> QLabel:
@@ -23,32 +24,19 @@ def _plain_label(name: str, description: str) -> QLabel:
     return label
 
 
-class ToolStepView(QWidget):
+class ToolStepView(FoldedSection):
     def __init__(self, step: ToolStep, parent=None):
-        super().__init__(parent)
-        self.setObjectName("toolStep")
-        self.step = step
-        self.toggle = QToolButton()
-        self.toggle.setObjectName("toolStepToggle")
-        self.toggle.setCheckable(True)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.toggle.toggled.connect(self.set_expanded)
         self.code = CodeBlock("", "python")  # Python's code; the browser's call is a line of `call`
         self.call = _plain_label("toolCall", "What the model asked the tool")
         self.output = _plain_label("toolOutput", "What the tool answered")
-        self.body = QWidget()
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(16, 0, 0, 0)
-        body.addWidget(self.code)
-        body.addWidget(self.call)
-        body.addWidget(self.output)
-        self.body.setVisible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.body)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(16, 0, 0, 0)
+        column.addWidget(self.code)
+        column.addWidget(self.call)
+        column.addWidget(self.output)
+        super().__init__("toolStep", body, parent)
+        self.step = step
         self.set_step(step)
 
     def set_step(self, step: ToolStep) -> None:
@@ -65,13 +53,3 @@ class ToolStepView(QWidget):
                                                                "(no output)")
         self.output.setText(shown)
         self.output.setVisible(bool(shown))
-
-    def is_expanded(self) -> bool:
-        return self.toggle.isChecked()
-
-    def set_expanded(self, expanded: bool) -> None:
-        if self.toggle.isChecked() != expanded:
-            self.toggle.setChecked(expanded)  # re-enters through `toggled`
-            return
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        self.body.setVisible(expanded)

@@ -31,29 +31,12 @@ from desktop.widgets.egress_log_dialog import EgressLogDialog
 from desktop.widgets.servers_dialog import ServersDialog
 from desktop.workers.inference import InferenceWorker
 from tests.core.remote.fake_server import fake_server
+from tests.core.remote.test_api_keys import MemoryKeyring
 from tests.core.server.api_fixtures import ScriptedSession, running
 from tests.desktop.helpers import tokenizer, wait_until
 
 REPLY = ("<|channel|>analysis<|message|>The person greets me; greet back.<|end|>"
          "<|start|>assistant<|channel|>final<|message|>Hello from the server!<|return|>")
-
-
-class MemoryKeyring:
-    """A keyring backend in memory, as the `keyring` package's backends answer."""
-
-    priority = 1
-
-    def __init__(self):
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, account):
-        return self.passwords.get((service, account))
-
-    def set_password(self, service, account, password):
-        self.passwords[(service, account)] = password
-
-    def delete_password(self, service, account):
-        self.passwords.pop((service, account), None)
 
 
 def remember(settings, *urls: str) -> None:
@@ -176,13 +159,13 @@ def test_the_servers_dialog_adds_and_removes_servers_and_keeps_keys_in_the_keyri
     dialog.key.setText("sk-secret")
     dialog.add_button.click()
     assert not dialog.problem.isVisibleTo(dialog) and dialog.key.text() == ""
-    assert list(keyring.passwords.values()) == ["sk-secret"]
+    assert list(keyring.entries.values()) == ["sk-secret"]
     assert "sk-secret" not in settings.remote_servers  # never in the settings file
     wait_until(qtbot, lambda: "1 model: gpt-oss-120b" in dialog.list.item(0).text())
 
     dialog.list.setCurrentRow(0)
     dialog.remove_button.click()
-    assert controller.entries() == [] and keyring.passwords == {}
+    assert controller.entries() == [] and keyring.entries == {}
     assert dialog.list.item(0).text() == "No server yet: add one below."
 
 
