@@ -5,13 +5,10 @@ search at all. It only shows and asks; the documents controller does the work.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QGroupBox,
-    QHBoxLayout,
-    QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -19,21 +16,12 @@ from PySide6.QtWidgets import (
 from core.docs import FolderInfo, IndexProgress, Skipped
 from desktop.widgets.document_folder_row import DocumentFolderRow
 from desktop.widgets.indexing_progress import IndexingProgress
+from desktop.widgets.page import page_column, page_header, scrolling, text_label
 
 INTRO = ("When a chat's “Search my documents” is on, the model searches these folders and cites what it "
          "read; a citation opens the file. The documents stay on this computer: Hearth keeps an index of "
          "their text and never changes them. It reads PDF, Word (.docx), HTML, Markdown and text files.")
 MAX_PROBLEMS_SHOWN = 200  # a folder of thousands of broken files must not build thousands of labels
-
-
-def _label(name: str = "", selectable: bool = True) -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-    if selectable:
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 class DocumentsPanel(QWidget):
@@ -45,8 +33,6 @@ class DocumentsPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("documentsPanel")
-        title = QLabel("Documents")
-        title.setObjectName("pageTitle")
         self.update_button = QPushButton("Update all")
         self.update_button.setAccessibleName("Index the library's folders again")
         self.update_button.setToolTip("Read new and changed files again, and forget deleted ones")
@@ -55,44 +41,32 @@ class DocumentsPanel(QWidget):
         self.add_button.setObjectName("primaryButton")
         self.add_button.setAccessibleName("Add a folder of documents")
         self.add_button.clicked.connect(self.add_requested)
-        header = QHBoxLayout()
-        header.addWidget(title, 1)
-        header.addWidget(self.update_button)
-        header.addWidget(self.add_button)
-        intro = _label("hint")
+        header = page_header("Documents", self.update_button, self.add_button)
+        intro = text_label(name="hint")
         intro.setText(INTRO)
-        self.notice = _label("messageNote")  # why the library cannot search, or searches slowly
+        self.notice = text_label(name="messageNote")  # why the library cannot search, or searches slowly
         self.notice.hide()
-        self.policy_hint = _label("hint")  # which folders the organisation lets the library hold
+        self.policy_hint = text_label(name="hint")  # which folders the organisation lets the library hold
         self.policy_hint.hide()
         self.progress = IndexingProgress()
         self.progress.cancel_requested.connect(self.cancel_requested)
         self.progress.hide()
-        self.result = _label()  # what the last indexing did
+        self.result = text_label()  # what the last indexing did
         self.result.setAccessibleDescription("What the last indexing did")
         self.result.hide()
 
         self.folders_box = QGroupBox("Folders")
         self._folders_layout = QVBoxLayout(self.folders_box)
-        self.empty = _label("hint", selectable=False)
+        self.empty = text_label(name="hint", selectable=False)
         self.empty.setText("No folders yet. Add one, and its documents can be searched from any chat.")
         self._folders_layout.addWidget(self.empty)
         self.problems_box = QGroupBox("Files that could not be read")
-        self.problems_text = _label()
+        self.problems_text = text_label()
         QVBoxLayout(self.problems_box).addWidget(self.problems_text)
         self.problems_box.hide()
-        inner = QWidget()
-        inner_layout = QVBoxLayout(inner)
-        inner_layout.addWidget(self.folders_box)
-        inner_layout.addWidget(self.problems_box)
-        inner_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(inner)
+        scroll = scrolling(self.folders_box, self.problems_box)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 16, 24, 16)
+        layout = page_column(self)
         layout.addLayout(header)
         layout.addWidget(intro)
         layout.addWidget(self.notice)

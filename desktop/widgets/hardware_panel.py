@@ -4,14 +4,12 @@ sandbox probe's answer, in words for a person; the technical layers in its toolt
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +17,7 @@ from PySide6.QtWidgets import (
 from core.sandbox.isolation import Isolation
 from core.system.hardware import FitPlan, Hardware
 from desktop.widgets.format import FIT_BADGES, size_text
+from desktop.widgets.page import page_column, page_header, scrolling, text_label
 
 # Isolation.files -> what the code can do to the person's files
 _FILES = {
@@ -45,12 +44,7 @@ def python_unavailable_text(reason: str) -> str:
 
 
 def _label(text: str, name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        label.setAccessibleDescription(name)  # the text stays the name a screen reader says
-    return label
+    return text_label(text, description=name)  # `name`: what a screen reader says the row is
 
 
 class HardwarePanel(QWidget):
@@ -59,14 +53,10 @@ class HardwarePanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("hardwarePanel")
-        title = QLabel("This computer")
-        title.setObjectName("pageTitle")
         self.refresh_button = QPushButton("Check again")
         self.refresh_button.setAccessibleName("Check the hardware again")
         self.refresh_button.clicked.connect(self.refresh_requested)
-        header = QHBoxLayout()
-        header.addWidget(title, 1)
-        header.addWidget(self.refresh_button)
+        header = page_header("This computer", self.refresh_button)
         self.machine = QGroupBox("Hardware")
         self.machine_form = QFormLayout(self.machine)
         self.fits = QGroupBox("Which model fits")
@@ -74,17 +64,8 @@ class HardwarePanel(QWidget):
         self.tools = QGroupBox("The model's tools")
         self.python = _label(CHECKING_PYTHON, "Run Python")
         QFormLayout(self.tools).addRow("Run Python:", self.python)
-        inner = QWidget()
-        inner_layout = QVBoxLayout(inner)
-        inner_layout.addWidget(self.machine)
-        inner_layout.addWidget(self.tools)
-        inner_layout.addWidget(self.fits)
-        inner_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 16, 24, 16)
+        scroll = scrolling(self.machine, self.tools, self.fits)
+        layout = page_column(self)
         layout.addLayout(header)
         layout.addWidget(scroll, 1)
         self.status = _label("Looking at this computer…")

@@ -3,14 +3,15 @@ displays and asks; the window's models controller runs jobs and confirms deletio
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.store.model_store import ModelInfo
 from core.store.progress import Progress
 from core.system.hardware import FitPlan
 from core.system.policy import NO_POLICY, Policy
 from desktop.widgets.model_card import ModelCard
+from desktop.widgets.page import page_column, page_header, scrolling
 
 
 class ModelsPanel(QWidget):
@@ -20,8 +21,6 @@ class ModelsPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("modelsPanel")
-        title = QLabel("Models")
-        title.setObjectName("pageTitle")
         self.folder_label = QLabel()
         self.folder_label.setObjectName("hint")
         self.folder_label.setWordWrap(True)
@@ -29,21 +28,11 @@ class ModelsPanel(QWidget):
         self.import_button.setAccessibleName("Import a model from a folder")
         self.import_button.setToolTip("Install a model you copied from another computer or a USB drive")
         self.import_button.clicked.connect(self.import_requested)
-        header = QHBoxLayout()
-        header.addWidget(title, 1)
-        header.addWidget(self.import_button)
+        header = page_header("Models", self.import_button)
         self._cards_layout = QVBoxLayout()
         self._cards_layout.setSpacing(12)
-        inner = QWidget()
-        inner_layout = QVBoxLayout(inner)
-        inner_layout.addLayout(self._cards_layout)
-        inner_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(inner)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 16, 24, 16)
+        scroll = scrolling(self._cards_layout)
+        layout = page_column(self)
         layout.addLayout(header)
         layout.addWidget(self.folder_label)
         layout.addWidget(scroll, 1)
