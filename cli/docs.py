@@ -17,8 +17,8 @@ from cli import exit_codes
 from cli.progress_line import ProgressLine
 from core.chat.browser_tool import BrowserTool, ToolUsageError
 from core.docs import IndexProgress, IndexSummary, Library
-from core.errors import DiskFull, HearthError
-from core.system.policy import PolicyForbids, load_policy
+from core.errors import HearthError
+from core.system.policy import load_policy
 
 
 def register(subparsers) -> None:
@@ -53,18 +53,9 @@ def _run(action):
             print("\nStopped. The documents indexed so far are kept; `hearth docs update` finishes the work.",
                   file=sys.stderr)
             return exit_codes.STOPPED
-        except DiskFull as e:
-            return _fail(e, exit_codes.DISK_FULL)
-        except PolicyForbids as e:
-            return _fail(e, exit_codes.REFUSED)
         except HearthError as e:
-            return _fail(e, exit_codes.FAILED)
+            return exit_codes.failed(e)
     return wrapped
-
-
-def _fail(error: Exception, code: int) -> int:
-    print(f"hearth: {error}", file=sys.stderr)
-    return code
 
 
 def _library(args) -> Library:
@@ -140,7 +131,7 @@ def _search(args) -> int:
     try:
         print(browser.search(args.query, topn=args.top))
     except ToolUsageError as e:
-        return _fail(e, exit_codes.FAILED)
+        return exit_codes.failed(e)
     return exit_codes.OK if browser.pages[-1].links else exit_codes.FAILED
 
 

@@ -1,4 +1,10 @@
-"""What every `hearth` command's exit code means, for scripts: one table for all commands."""
+"""What every `hearth` command's exit code means, for scripts: one table for all commands, and
+`failed(error)`, which says a failure and gives its code."""
+
+import sys
+
+from core.errors import DiskFull, OfflineMode
+from core.system.policy import PolicyForbids
 
 OK = 0
 FAILED = 1          # the reason is printed
@@ -20,3 +26,12 @@ TABLE = f"""Exit codes (every command):
   {DISK_FULL}    not enough disk space
   {TOO_SMALL}    no model fits this machine (`hearth hardware`)
   {STOPPED}  stopped with Ctrl-C"""
+
+
+def failed(error: BaseException) -> int:
+    """Prints `error`'s sentence ("hearth: ...") and returns its exit code: REFUSED for the policy
+    or offline mode, DISK_FULL for a full disk, FAILED otherwise."""
+    print(f"hearth: {error}", file=sys.stderr)
+    if isinstance(error, OfflineMode | PolicyForbids):
+        return REFUSED
+    return DISK_FULL if isinstance(error, DiskFull) else FAILED

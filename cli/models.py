@@ -16,10 +16,9 @@ from pathlib import Path
 
 from cli import exit_codes
 from cli.progress_line import ProgressLine
-from core.errors import DiskFull, HearthError, OfflineMode
+from core.errors import HearthError
 from core.store import CATALOGUE, ModelStore
 from core.store.progress import Progress
-from core.system.policy import PolicyForbids
 from core.units import size_text
 
 
@@ -73,18 +72,9 @@ def _run(action):
     def wrapped(args) -> int:
         try:
             return action(args)
-        except (OfflineMode, PolicyForbids) as e:
-            return _fail(e, exit_codes.REFUSED)
-        except DiskFull as e:
-            return _fail(e, exit_codes.DISK_FULL)
         except HearthError as e:
-            return _fail(e, exit_codes.FAILED)
+            return exit_codes.failed(e)
     return wrapped
-
-
-def _fail(error: Exception, code: int) -> int:
-    print(f"hearth: {error}", file=sys.stderr)
-    return code
 
 
 @_run
