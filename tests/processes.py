@@ -4,8 +4,15 @@ failing or timed-out test never leaves a server or a window running."""
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 _spawned: list[subprocess.Popen] = []
 
@@ -38,3 +45,38 @@ def end_leftovers() -> list[list[str]]:
                 stream.close()
     _spawned.clear()
     return left
+
+
+def hearth(cwd: Path, *args: str, policy: str = "", **env: str) -> subprocess.Popen:
+    """`hearth ARGS` in `cwd`, with a policy file of its own (`policy`: its text), the models
+    folder `cwd/models`, and output read as text."""
+    policy_file = cwd / "policy.toml"
+    policy_file.write_text(policy)
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "HEARTH_POLICY": str(policy_file),
+                   "HEARTH_MODELS_DIR": str(cwd / "models"), **env}
+    environment.pop("HEARTH_API_KEY", None)
+    return spawn([sys.executable, "-m", "cli.main", *args], cwd=cwd, env=environment,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def serving_url(process: subprocess.Popen, seconds: float = 60) -> tuple[str, str]:
+    """(the URL `hearth serve` says it serves at, the line that said it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if match := re.search(r"at (http://\S+/v1)", line):
+            return match.group(1), line
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"hearth serve did not start: {process.stderr.read()}")
+
+
+def read_until(stream, marker: str, limit: float = 60.0) -> str:
+    """What `stream` gives up to and including `marker` (an assertion after `limit` seconds)."""
+    seen, deadline = "", time.monotonic() + limit
+    while marker not in seen:
+        char = stream.read(1)
+        assert char and time.monotonic() < deadline, f"no {marker!r} in {seen!r}"
+        seen += char
+    return seen

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from cli.chat import _print_answer, _progress, _show_chat_turn, _Style
 from cli.main import main
 from core.chat.events import Finished, MessageEnded, MessageStarted, Notice, PromptProgress, TextDelta, ToolCall
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
-from tests.processes import spawn
+from tests.processes import read_until, spawn
 from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,25 +156,16 @@ def _spawn(*args: str) -> subprocess.Popen:
                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _read_until(stream, marker: str, limit: float = 60.0) -> str:
-    seen, deadline = "", time.monotonic() + limit
-    while marker not in seen:
-        char = stream.read(1)
-        assert char and time.monotonic() < deadline, f"no {marker!r} in {seen!r}"
-        seen += char
-    return seen
-
-
 def test_ctrl_c_stops_the_answer_not_the_chat(endless):
     chat = _spawn("chat", "--model", endless, *GREEDY)
     try:
-        _read_until(chat.stdout, "> ")
+        read_until(chat.stdout, "> ")
         chat.stdin.write("Talk to me\n")
         chat.stdin.flush()
-        _read_until(chat.stdout, "word word")
+        read_until(chat.stdout, "word word")
         chat.send_signal(signal.SIGINT)
-        _read_until(chat.stdout, "(stopped)")
-        figures = _read_until(chat.stdout, "> ")  # then asks for the next message
+        read_until(chat.stdout, "(stopped)")
+        figures = read_until(chat.stdout, "> ")  # then asks for the next message
         assert "tokens/s" in figures
         chat.stdin.write("/exit\n")
         chat.stdin.flush()
@@ -187,7 +177,7 @@ def test_ctrl_c_stops_the_answer_not_the_chat(endless):
 def test_ctrl_c_during_run_keeps_the_partial_answer(endless):
     run = _spawn("run", "--model", endless, "Talk", *GREEDY)
     try:
-        _read_until(run.stdout, "word word")
+        read_until(run.stdout, "word word")
         run.send_signal(signal.SIGINT)
         assert run.wait(timeout=30) == 130
         assert run.stdout.read().endswith("\n")

@@ -20,7 +20,7 @@ from cli import exit_codes
 from cli.main import main
 from core.chat import generate as generate_module
 from core.chat.builtin_tools import unavailable_tool_result
-from tests.processes import spawn
+from tests.processes import read_until, spawn
 from tests.scripted_tools import (
     CITED_ANSWER,
     FACT_VIEW,
@@ -180,29 +180,20 @@ def _spawn(tmp_path: Path, *args: str) -> subprocess.Popen:
                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _read_until(stream, marker: str, limit: float = 60.0) -> str:
-    seen, deadline = "", time.monotonic() + limit
-    while marker not in seen:
-        char = stream.read(1)
-        assert char and time.monotonic() < deadline, f"no {marker!r} in {seen!r}"
-        seen += char
-    return seen
-
-
 def test_ctrl_c_stops_a_running_python_call_and_the_answer_not_the_chat(sleeper, tmp_path):
     chat = _spawn(tmp_path, "chat", "--model", sleeper, "--tools", "python", *GREEDY)
     try:
-        _read_until(chat.stdout, "> ")
+        read_until(chat.stdout, "> ")
         chat.stdin.write("Sleep a minute\n")
         chat.stdin.flush()
-        _read_until(chat.stdout, '[calling python] __import__("time").sleep(60)')
+        read_until(chat.stdout, '[calling python] __import__("time").sleep(60)')
         time.sleep(1.0)  # the worker is in the sleep
         pressed = time.monotonic()
         chat.send_signal(signal.SIGINT)
-        stopped = _read_until(chat.stdout, "(stopped)", limit=20)
+        stopped = read_until(chat.stdout, "(stopped)", limit=20)
         assert time.monotonic() - pressed < 10  # not the 60 s of the sleep
         assert "KeyboardInterrupt" in stopped
-        _read_until(chat.stdout, "> ")
+        read_until(chat.stdout, "> ")
         chat.stdin.write("/exit\n")
         chat.stdin.flush()
         assert chat.wait(timeout=30) == exit_codes.OK
@@ -213,7 +204,7 @@ def test_ctrl_c_stops_a_running_python_call_and_the_answer_not_the_chat(sleeper,
 def test_ctrl_c_during_a_python_call_ends_run_with_130(sleeper, tmp_path):
     run = _spawn(tmp_path, "run", "--model", sleeper, "--tools", "python", "Sleep", *GREEDY)
     try:
-        _read_until(run.stderr, "[calling python]")
+        read_until(run.stderr, "[calling python]")
         time.sleep(1.0)
         run.send_signal(signal.SIGINT)
         assert run.wait(timeout=20) == exit_codes.STOPPED

@@ -4,12 +4,7 @@ it before any model is loaded."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import openai
@@ -18,7 +13,7 @@ import torch  # noqa: F401  (loaded once here, so the checkpoint writer below is
 
 from cli import exit_codes
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
-from tests.processes import spawn
+from tests.processes import hearth, serving_url
 from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,33 +29,11 @@ def hello_folder(tmp_path_factory) -> Path:
     return folder
 
 
-def hearth(tmp_path: Path, *args: str, policy: str = "", **env: str) -> subprocess.Popen:
-    policy_file = tmp_path / "policy.toml"
-    policy_file.write_text(policy)
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "HEARTH_POLICY": str(policy_file),
-                   "HEARTH_MODELS_DIR": str(tmp_path / "models"), **env}
-    environment.pop("HEARTH_API_KEY", None)
-    return spawn([sys.executable, "-m", "cli.main", *args], cwd=tmp_path, env=environment,
-                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_url(process: subprocess.Popen, seconds: float = 60) -> str:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if match := re.search(r"at (http://\S+/v1)", line):
-            return match.group(1)
-        if process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"hearth serve did not start: {process.stderr.read()}")
-
-
 def test_serve_answers_the_openai_client_and_stops_on_ctrl_c(tmp_path, hello_folder):
     process = hearth(tmp_path, "serve", "--model", str(hello_folder), "--port", "0", "--api-key", "k",
                      HEARTH_OFFLINE="1")
     try:
-        url = wait_for_url(process)
+        url, _ = serving_url(process)
         assert url.startswith("http://127.0.0.1:")
         api = openai.OpenAI(base_url=url, api_key="k", max_retries=0, timeout=60)
         assert [m.id for m in api.models.list()] == [hello_folder.name]

@@ -5,19 +5,15 @@ answer only; and the policy refusing a tool before any model is loaded."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import openai
 import pytest
 
 from cli import exit_codes
-from tests.processes import spawn
+from tests.processes import hearth, serving_url
 from tests.scripted_tools import (
     CITED_ANSWER,
     PYTHON_ANSWER,
@@ -29,29 +25,6 @@ from tests.scripted_tools import (
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = [{"role": "user", "content": "What torque does the zephyr bearing take?"}]
-
-
-def hearth(tmp_path: Path, *args: str, policy: str = "", **env: str) -> subprocess.Popen:
-    policy_file = tmp_path / "policy.toml"
-    policy_file.write_text(policy)
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "HEARTH_POLICY": str(policy_file),
-                   "HEARTH_MODELS_DIR": str(tmp_path / "models"), **env}
-    environment.pop("HEARTH_API_KEY", None)
-    return spawn([sys.executable, "-m", "cli.main", *args], cwd=tmp_path, env=environment,
-                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_url(process: subprocess.Popen, seconds: float = 60) -> tuple[str, str]:
-    """(the server's URL, the line that said it)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if match := re.search(r"at (http://\S+/v1)", line):
-            return match.group(1), line
-        if process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"hearth serve did not start: {process.stderr.read()}")
 
 
 def ask(url: str, model: str) -> tuple[str, object]:
@@ -76,7 +49,7 @@ def test_serve_runs_the_browser_and_answers_with_the_citation(tmp_path):
     process = hearth(tmp_path, "serve", "--model", str(model), "--port", "0", "--tools", "browser",
                      HEARTH_OFFLINE="1", HEARTH_DOCS_DIR=str(library))
     try:
-        url, said = wait_for_url(process)
+        url, said = serving_url(process)
         assert "with the tools browser" in said
         content, message = ask(url, model.name)
         assert content == CITED_ANSWER and message.tool_calls is None
@@ -89,7 +62,7 @@ def test_serve_runs_two_python_calls_sharing_a_variable(tmp_path):
     process = hearth(tmp_path, "serve", "--model", str(model), "--port", "0", "--tools", "python",
                      HEARTH_OFFLINE="1")
     try:
-        url, _ = wait_for_url(process)
+        url, _ = serving_url(process)
         content, message = ask(url, model.name)
         assert content == PYTHON_ANSWER and message.tool_calls is None
     finally:
