@@ -245,7 +245,7 @@ def _read_schema(path: str):
 def _load(args):
     """(Conversation, model name) for the options, or an exit code after printing why not."""
     from core.store.identity import find_model
-    from core.system.policy import load_policy
+    from core.system.policy_file import load_policy
 
     policy = load_policy()
     if args.server:

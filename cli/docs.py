@@ -18,7 +18,7 @@ from cli.progress_line import ProgressLine
 from core.chat.browser_tool import BrowserTool, ToolUsageError
 from core.docs import IndexProgress, IndexSummary, Library
 from core.errors import HearthError
-from core.system.policy import load_policy
+from core.system.policy_file import load_policy
 
 
 def register(subparsers) -> None:

@@ -50,7 +50,7 @@ def _install_egress_guard(args: argparse.Namespace) -> None:
     # mode is off: the guard then only counts, and the window can turn it on later.
     from core.system import egress
     from core.system.environment import offline_from_env
-    from core.system.policy import load_policy
+    from core.system.policy_file import load_policy
 
     egress.install_for(load_policy(), bool(getattr(args, "offline", None)) or offline_from_env())
 

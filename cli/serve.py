@@ -67,7 +67,8 @@ def register(subparsers) -> None:
 def _serve(args) -> int:
     from core.errors import HearthError, MemoryTight
     from core.store.identity import find_model
-    from core.system.policy import PolicyForbids, is_loopback_host, load_policy
+    from core.system.policy import PolicyForbids, is_loopback_host
+    from core.system.policy_file import load_policy
 
     if args.queue < 0 or not 0 <= args.port <= 65535 or (args.context is not None and args.context < 16):
         print("--queue must be 0 or more, --port 0 to 65535, --context at least 16.", file=sys.stderr)

@@ -37,7 +37,7 @@ def build_window(settings: Settings):
     from core.store.model_store import ModelStore
     from core.system import egress
     from core.system.environment import offline_from_env
-    from core.system.policy import load_policy
+    from core.system.policy_file import load_policy
     from desktop.history_open import open_history
     from desktop.main_window import MainWindow
 

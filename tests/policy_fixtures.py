@@ -15,5 +15,5 @@ import pytest
 @pytest.fixture(autouse=True)
 def no_machine_policy(tmp_path_factory, monkeypatch):
     missing = tmp_path_factory.getbasetemp() / "no-machine-policy.toml"
-    monkeypatch.setattr("core.system.policy.default_policy_path", lambda: missing)
+    monkeypatch.setattr("core.system.policy_file.default_policy_path", lambda: missing)
     monkeypatch.delenv("HEARTH_POLICY", raising=False)

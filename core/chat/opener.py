@@ -18,7 +18,8 @@ from core.engine.config import load_config
 from core.engine.model import LoadProgress, Model, load_model
 from core.store.identity import ModelFolder, find_model
 from core.system.hardware import choose_device
-from core.system.policy import Policy, load_policy
+from core.system.policy import Policy
+from core.system.policy_file import load_policy
 
 AUTO = "auto"
 

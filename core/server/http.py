@@ -46,7 +46,8 @@ from core.server.responses import ResponseFrames
 from core.server.stop_sequences import StopSequences
 from core.server.tool_steps import answer_in_steps
 from core.store.identity import check_allowed, identify_config
-from core.system.policy import Policy, is_loopback_host, load_policy
+from core.system.policy import Policy, is_loopback_host
+from core.system.policy_file import load_policy
 
 if TYPE_CHECKING:
     from core.engine.model import Model

@@ -29,7 +29,8 @@ from core.store.model_files import MANIFEST_NAME, Manifest, sha256_file
 from core.store.progress import ProgressCallback, ProgressMeter
 from core.store.records import FileProblem, ModelInfo, StoreView, VerifyReport  # noqa: F401  (re-exported)
 from core.system.environment import default_models_dir, offline_from_env
-from core.system.policy import Policy, load_policy
+from core.system.policy import Policy
+from core.system.policy_file import load_policy
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 

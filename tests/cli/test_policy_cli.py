@@ -25,7 +25,8 @@ from cli import exit_codes
 from cli.main import main
 from core.chat.tokenizer import load_tokenizer, shipped_vocabulary
 from core.store.model_files import Manifest
-from core.system.policy import Policy, load_policy
+from core.system.policy import Policy
+from core.system.policy_file import load_policy
 from tests.core.system.test_egress import SAFETY_NET
 from tests.model_fixtures import root_files, write_folder
 from tests.scripted_checkpoint import script_transitions, write_scripted_checkpoint

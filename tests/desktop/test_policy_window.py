@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.store.model_store import ModelStore
-from core.system.policy import Policy, read_policy
+from core.system.policy import Policy
+from core.system.policy_file import read_policy
 from desktop import export
 from desktop.history import Conversation, Message
 from desktop.widgets.message_view import MessageView

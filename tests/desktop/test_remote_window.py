@@ -24,7 +24,7 @@ from core.remote import ApiKeys
 from core.server.http import ServedModel
 from core.store.model_store import ModelStore
 from core.system.egress import EgressGuard
-from core.system.policy import parse_policy
+from core.system.policy_file import parse_policy
 from core.system.server_url import ServerUrl
 from desktop.remote_controller import RemoteController
 from desktop.widgets.egress_log_dialog import EgressLogDialog

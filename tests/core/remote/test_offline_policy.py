@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from core.remote import RemoteServer
-from core.system.policy import Policy, PolicyForbids, parse_policy
+from core.system.policy import Policy, PolicyForbids
+from core.system.policy_file import parse_policy
 from tests.core.remote.fake_server import fake_server
 from tests.core.system.test_egress_servers import own_address, run_guarded
 

@@ -20,7 +20,7 @@ import textwrap
 import pytest
 
 from core.system.egress import ApprovedConnection, EgressBlocked, EgressGuard
-from core.system.policy import parse_policy
+from core.system.policy_file import parse_policy
 from tests.core.system.test_egress import ROOT
 
 

@@ -8,16 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.system.policy import (
-    NO_POLICY,
-    SETTINGS,
-    Policy,
-    PolicyFileError,
-    PolicyForbids,
-    is_loopback_host,
-    load_policy,
-    parse_policy,
-)
+from core.system.policy import NO_POLICY, SETTINGS, Policy, PolicyForbids, is_loopback_host
+from core.system.policy_file import PolicyFileError, load_policy, parse_policy
 
 FULL = """\
 reason = "Set by ACME IT (it-help@acme.example)."

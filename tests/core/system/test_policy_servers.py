@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidInput
-from core.system.policy import Policy, PolicyFileError, PolicyForbids, load_policy, parse_policy
+from core.system.policy import Policy, PolicyForbids
+from core.system.policy_file import PolicyFileError, load_policy, parse_policy
 from core.system.server_url import ServerUrl
 
 ORGANISATION = """\

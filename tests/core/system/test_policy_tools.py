@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.system.policy import NO_POLICY, Policy, PolicyFileError, PolicyForbids, load_policy, parse_policy
+from core.system.policy import NO_POLICY, Policy, PolicyForbids
+from core.system.policy_file import PolicyFileError, load_policy, parse_policy
 
 TOOLS = """\
 reason = "Set by ACME IT (it-help@acme.example)."
