@@ -94,6 +94,17 @@ def main(out: Path, urls: list[str]) -> None:
         wait(app, lambda w=window: w.loaded is not None or w.banner.isVisible())
         if window.loaded is None:
             raise SystemExit(f"{url}: {window.banner.label.text()}")
+        if n == len(urls) - 1:  # the last window knows every server added so far: its Model menu lists them all
+            for earlier in urls[:-1]:
+                earlier_url = earlier.partition("=")[2]
+                if earlier_url != "scripted":
+                    window.remote.add(earlier_url, "chat", "")
+            wait(app, lambda w=window: all(group.names or group.problem for group in w.remote.listed()))
+            menu = window.switcher.menu
+            menu.popup(window.switcher.button.mapToGlobal(window.switcher.button.rect().bottomLeft()))
+            settle(app)
+            menu.grab().save(str(out / "model-menu.png"))
+            menu.hide()
         if n == 0:
             dialog = ServersDialog(window.remote, window)
             dialog.show()
