@@ -1,5 +1,6 @@
-"""Renders the Hearth window's main screens to PNG for the README: chat, models, hardware and
-first launch (plus the chat in the dark theme), offscreen, into docs/screenshots/.
+"""Renders the Hearth window's main screens to PNG for the README: chat, models, hardware,
+documents (a folder of a PDF, a Word file and notes, indexed here) and first launch (plus the
+chat in the dark theme), offscreen, into docs/screenshots/.
 
     QT_QPA_PLATFORM=offscreen python3 scripts/screenshots.py [OUT_DIR]
 
@@ -20,8 +21,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from PySide6.QtCore import QLocale  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from core.docs.library import Library  # noqa: E402
+from core.docs.samples import make_docx, make_pdf  # noqa: E402
 from core.engine.testing import tiny_config, write_checkpoint  # noqa: E402
 from core.store.model_store import ModelStore  # noqa: E402
 from desktop import theme  # noqa: E402
@@ -73,6 +77,16 @@ def settle(app: QApplication) -> None:
         time.sleep(0.01)
 
 
+def documents_folder(tmp: Path) -> Path:
+    """A folder of a few documents for the Documents page: a PDF, a Word file and notes."""
+    folder = tmp / "Manuals"
+    folder.mkdir(exist_ok=True)
+    make_pdf(folder / "boiler-manual.pdf", [["Boiler manual"], ["Bleed the radiators before the first frost."]])
+    make_docx(folder / "handbook.docx", "The pump in building nine is serviced every March.")
+    (folder / "notes.md").write_text("# Notes\n\nThe spare key hangs inside the fuse cabinet.\n", encoding="utf-8")
+    return folder
+
+
 def window_for(app, tmp: Path, name: str, store: ModelStore, theme_name: str = "light") -> MainWindow:
     settings = Settings(tmp / f"{name}.ini")
     settings.theme = theme_name
@@ -88,7 +102,10 @@ def window_for(app, tmp: Path, name: str, store: ModelStore, theme_name: str = "
         answer = history.add_message(conversation.id, "assistant", ANSWER, model="gpt-oss-20b")
         answer.reasoning, answer.reasoning_seconds = REASONING, 4.2
         history.update_message(answer)
-    window = MainWindow(settings, history, store)
+    library = tmp / f"{name}-library"
+    if name == "documents":
+        Library(library).add(documents_folder(tmp))
+    window = MainWindow(settings, history, store, library_dir=library)
     window.resize(*SIZE)
     window.show()
     wait(app, lambda: window.models.hardware is not None)
@@ -98,6 +115,8 @@ def window_for(app, tmp: Path, name: str, store: ModelStore, theme_name: str = "
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = create_app([])
+    # Dates as a person reads them, whatever this build machine's locale (often C) says.
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         checkpoint = write_checkpoint(tmp / "tiny", tiny_config(vocab_size=201088))
@@ -107,6 +126,7 @@ def main(out: Path) -> None:
 
         shots = [("chat", store, "light", "Chat"), ("chat-dark", store, "dark", "Chat"),
                  ("models", store, "light", "Models"), ("hardware", store, "light", "Hardware"),
+                 ("documents", store, "light", "Documents"),
                  ("first-launch", empty, "light", "Chat")]
         for shot, shot_store, theme_name, page in shots:
             window = window_for(app, tmp, shot, shot_store, theme_name)
