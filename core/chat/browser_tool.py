@@ -73,6 +73,11 @@ class Citation:
     line: int | None  # 1-based line of the file (text, Markdown)
     last_line: int | None  # the file line of the last cited line
     section: str | None
+    # The cited lines of the document as the browser lays it out (the L numbers `open` shows on its
+    # own page): where a viewer of that text highlights, whatever the format (Word and HTML have no
+    # file lines). None where the document could not be read again.
+    document_first: int | None = None
+    document_last: int | None = None
 
     @property
     def url(self) -> str:
@@ -196,14 +201,14 @@ class BrowserTool:
         if not cited:
             return None
         path = cited[0][0]
+        last_index = cited[-1][1] if cited[-1][0] == path else cited[0][1]
         try:
             document = self._documents.get(path) or self.library.document(path)
         except HearthError:  # gone from the library since: the file is still what was cited
-            return Citation(cursor, first, last, path, path.name, None, None, None, None)
-        start = _origin(document, cited[0][1])
-        end = _origin(document, cited[-1][1]) if cited[-1][0] == path else start
+            return Citation(cursor, first, last, path, path.name, None, None, None, None, cited[0][1], last_index)
+        start, end = _origin(document, cited[0][1]), _origin(document, last_index)
         return Citation(cursor, first, last, path, document.title, start.page, start.line,
-                        end.line if end.line is not None else start.line, start.section)
+                        end.line if end.line is not None else start.line, start.section, cited[0][1], last_index)
 
     def citations(self, text: str) -> list[tuple[CitationMark, Citation | None]]:
         """Every citation in an answer, with where it points (None where it points nowhere)."""

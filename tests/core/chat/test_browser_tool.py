@@ -83,6 +83,12 @@ def test_a_markdown_citation_names_the_source_lines_and_section(tool, library):
     source = paths["markdown"].read_text().split("\n")
     assert source[citation.line - 1].startswith("The backup tapes rotate")
     assert (citation.last_line, citation.section, citation.title) == (8, "Tapes", "Backups")
+    assert (citation.document_first, citation.document_last) == (7, 8)  # the page's own L numbers
+    searched = tool.call("browser.search", '{"query": "backup tapes rotate"}')
+    hit = next(int(row.split(":")[0][1:]) for row in searched.split("\n") if "Backups" in row)
+    via_search = tool.resolve(1, hit)  # a search result's line cites the document line it found
+    assert via_search.path == paths["markdown"] and via_search.document_first is not None
+    assert tool.library.document(paths["markdown"]).lines[via_search.document_first].origin.line == via_search.line
 
 
 def test_citations_that_point_nowhere_resolve_to_none(tool):
