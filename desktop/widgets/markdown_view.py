@@ -2,14 +2,13 @@
 emphasis), fenced code as `CodeBlock`s. `set_text` can be called again and again while the
 text streams in: blocks that did not change keep their widgets.
 
-With a citation resolver (`set_citation_resolver`, the chat's browser), the model's citations in
-the prose become links that open the cited file (desktop/citations.py); other links are shown,
-never opened."""
+With a citation resolver (`set_citation_resolver`), the model's citations in the prose become
+links (desktop/citations.py); clicking one emits `citation_activated`, and whoever shows the
+window opens the cited place (desktop/tools_controller.py). Other links are shown, never opened."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.chat.browser_tool import Citation
@@ -21,15 +20,12 @@ SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFl
 LINKS = Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
 
 
-def open_citation(citation: Citation) -> None:
-    """Opens the cited file with the program the system uses for it (a PDF at its page)."""
-    QDesktopServices.openUrl(QUrl(citation.url))
-
-
 class ProseLabel(QLabel):
     """A Markdown paragraph. Caches its height for a width: a word-wrapped rich-text label
     otherwise lays its whole document out again on every layout pass, so each streamed update
     of one paragraph would re-measure every paragraph above it."""
+
+    citation_activated = Signal(object)  # the Citation of the link clicked
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -47,7 +43,7 @@ class ProseLabel(QLabel):
     def _link_activated(self, href: str) -> None:
         citation = citation_at(href, self.citations)
         if citation is not None:
-            open_citation(citation)
+            self.citation_activated.emit(citation)
 
     def setText(self, text: str) -> None:
         self._heights.clear()
@@ -66,6 +62,8 @@ class ProseLabel(QLabel):
 
 
 class MarkdownView(QWidget):
+    citation_activated = Signal(object)  # the Citation of a link clicked in any paragraph
+
     def __init__(self, text: str = "", parent=None):
         super().__init__(parent)
         self._layout = QVBoxLayout(self)
@@ -122,6 +120,7 @@ class MarkdownView(QWidget):
         if block.kind == "code":
             return CodeBlock(block.text, block.language)
         label = ProseLabel()
+        label.citation_activated.connect(self.citation_activated)
         label.setObjectName("prose")
         label.setTextFormat(Qt.TextFormat.MarkdownText)
         label.setWordWrap(True)

@@ -34,6 +34,7 @@ STATUS_NOTES = {
 
 
 class MessageView(QFrame):
+    citation_activated = Signal(object)  # core.chat.browser_tool.Citation: a citation link was clicked
     edit_requested = Signal(int)  # message id
     regenerate_requested = Signal(int)
     version_requested = Signal(int, int)  # message id, the version to show (from 1)
@@ -58,6 +59,7 @@ class MessageView(QFrame):
         self._steps_layout.setContentsMargins(0, 0, 0, 0)
         self._steps_layout.setSpacing(2)
         self.body = MarkdownView()
+        self.body.citation_activated.connect(self.citation_activated)
         self.note = QLabel()
         self.note.setObjectName("messageNote")
         self.note.setWordWrap(True)

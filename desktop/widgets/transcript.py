@@ -18,6 +18,7 @@ MARGIN = 16
 
 
 class Transcript(QScrollArea):
+    citation_activated = Signal(object)  # core.chat.browser_tool.Citation: a citation link was clicked
     edit_requested = Signal(int)
     regenerate_requested = Signal(int)
     version_requested = Signal(int, int)  # message id, version
@@ -85,6 +86,7 @@ class Transcript(QScrollArea):
     def add_message(self, message: Message) -> MessageView:
         view = MessageView(message, reasoning_display=self.reasoning_display)
         view.set_citation_resolver(self.citation_resolver)
+        view.citation_activated.connect(self.citation_activated)
         view.edit_requested.connect(self.edit_requested)
         view.regenerate_requested.connect(self.regenerate_requested)
         view.version_requested.connect(self.version_requested)

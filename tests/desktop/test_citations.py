@@ -1,11 +1,10 @@
-"""The model's citations as links in the answer shown, opening the cited file; the text itself
+"""The model's citations as links in the answer shown, which say which citation was clicked (the
+window opens it in the document viewer, tests/desktop/test_document_viewer.py); the text itself
 (copies, exports) keeps them as written."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from PySide6.QtGui import QDesktopServices
 
 from core.chat.browser_tool import Citation
 from desktop.citations import SCHEME, citation_at, citation_label, link_citations
@@ -32,11 +31,11 @@ def test_citations_the_browser_knows_become_links_and_others_stay():
     assert REPORT.url == "file:///home/ana/Reports/report.pdf#page=7"
 
 
-def test_a_citation_link_opens_the_file_at_its_page(qtbot, monkeypatch):
-    opened = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+def test_a_citation_link_says_which_citation_was_clicked(qtbot):
     view = MarkdownView("The boiler is serviced every March 【3†L24-L26】.\n\n```\ncode 【3†L24】\n```")
     qtbot.addWidget(view)
+    clicked = []
+    view.citation_activated.connect(clicked.append)
     label = view.prose_labels()[0]
     assert "【3†L24-L26】" in label.text() and not label.citations  # no browser: as written
     view.set_citation_resolver(resolver)
@@ -45,7 +44,7 @@ def test_a_citation_link_opens_the_file_at_its_page(qtbot, monkeypatch):
     assert view.text().endswith("```")  # the text itself is what the model wrote
     label.linkActivated.emit(f"{SCHEME}:0")
     label.linkActivated.emit("https://example.com")  # any other link is shown, never opened
-    assert opened == ["file:///home/ana/Reports/report.pdf#page=7"]
+    assert clicked == [REPORT]
     view.set_text("The boiler is serviced every March 【3†L24-L26】. More.")  # streaming keeps the links
     assert view.prose_labels()[0].citations == [REPORT]
     view.set_citation_resolver(None)

@@ -1,8 +1,9 @@
 """The chat's built-in tools in the real window: the switches kept per chat, locked by the policy,
 the library or the sandbox with the reason; and, with a scripted model answering in rounds (see
 helpers.RoundsSession) through the core's turn loop, a search -> open -> cited answer (the steps
-folded in the transcript, the citation a link that opens the file, the text and exports as the
-model wrote it), a two-call Python session, and Stop ending a running Python call."""
+folded in the transcript, the citation a link that opens the document viewer at the cited line, the
+text and exports as the model wrote it), a two-call Python session, and Stop ending a running
+Python call."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QDesktopServices
 
 from core.sandbox import SandboxUnavailable
 from core.store.model_store import ModelStore
@@ -133,7 +133,7 @@ def test_run_python_goes_off_and_says_why_where_nothing_can_isolate_it(qtbot, ma
 
 
 def test_search_open_and_a_cited_answer_whose_citation_opens_the_file(qtbot, make_window, installed, documents,
-                                                                      tmp_path, monkeypatch):
+                                                                      tmp_path):
     window = tools_window(qtbot, make_window, SEARCH_ROUNDS)
     window.documents.add(str(documents))
     wait_until(qtbot, lambda: window.documents.folders and not window.documents.busy)
@@ -149,10 +149,10 @@ def test_search_open_and_a_cited_answer_whose_citation_opens_the_file(qtbot, mak
     assert "maintenance.md" in answer.steps[0].output.text() and f"L3: {FACT}" in answer.steps[1].output.text()
     label = answer.body.prose_labels()[0]
     assert "【maintenance.md, line 3】" in label.text() and label.citations[0].line == 3
-    opened = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
     label.linkActivated.emit(f"{SCHEME}:0")
-    assert opened == [(documents / "maintenance.md").resolve().as_uri()]
+    viewer = window.tools.viewer
+    assert viewer.isVisible() and viewer.highlighted_lines() == [FACT]  # the cited line, in Hearth's viewer
+    viewer.close()
     # Kept: the steps with the answer, the citation as written; exports keep it too.
     cid = window.chat.conversation_id
     saved = window.history.messages(cid)[-1]
