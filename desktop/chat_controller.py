@@ -27,6 +27,7 @@ from core.chat.answer import Answer
 from core.chat.events import Finished, MessageEnded, PromptProgress
 from desktop.errors import damaged_chat, history_problem
 from desktop.history import NEW_CHAT_TITLE, ChatDamaged, History, HistoryBusy, HistoryError, Message
+from desktop.kept_citations import with_citations
 from desktop.reading import Reading
 from desktop.settings import Settings
 from desktop.tool_steps import AnswerSteps
@@ -435,6 +436,9 @@ class ChatController(QObject):
 
     def _save_answer(self) -> None:
         if self.answer is not None and self._dirty:
+            if self.tools is not None:  # its citations are kept with it: the chat's browser ends with Hearth
+                answer = self.answer
+                answer.stats = with_citations(answer.stats, answer.content, self.tools.resolver(answer.conversation_id))
             self._dirty = not self._save(self.answer)
 
     def _save(self, message: Message) -> bool:

@@ -7,7 +7,8 @@ Made on the GUI thread (cheap: each tool is made on its first call, and the sand
 used by the inference worker's thread during a turn, and asked from the GUI thread for citations
 and for Stop. Which built-ins a turn offers is set on the chat's toolbox when the turn starts, so
 switching one off and on again keeps the chat's pages and variables. A chat's toolbox ends when the
-chat is deleted or Hearth closes: a citation written before that is then plain text again.
+chat is deleted or Hearth closes; each answer keeps where its citations point (desktop/kept_citations.py),
+so they stay links after that.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """The model's citations (`【3†L24-L26】`, as gpt-oss's browser taught it) as links in the answer
-shown: each one the chat's browser can still resolve becomes a link named after the file and its
-page or line, which opens the file there. The answer's text itself keeps the citation as the
-model wrote it, so copies and exports read as the model wrote them.
+shown: each one a resolver knows becomes a link named after the file and its page or line, which
+opens the document viewer there (desktop/widgets/document_viewer.py). The resolver is the chat's
+browser for the answer being written, and what an answer keeps once written
+(desktop/kept_citations.py). The answer's text itself keeps the citation as the model wrote it,
+so copies read as the model wrote them.
 
-Only the window shows the links; a citation the browser does not know (the chat's tools ended
-with the last run of Hearth, or the model made it up) stays as written.
+A citation no resolver knows (the model made it up, or the answer is from before citations were
+kept) stays as written.
 """
 
 from __future__ import annotations

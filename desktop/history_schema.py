@@ -6,6 +6,11 @@ runs the `MIGRATIONS` a file lacks, each in one transaction that also sets its n
 file is never left half-migrated. Each step only adds tables: an older Hearth still reads a newer
 file, and a file from a newer Hearth is used as it is.
 
+An answer's `stats` column is a JSON object whose keys grow without a migration: `tools` (its
+built-in tool calls, desktop/tool_steps.py) and `citations` (where its citations point,
+desktop/kept_citations.py) came that way. An older Hearth ignores a key it does not know, and
+the stats are written back whole, so nothing a newer Hearth kept there is lost.
+
 An answer written again (regenerate) keeps its earlier versions. They are numbered 1, 2, 3 … in
 the order they were written; the `messages` row holds the one shown (the one the conversation
 continues from) and `answer_versions` the others, so the shown version's number is the first

@@ -1,6 +1,7 @@
 """One message of the transcript: who wrote it, how far the model has read a long message
 (while it reads), its reasoning (folded), the built-in tools it used (each folded, with the call
-and the result), its Markdown (citations as links while the chat's browser knows them), a note
+and the result), its Markdown (citations as links: the chat's browser knows those of the answer
+being written, an answer written keeps its own, desktop/kept_citations.py), a note
 when it did not finish, and its actions (copy as plain text or as Markdown; edit for the person's
 messages; regenerate for the model's last answer, and "< 2/3 >" to page through the versions of an
 answer written more than once).
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from desktop.citations import Resolver
 from desktop.history import Message
+from desktop.kept_citations import KEY, kept_resolver
 from desktop.markdown import to_plain_markdown
 from desktop.plain_text import to_plain_text
 from desktop.reading import Reading
@@ -45,6 +47,8 @@ class MessageView(QFrame):
         self.reasoning_display = reasoning_display
         self._running = False
         self._reading: Reading | None = None
+        self._live: Resolver | None = None  # the chat's browser, for the answer being written
+        self._linked: tuple | None = None  # what the body's citations are linked from now
         self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
         who = "You" if message.role == "user" else "Hearth"
         self.setAccessibleName(f"Message from {who}")
@@ -120,6 +124,7 @@ class MessageView(QFrame):
             self.thinking.set_running(running and not m.content)
             self.thinking.set_duration(m.reasoning_seconds)
             self._show_steps()
+            self._link_citations()
         self.body.set_text(m.content)
         self.pager.set_versions(m.version, m.versions)
         note = STATUS_NOTES.get(m.status, "")
@@ -152,9 +157,18 @@ class MessageView(QFrame):
             self.steps.append(view)
 
     def set_citation_resolver(self, resolve: Resolver | None) -> None:
-        """Where the chat's citations point, for the model's answers; None: they stay as written."""
+        """The chat's browser (None: there is none): it links the citations of the answer being
+        written; an answer written links those it keeps."""
+        self._live = resolve
         if self.message.role == "assistant":
-            self.body.set_citation_resolver(resolve)
+            self._link_citations()
+
+    def _link_citations(self) -> None:
+        # Linked again only when their source changes: that renders every paragraph again.
+        linked = ("live", self._live) if self._running else ("kept", self.message.stats.get(KEY))
+        if linked != self._linked:
+            self._linked = linked
+            self.body.set_citation_resolver(self._live if self._running else kept_resolver(self.message.stats))
 
     def set_reading(self, reading: Reading | None) -> None:
         """How far the model has read the prompt of the answer being written; None once it

@@ -44,7 +44,7 @@ class Transcript(QScrollArea):
         self.setWidget(inner)
         self.views: list[MessageView] = []
         self.reasoning_display = "collapsed"  # shown / collapsed / hidden, as the window decides
-        self.citation_resolver: Resolver | None = None  # the chat's browser, while it lives
+        self.citation_resolver: Resolver | None = None  # the chat's browser, for the answer being written
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
@@ -102,7 +102,8 @@ class Transcript(QScrollArea):
             view.set_reasoning_display(display)
 
     def set_citation_resolver(self, resolve: Resolver | None) -> None:
-        """Where the shown chat's citations point (desktop/citations.py); None: nowhere."""
+        """The shown chat's browser, which links the citations of the answer being written
+        (desktop/citations.py); the answers written link those they keep."""
         self.citation_resolver = resolve
         for view in self.views:
             view.set_citation_resolver(resolve)

@@ -1,17 +1,20 @@
 """Error sentences with next steps, conversation export, themes and font scaling."""
 
 import json
+from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from core import errors
+from core.chat.browser_tool import Citation
 from desktop import theme
 from desktop.chat_controller import prompt_messages, title_from
 from desktop.errors import explain
 from desktop.export import file_name, to_json, to_markdown
 from desktop.history import Conversation, Message
+from desktop.kept_citations import with_citations
 
 
 def test_typed_errors_get_their_next_step():
@@ -76,6 +79,26 @@ def test_exports_keep_citations_as_written_and_say_each_tool_call():
     data = json.loads(to_json(CONVERSATION, [MESSAGES[0], cited]))
     assert data["messages"][1]["channels"]["final"] == "Ten minutes 【1†L3】."
     assert data["messages"][1]["stats"]["tools"] == steps
+
+
+def test_markdown_export_names_each_kept_citation_in_a_footnote_and_json_keeps_them():
+    places = {(1, 3, 4): Citation(1, 3, 4, Path("/home/ana/Bread/knead.md"), "Kneading", None, 3, 4, None),
+              (2, 9, 9): Citation(2, 9, 9, Path("/home/ana/Bread/oven.pdf"), "Oven", 12, None, None, None)}
+    text = ("Ten minutes 【1†L3-L4】, hot oven 【2†L9】, made up 【7†L1】.\n\n```\nknead 【1†L3-L4】\n```\n"
+            "Again 【1†L3-L4】.")
+    cited = Message(2, 1, "assistant", text, stats=with_citations({}, text, lambda *mark: places.get(mark)))
+    rise = "Rise it 【2†L9】."
+    later = Message(4, 1, "assistant", rise, stats=with_citations({}, rise, lambda *mark: places.get(mark)))
+    markdown = to_markdown(CONVERSATION, [MESSAGES[0], cited, MESSAGES[2], later])
+    assert ("Ten minutes 【1†L3-L4】[^1], hot oven 【2†L9】[^2], made up 【7†L1】.\n\n```\nknead 【1†L3-L4】\n```\n"
+            "Again 【1†L3-L4】[^1].\n") in markdown  # the model's words, each kept citation marked; code untouched
+    assert "[^1]: knead.md, lines 3–4 (/home/ana/Bread/knead.md)\n[^2]: oven.pdf, page 12 (/home/ana/Bread/oven.pdf)" \
+        in markdown
+    assert "Rise it 【2†L9】[^2].\n" in markdown and markdown.count("[^2]:") == 1  # one note per place
+    data = json.loads(to_json(CONVERSATION, [MESSAGES[0], cited]))
+    assert data["messages"][1]["channels"]["final"] == text
+    assert [c["path"] for c in data["messages"][1]["stats"]["citations"]] == ["/home/ana/Bread/knead.md",
+                                                                            "/home/ana/Bread/oven.pdf"]
 
 
 def test_export_file_names_are_safe():

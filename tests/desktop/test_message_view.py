@@ -1,9 +1,13 @@
 """MessageView and Transcript: notes for unfinished answers, actions, copy (plain and Markdown),
-versions, follow-the-bottom, the centred column in a wide window."""
+versions, follow-the-bottom, the centred column in a wide window, where citation links come from."""
+
+from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
+from core.chat.browser_tool import Citation
 from desktop.history import Message
+from desktop.kept_citations import with_citations
 from desktop.widgets.message_view import MessageView
 from desktop.widgets.transcript import Transcript
 
@@ -143,3 +147,17 @@ def test_a_wide_transcript_keeps_its_messages_in_a_centred_column(qtbot):
     assert abs(left - (viewport.width() - column - left)) <= 1  # as much room on either side
     transcript.resize(500, 600)  # narrow: the messages take the width, less a margin
     qtbot.waitUntil(lambda: transcript.views[1].width() == transcript.viewport().width() - 32)
+
+
+def test_the_answer_being_written_links_through_the_browser_and_a_written_one_through_what_it_keeps(qtbot):
+    live = Citation(1, 3, 3, Path("/docs/live.md"), "Live", None, 3, 3, None)
+    kept = Citation(1, 3, 3, Path("/docs/kept.md"), "Kept", None, 8, 8, None)
+    view = MessageView(answer(content="See 【1†L3】.", status="streaming"))
+    qtbot.addWidget(view)
+    view.set_citation_resolver(lambda cursor, first, last: live)
+    view.refresh(running=True)
+    assert view.body.prose_labels()[0].citations == [live]
+    view.message.stats = with_citations({}, view.message.content, lambda cursor, first, last: kept)
+    view.message.status = "complete"
+    view.refresh()
+    assert view.body.prose_labels()[0].citations == [kept]

@@ -1,9 +1,9 @@
 """The chat's built-in tools in the real window: the switches kept per chat, locked by the policy,
 the library or the sandbox with the reason; and, with a scripted model answering in rounds (see
 helpers.RoundsSession) through the core's turn loop, a search -> open -> cited answer (the steps
-folded in the transcript, the citation a link that opens the document viewer at the cited line, the
-text and exports as the model wrote it), a two-call Python session, and Stop ending a running
-Python call."""
+folded in the transcript, the citation a link that opens the document viewer at the cited line,
+still after Hearth starts again, the text as the model wrote it, exports naming the file), a
+two-call Python session, and Stop ending a running Python call."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from core.store.model_store import ModelStore
 from core.system.policy import Policy
 from desktop import export
 from desktop.citations import SCHEME
+from desktop.history import History
 from desktop.workers.inference import InferenceWorker
 from tests.desktop.helpers import rounds_loader, wait_until
 
@@ -132,6 +133,7 @@ def test_run_python_goes_off_and_says_why_where_nothing_can_isolate_it(qtbot, ma
     assert python.toolTip() == "Python cannot run here: Hearth knows no way to keep Python off the network on plan9."
 
 
+
 def test_search_open_and_a_cited_answer_whose_citation_opens_the_file(qtbot, make_window, installed, documents,
                                                                       tmp_path):
     window = tools_window(qtbot, make_window, SEARCH_ROUNDS)
@@ -153,20 +155,29 @@ def test_search_open_and_a_cited_answer_whose_citation_opens_the_file(qtbot, mak
     viewer = window.tools.viewer
     assert viewer.isVisible() and viewer.highlighted_lines() == [FACT]  # the cited line, in Hearth's viewer
     viewer.close()
-    # Kept: the steps with the answer, the citation as written; exports keep it too.
+    # Kept: the steps and the citation with the answer, its text as written; exports name the file.
     cid = window.chat.conversation_id
     saved = window.history.messages(cid)[-1]
     assert [s["name"] for s in saved.stats["tools"]] == ["browser.search", "browser.open"]
     conversation = window.history.conversation(cid)
     markdown = export.to_markdown(conversation, window.history.messages(cid))
     assert "> *Searched your documents for “zephyr torque”*\n> *Read “Pump maintenance”*" in markdown
-    assert "It takes 42 Nm 【1†L3】." in markdown
+    cited = (documents / "maintenance.md").resolve()
+    assert f"It takes 42 Nm 【1†L3】[^1].\n\n[^1]: maintenance.md, line 3 ({cited})" in markdown
     assert "【1†L3】" in export.to_json(conversation, window.history.messages(cid))
-    # Opened again (the chat's browser still alive): the steps and the link come back.
-    window.new_chat()
-    window.chat.open_conversation(cid)
-    again = window.transcript.views[-1]
-    assert len(again.steps) == 2 and again.body.prose_labels()[0].citations
+    # Hearth started again: a fresh history and window, no browser alive in it, and the link still opens.
+    fresh = History(tmp_path / "history.sqlite3")
+    assert fresh.messages(cid)[-1].content == "It takes 42 Nm 【1†L3】."
+    restarted = make_window(history=fresh)
+    wait_until_ready(qtbot, restarted)
+    restarted.chat.open_conversation(cid)
+    again = restarted.transcript.views[-1]
+    assert restarted.tools.chat_tools.existing(cid) is None
+    label = again.body.prose_labels()[0]
+    assert len(again.steps) == 2 and "【maintenance.md, line 3】" in label.text()
+    assert (label.citations[0].path, label.citations[0].line) == (cited, 3)
+    label.linkActivated.emit(f"{SCHEME}:0")
+    assert restarted.tools.viewer.highlighted_lines() == [FACT]
 
 
 def test_a_two_call_python_session_keeps_its_variables(qtbot, make_window, installed):
