@@ -45,7 +45,6 @@ class PythonTool:
         self._folder = Path(tempfile.mkdtemp(prefix="hearth-python-"))
         self.scratch = Path(scratch) if scratch is not None else self._folder / "data"
         self.scratch.mkdir(parents=True, exist_ok=True)
-        self._owns_scratch = scratch is None
         self._tmp = self._folder / "tmp"
         self._tmp.mkdir()
         self._settings = WorkerSettings.of(self.scratch.resolve(), self._tmp.resolve(), self.limits, mode,
@@ -102,9 +101,9 @@ class PythonTool:
         if worker is not None:
             worker.close()
         with self._calls:  # a call still running has returned: its worker is gone
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            if self._owns_scratch:
-                shutil.rmtree(self._folder, ignore_errors=True)
+            # The session's own folder (its temporary files, and the scratch folder when none was
+            # given); a scratch folder given by the chat lives elsewhere and stays.
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> PythonTool:
         return self

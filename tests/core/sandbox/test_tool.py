@@ -3,12 +3,13 @@ memory limits, files in /mnt/data, Stop from another thread, a worker that dies,
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 
 import pytest
 
-from core.sandbox import SandboxLimits
+from core.sandbox import PythonTool, SandboxLimits
 from core.sandbox.result import NO_OUTPUT
 from tests.core.sandbox.conftest import linux_only
 
@@ -163,6 +164,23 @@ def test_two_chats_have_two_sessions(open_tool):
     first.call("who = 'first'")
     assert second.call("who").endswith("NameError: name 'who' is not defined")
     assert first.call("who") == "'first'\n"
+
+
+def test_closing_leaves_nothing_behind_but_the_chats_own_scratch_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    tempfile.tempdir = None  # read TMPDIR again
+    try:
+        given = PythonTool(scratch=tmp_path / "chat")
+        given.call("open('/mnt/data/kept.txt', 'w').write('kept')")
+        given.close()
+        owned = PythonTool()
+        owned.call("open('/mnt/data/gone.txt', 'w').write('gone')")
+        owned.close()
+    finally:
+        tempfile.tempdir = None
+    assert list((tmp_path / "tmp").iterdir()) == []  # no session folder left, for either
+    assert (tmp_path / "chat" / "kept.txt").read_text() == "kept"
 
 
 def test_a_closed_tool_answers_without_running(open_tool):
