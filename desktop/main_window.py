@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
             self.egress.changed.connect(self._egress_changed)
             self.status.egress_clicked.connect(self.open_egress_log)
             self.egress.set_offline(self._offline())  # the person's setting, as the policy allows
+        self.remote.guard = guard
         self._menus()
         theme.scale_fonts(self)
         if not settings.window_geometry.isEmpty():
@@ -568,6 +569,7 @@ class MainWindow(QMainWindow):
             self.banner.withdraw("Offline mode is on")  # a refusal that no longer holds
         if self.egress is not None and (refusal := self.egress.set_offline(self._offline())):
             self.show_problem(refusal)
+        self.remote.refresh()  # offline mode may have changed which servers may be asked
         folder = self.policy.effective_models_dir(self.settings.models_path() or default_models_dir())
         if folder != self.store.models_dir:
             if self.models.jobs.any_running():

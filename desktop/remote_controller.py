@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from core.errors import HearthError
 from core.remote import ApiKeys, RemoteServer, api_key_for
-from core.system.policy import Policy
+from core.system.policy import Policy, is_loopback_host
 from core.system.server_url import ServerUrl
 from desktop.errors import explain
 from desktop.remote_servers import RemoteServers, ServerEntry
@@ -39,6 +39,9 @@ class RemoteController(QObject):
         self.servers = RemoteServers(settings, policy)
         self.policy = policy
         self.keys = keys or ApiKeys()
+        # The process's egress guard (desktop.egress_monitor.Guard), when one is installed: in offline
+        # mode a server it would refuse is not asked at all (no blocked attempt at every start).
+        self.guard = None
         self._lists: dict[tuple[str, str, int], ServerModels] = {}
         self._asking: dict[tuple[str, str, int], int] = {}  # server -> the number of its question now asked
         self._questions = itertools.count(1)
@@ -59,10 +62,22 @@ class RemoteController(QObject):
         origin = entry.url.origin
         if origin in self._asking:
             return
+        if (refused := self._offline_refusal(entry)) is not None:
+            self._lists[origin] = ServerModels(entry.name, problem=refused)
+            return
         self._asking[origin] = asked = next(self._questions)
         self._lists[origin] = ServerModels(entry.name, checking=True)
         threading.Thread(target=self._models_of, args=(entry, asked), name="hearth-server-models",
                          daemon=True).start()
+
+    def _offline_refusal(self, entry: ServerEntry) -> str | None:
+        guard = self.guard
+        if guard is None or not guard.offline or is_loopback_host(entry.url.host):
+            return None
+        if entry.url.endpoint in guard.approved_servers:
+            return None
+        return (f"Offline mode is on, so Hearth does not connect to {entry.name}. Turn offline mode off in "
+                "Settings to use its models.")
 
     def _models_of(self, entry: ServerEntry, asked: int) -> None:
         """Run in the asking thread: the key from the keyring, then the server's list."""

@@ -256,3 +256,13 @@ def test_stop_ends_a_server_answer_and_keeps_what_arrived(qtbot, make_window, se
         answer = window.history.messages(window.chat.conversation_id)[-1]
         assert answer.status == "stopped" and answer.content.startswith("One more word")
         assert not answer.content.endswith("done.")
+
+
+def test_offline_mode_does_not_ask_a_server_it_would_refuse(qtbot, make_window, settings):
+    settings.offline = True
+    remember(settings, "https://llm.example.internal/v1")
+    guard = EgressGuard(offline=True)
+    window = make_window(InferenceWorker(), guard=guard)
+    line = next(a for a in window.switcher.menu.actions() if a.text() == "Cannot be reached")
+    assert line.toolTip().startswith("Offline mode is on, so Hearth does not connect to llm.example.internal.")
+    assert guard.blocked == 0  # nothing was even tried
