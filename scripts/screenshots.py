@@ -1,6 +1,7 @@
 """Renders the Hearth window's main screens to PNG for the README: chat, models, hardware,
-documents (a folder of a PDF, a Word file and notes, indexed here) and first launch (plus the
-chat in the dark theme), offscreen, into docs/screenshots/.
+documents (a folder of a PDF, a Word file and notes, indexed here), first launch, the chat in
+the dark theme, and a chat whose model searches the documents and cites them with the document
+viewer that opens a citation; offscreen, into docs/screenshots/.
 
     QT_QPA_PLATFORM=offscreen python3 scripts/screenshots.py [OUT_DIR]
 
@@ -21,7 +22,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QLocale  # noqa: E402
+from PySide6.QtCore import QLocale, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core.docs.library import Library  # noqa: E402
@@ -112,6 +114,46 @@ def window_for(app, tmp: Path, name: str, store: ModelStore, theme_name: str = "
     return window
 
 
+def tools_shots(app, tmp: Path, out: Path) -> None:
+    """A chat whose model searches the documents, opens the manual and cites it (a tiny checkpoint
+    scripted to make exactly those calls, tests/scripted_tools.py; the browser, the library and
+    the citation links are the real ones), its steps unfolded; then the citation opened in the
+    document viewer."""
+    from desktop.citations import SCHEME
+    from tests.scripted_tools import SEARCH_ROUNDS, make_documents, write_round_model
+
+    store = ModelStore(tmp / "tools-models", offline=True)
+    store.import_folder(write_round_model(tmp / "tools-model", SEARCH_ROUNDS), model_id="gpt-oss-20b", copy=False)
+    library = tmp / "tools-library"
+    Library(library).add(make_documents(tmp / "Manuals"))
+    settings = Settings(tmp / "tools.ini")
+    settings.temperature, settings.max_new_tokens = 0.0, 400
+    theme.apply_theme(app, settings.theme)
+    window = MainWindow(settings, History(tmp / "tools.sqlite3"), store, library_dir=library)
+    window.resize(*SIZE)
+    window.show()
+    wait(app, lambda: window.loaded is not None and window.documents.library is not None)
+    window.composer.tools.boxes["browser"].click()
+    QTest.keyClicks(window.composer.edit, "What torque does the zephyr bearing need?")
+    QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    wait(app, lambda: window.chat.answer is not None)
+    wait(app, lambda: not window.chat.busy)
+    answer = window.transcript.views[-1]
+    for step in answer.steps:
+        step.set_expanded(True)
+    settle(app)
+    window.grab().save(str(out / "tools.png"))
+    print(f"wrote {out / 'tools.png'}")
+    answer.body.prose_labels()[0].linkActivated.emit(f"{SCHEME}:0")
+    settle(app)
+    window.tools.viewer.grab().save(str(out / "document-viewer.png"))
+    print(f"wrote {out / 'document-viewer.png'}")
+    window.tools.viewer.close()
+    window.shutdown()
+    window.history.close()
+    window.close()
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = create_app([])
@@ -141,6 +183,7 @@ def main(out: Path) -> None:
             window.shutdown()
             window.history.close()
             window.close()
+        tools_shots(app, tmp, out)
 
 
 if __name__ == "__main__":
