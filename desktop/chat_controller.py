@@ -1,43 +1,33 @@
-"""The chat's moving parts, wired together on the GUI thread: the person's messages go to the
-history and to the inference worker; the worker's events grow the answer in the transcript
-and in the history. Stop, regenerate (which keeps the earlier versions of an answer), paging
-through those versions, edit-and-resend and conversation switching live here.
-
-The answer being written is saved as "streaming" at once and re-saved at most every
-`SAVE_INTERVAL_MS` and whenever a message of it ends, so a crash loses at most the last second.
+"""The chat's conversations and turns, on the GUI thread: the person's messages go to the
+history and to the inference worker; regenerate (which keeps the earlier versions of an answer),
+paging through those versions, edit-and-resend and conversation switching live here. The answer
+being written, from the worker's events to its last save, is `AnswerStream`'s
+(desktop/answer_stream.py).
 
 With built-in tools on (the chat's "Search my documents" / "Run Python", desktop/tools_controller.py),
-each turn gets the chat's toolbox, and each tool call the answer makes shows as a folded step
-(desktop/tool_steps.py), kept with the answer in the history.
+each turn gets the chat's toolbox.
 
-When the history cannot take a write (another program holds the file, it is damaged or
-read-only), nothing typed is lost: a message goes back in the composer, an answer stays on
-screen, and both are tried again every `RETRY_MS` while the banner says what happened.
+When the history cannot take a message (another program holds the file, it is damaged or
+read-only), nothing typed is lost: it goes back in the composer and is sent again every
+`RETRY_MS` while the banner says what happened.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from core.chat.answer import Answer
-from core.chat.events import Finished, MessageEnded, PromptProgress
+from desktop.answer_stream import AnswerStream
 from desktop.errors import damaged_chat, history_problem
 from desktop.history import NEW_CHAT_TITLE, ChatDamaged, History, HistoryBusy, HistoryError, Message
-from desktop.kept_citations import with_citations
-from desktop.reading import Reading
 from desktop.settings import Settings
-from desktop.tool_steps import AnswerSteps
 from desktop.widgets.composer import Composer
-from desktop.widgets.message_view import MessageView
 from desktop.widgets.transcript import Transcript
 from desktop.workers.requests import ChatRequest
 
-SAVE_INTERVAL_MS = 1000
-RETRY_MS = 2000  # how often a message or answer the history refused is tried again
+RETRY_MS = 2000  # how often a message the history refused is sent again
 SEND_RETRIES = 3  # automatic tries of a refused message before the person is asked to press Send
 TITLE_CHARS = 48
 
@@ -72,7 +62,6 @@ class Unsent:
 class ChatController(QObject):
     request_generate = Signal(object)  # ChatRequest, queued to the worker's `generate` slot
     busy_changed = Signal(bool)
-    turn_finished = Signal(object)  # core.chat.events.Finished
     notice = Signal(str)
     problem = Signal(str)
     conversations_changed = Signal()
@@ -81,34 +70,24 @@ class ChatController(QObject):
     def __init__(self, history: History, transcript: Transcript, composer: Composer, settings: Settings,
                  stop_fn, parent=None):
         super().__init__(parent)
-        self._closing = False  # Hearth is closing: a cancelled answer was cut short, not stopped
         self.history = history
         self.transcript = transcript
         self.composer = composer
         self.settings = settings
-        self._stop_fn = stop_fn  # InferenceWorker.stop: thread-safe, bypasses the busy event queue
         self.conversation_id: int | None = None
-        self.answer: Message | None = None
-        self.answer_view: MessageView | None = None
         self.editing: Message | None = None
         self.model_id = ""
-        self._thinking_since: float | None = None
-        self._asked_at = 0.0  # when the answer was asked for: the reading rate is measured from it
-        self._reading: Reading | None = None  # how far a long message is read, until the model writes
-        self._built = Answer()
-        self._steps = AnswerSteps()  # the answer's built-in tool calls
         self.tools = None  # desktop.tools_controller.ToolsController, set by the window
-        self._dirty = False
-        self._save_timer = QTimer(self)
-        self._save_timer.setInterval(SAVE_INTERVAL_MS)
-        self._save_timer.timeout.connect(self._save_answer)
+        self.stream = AnswerStream(history, stop_fn, self)  # the answer being written
+        self.stream.ended.connect(self._answer_ended)
+        self.stream.notice.connect(self.notice)
+        self.stream.problem.connect(self.problem)
         self.unsent: Unsent | None = None
-        self.unsaved: dict[int, Message] = {}  # answers whose last state the history refused
         self._retry_timer = QTimer(self)
         self._retry_timer.setInterval(RETRY_MS)
         self._retry_timer.timeout.connect(self._retry)
         composer.send_requested.connect(self.send)
-        composer.stop_requested.connect(self.stop)
+        composer.stop_requested.connect(self.stream.stop)
         composer.edit_cancelled.connect(self._edit_cancelled)
         transcript.regenerate_requested.connect(self.regenerate)
         transcript.edit_requested.connect(self.edit)
@@ -116,14 +95,14 @@ class ChatController(QObject):
 
     @property
     def busy(self) -> bool:
-        return self.answer is not None
+        return self.stream.answer is not None
 
     # -- conversations -------------------------------------------------------------------
     def new_conversation(self) -> None:
         """A blank chat; it is written to the history only once something is sent."""
         self.conversation_id = None
         self.composer.cancel_edit()  # the message being edited belongs to the chat left
-        self.answer_view = None
+        self.stream.view = None
         self.transcript.clear()
         self.composer.edit.setFocus()
         self.current_changed.emit(None)
@@ -142,21 +121,17 @@ class ChatController(QObject):
             return
         self.conversation_id = conversation_id
         self.composer.cancel_edit()
-        self.answer_view = None
-        newer = {**self.unsaved, **({self.answer.id: self.answer} if self.answer is not None else {})}
-        messages = [newer.get(m.id, m) for m in messages]
-        self.transcript.show_messages(messages)
-        if self.answer is not None and self.answer.conversation_id == conversation_id:
-            self.answer_view = self.transcript.view_for(self.answer.id)
-            if self.answer_view is not None:
-                self.answer_view.set_reading(self._reading)
-                self.answer_view.refresh(running=True)
+        self.stream.view = None
+        self.transcript.show_messages(self.stream.latest(messages))
+        answer = self.stream.answer
+        if answer is not None and answer.conversation_id == conversation_id:
+            self.stream.show_in(self.transcript.view_for(answer.id))
             self.transcript.update_actions(busy=True)
         self.current_changed.emit(conversation_id)
 
     def delete_conversation(self, conversation_id: int) -> None:
-        if self.answer is not None and self.answer.conversation_id == conversation_id:
-            self.stop()
+        if self.stream.answer is not None and self.stream.answer.conversation_id == conversation_id:
+            self.stream.stop()
         try:
             self.history.delete_conversation(conversation_id)
         except HistoryError as error:
@@ -249,7 +224,7 @@ class ChatController(QObject):
         except HistoryError as error:
             self.problem.emit(history_problem("The answer was not written again.", error))
             return
-        self.unsaved.pop(message_id, None)  # its last state is kept among the versions now
+        self.stream.unsaved.pop(message_id, None)  # its last state is kept among the versions now
         self._remove_views_from(message_id)
         self._start_answer(answer, prompt_messages(conversation.instructions if conversation else "", earlier))
 
@@ -264,7 +239,7 @@ class ChatController(QObject):
         except HistoryError as error:
             self.problem.emit(history_problem("The other version of the answer could not be shown.", error))
             return
-        self.unsaved.pop(message_id, None)  # the version left is saved among the others
+        self.stream.unsaved.pop(message_id, None)  # the version left is saved among the others
         view.message = shown
         view.refresh()
 
@@ -292,7 +267,7 @@ class ChatController(QObject):
     def escape(self) -> None:
         """Esc: stops the answer being written, or else stops editing a message."""
         if self.busy:
-            self.stop()
+            self.stream.stop()
         else:
             self.composer.cancel_edit()
 
@@ -304,12 +279,6 @@ class ChatController(QObject):
         except ChatDamaged as damage:
             return damage.readable
 
-    @Slot()
-    def stop(self) -> None:
-        if self.busy:
-            self._steps.stop()
-            self._stop_fn()
-
     def _remove_views_from(self, message_id: int) -> None:
         for view in [v for v in self.transcript.views if v.message.id >= message_id]:
             self.transcript.views.remove(view)
@@ -317,151 +286,23 @@ class ChatController(QObject):
 
     def _start_answer(self, answer: Message, chat: list[dict]) -> None:
         """Shows `answer` (already saved as "streaming") and asks the worker for it."""
-        self.answer = answer
-        self.answer_view = self.transcript.add_message(self.answer)
-        self.answer_view.refresh(running=True)
+        cid = answer.conversation_id
+        self.stream.start(answer, self.transcript.add_message(answer),
+                          self.tools.resolver(cid) if self.tools is not None else None)
         self.transcript.update_actions(busy=True)
-        self._thinking_since = None
-        self._asked_at, self._reading = time.monotonic(), None
-        self._built = Answer()  # core/chat/answer.py: what the events add up to
-        self._steps = AnswerSteps()
-        self._save_timer.start()
         self.composer.set_busy(True)
         self.busy_changed.emit(True)
-        tools = self.tools.toolbox(answer.conversation_id) if self.tools is not None else None
+        tools = self.tools.toolbox(cid) if self.tools is not None else None
         self.request_generate.emit(ChatRequest(chat, self.settings.generation(self.composer.effort.effort()), tools))
 
-    # -- the worker's signals --------------------------------------------------------------
-    @Slot(list)
-    def on_events(self, events: list) -> None:
-        answer = self.answer
-        if answer is None:
-            return
-        now = time.monotonic()
-        save = False
-        for event in events:
-            if isinstance(event, PromptProgress):
-                reading = Reading.measure(event, self._asked_at, now)
-                self._reading = None if reading.finished else reading
-            for piece in self._built.add(event):
-                if piece.kind in ("reasoning", "content"):
-                    self._reading = None  # the model writes: reading is over
-                if piece.kind == "reasoning":
-                    if self._thinking_since is None:
-                        self._thinking_since = now
-                    answer.reasoning += piece.text
-                elif piece.kind == "content":
-                    if self._thinking_since is not None and answer.reasoning_seconds is None:
-                        answer.reasoning_seconds = now - self._thinking_since
-                    answer.content += piece.text
-                elif piece.kind == "notice":
-                    self.notice.emit(piece.text)
-                elif piece.call is not None and self._steps.add(piece, self._built.calls):
-                    self._keep_steps()
-                    save = save or piece.kind == "tool_result"
-            if isinstance(event, MessageEnded):
-                save = True
-            elif isinstance(event, Finished):
-                self._finish(event, now)
-                return
-        self._dirty = True
-        if save:
-            self._save_answer()
-        if self.answer_view is not None:
-            self.answer_view.set_reading(self._reading)
-            self.answer_view.refresh(running=True)
-
-    def _keep_steps(self, ended: str | None = None) -> None:
-        """The answer's tool steps into its stats, where the history keeps them."""
-        if self._steps.steps and self.answer is not None:
-            if ended is not None:
-                self._steps.end(ended)
-            self.answer.stats = {**self.answer.stats, "tools": self._steps.as_stats()}
-
-    @Slot(str)
-    def on_generation_failed(self, sentence: str) -> None:
-        if self.answer is None:
-            return
-        self._keep_steps("error")
-        self.answer.stats = {**self.answer.stats, "error": sentence}
-        self.answer.status = "error"
-        self._end_answer()
-        self.problem.emit(sentence)
-
-    def _finish(self, finished: Finished, now: float) -> None:
-        answer = self.answer
-        if self._thinking_since is not None and answer.reasoning_seconds is None:
-            answer.reasoning_seconds = now - self._thinking_since
-        stopped = "interrupted" if self._closing else "stopped"
-        answer.status = {"cancelled": stopped, "error": "error"}.get(finished.reason, "complete")
-        answer.stats = {
-            "reason": finished.reason, "prompt_tokens": finished.prompt_tokens,
-            "generated_tokens": finished.generated_tokens,
-            "tokens_per_second": round(finished.decode_tokens_per_second, 2),
-            "time_to_first_token": round(finished.time_to_first_token, 3),
-        }
-        if finished.error:
-            answer.stats["error"] = finished.error
-        self._keep_steps(finished.reason)
-        self._end_answer()
-        self.turn_finished.emit(finished)
-        if finished.error:
-            self.problem.emit(finished.error)
-
-    def _end_answer(self) -> None:
-        self._save_timer.stop()
-        self._reading = None
-        self._dirty = True
-        self._save_answer()
-        if self.answer_view is not None:
-            self.answer_view.set_reading(None)
-            self.answer_view.refresh(running=False)
-        self.answer = None
+    @Slot()
+    def _answer_ended(self) -> None:
         self.transcript.update_actions(busy=False)
         self.composer.set_busy(False)
         self.busy_changed.emit(False)
         self.conversations_changed.emit()
 
-    def stop_for_closing(self) -> None:
-        """Hearth closes: the answer being written ends as "interrupted" (cut short when Hearth
-        closed), not as stopped by the person."""
-        self._closing = True
-        self.stop()
-
-    def abandon_answer(self) -> None:
-        """At shutdown: an answer still open is saved as cut short, with what it has."""
-        if self.answer is not None:
-            self.answer.status = "interrupted"
-            self._end_answer()
-
-    def _save_answer(self) -> None:
-        if self.answer is not None and self._dirty:
-            if self.tools is not None:  # its citations are kept with it: the chat's browser ends with Hearth
-                answer = self.answer
-                answer.stats = with_citations(answer.stats, answer.content, self.tools.resolver(answer.conversation_id))
-            self._dirty = not self._save(self.answer)
-
-    def _save(self, message: Message) -> bool:
-        """Writes `message`; when the history refuses, it is kept to be tried again (the person is
-        told once, and told again when every answer is saved)."""
-        try:
-            self.history.update_message(message)
-        except HistoryError as error:
-            if not self.unsaved:
-                self.problem.emit(history_problem(
-                    "The answer could not be saved yet.", error,
-                    "It stays on screen, and Hearth keeps trying to save it."))
-            self.unsaved[message.id] = message
-            self._retry_timer.start()
-            return False
-        if self.unsaved.pop(message.id, None) is not None and not self.unsaved:
-            self.notice.emit("The answer has been saved.")
-        return True
-
     def _retry(self) -> None:
-        for message in list(self.unsaved.values()):
-            if message is not self.answer:  # the answer being written is saved by its own timer
-                self._save(message)
         unsent = self.unsent
         if unsent is not None:
             if (not self.busy and self.composer.send_button.isEnabled() and self.composer.text().strip() == unsent.text
@@ -470,5 +311,5 @@ class ChatController(QObject):
                 self.send(unsent.text)
             else:
                 self.unsent = None  # the person changed it or moved on: it stays where they left it
-        if not self.unsaved and self.unsent is None:
+        if self.unsent is None:
             self._retry_timer.stop()

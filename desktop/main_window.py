@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         self.chat.conversations_changed.connect(self.refresh_conversations)
         self.chat.current_changed.connect(self._current_conversation_changed)
         self.chat.busy_changed.connect(self._busy_changed)
-        self.chat.turn_finished.connect(self.status.show_finished)
+        self.chat.stream.turn_finished.connect(self.status.show_finished)
         self.chat.problem.connect(self.show_problem)
         self.chat.notice.connect(self.show_info)
         self.conversation_list.selected.connect(self.chat.open_conversation)
@@ -232,8 +232,8 @@ class MainWindow(QMainWindow):
         # GUI -> worker: queued, since the worker lives in its own thread.
         self.chat.request_generate.connect(worker.generate)
         # Worker -> GUI: bound methods of GUI-thread objects only (see workers/inference.py).
-        worker.events.connect(self.chat.on_events)
-        worker.generation_failed.connect(self.chat.on_generation_failed)
+        worker.events.connect(self.chat.stream.on_events)
+        worker.generation_failed.connect(self.chat.stream.on_generation_failed)
         worker.live_speed.connect(self.status.show_live_speed)
 
     def _menus(self) -> None:
@@ -432,7 +432,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def use_model(self, model_id: str) -> None:
         if self.chat.busy:
-            self.chat.stop()
+            self.chat.stream.stop()
         self.loader.use(model_id)
 
     @Slot()
@@ -483,8 +483,9 @@ class MainWindow(QMainWindow):
 
     def _stop_generation(self) -> None:
         self.inference.worker.stop()
-        if self.chat.answer is not None:  # a Python call running now ends at once, not at its next check
-            self.tools.stop(self.chat.answer.conversation_id)
+        answer = self.chat.stream.answer
+        if answer is not None:  # a Python call running now ends at once, not at its next check
+            self.tools.stop(answer.conversation_id)
 
     @Slot(bool)
     def _busy_changed(self, busy: bool) -> None:
@@ -607,7 +608,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         if self.chat.busy:
-            self.chat.stop_for_closing()
+            self.chat.stream.stop_for_closing()
         self.models.shutdown()
         self.documents.shutdown()
         self.inference.shutdown()
@@ -615,5 +616,5 @@ class MainWindow(QMainWindow):
         # The worker's last events (its Finished) are queued to us; deliver them so the answer is
         # saved as stopped, and mark it so ourselves if the worker could not finish in time.
         QApplication.processEvents()
-        self.chat.abandon_answer()
+        self.chat.stream.abandon()
         self.settings.sync()

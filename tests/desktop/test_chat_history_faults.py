@@ -11,7 +11,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop import app, chat_controller
+from desktop import answer_stream, app, chat_controller
 from desktop import history as history_module
 from desktop.history_open import open_history
 from desktop.workers.inference import InferenceWorker
@@ -29,6 +29,7 @@ def installed(store, tiny_checkpoint):
 def chat_window(make_window, installed, settings, qtbot, monkeypatch):
     """A window with a scripted model loaded, retrying refused writes every 0.2 s."""
     monkeypatch.setattr(chat_controller, "RETRY_MS", 200)
+    monkeypatch.setattr(answer_stream, "RETRY_MS", 200)
     settings.temperature = 0.0
     settings.max_new_tokens = 400
 

@@ -229,7 +229,7 @@ def test_closing_mid_answer_asks_and_keeps_it_marked_as_cut_short(qtbot, make_wi
     settings.max_new_tokens = 400
     window = scripted_window(make_window, step_seconds=0.05)
     send(qtbot, window, "Hello")
-    wait_until(qtbot, lambda: window.chat.answer is not None and window.chat.answer.reasoning)
+    wait_until(qtbot, lambda: window.chat.stream.answer is not None and window.chat.stream.answer.reasoning)
     cid = window.chat.conversation_id
     asked = []
     answers = iter([False, True])

@@ -50,7 +50,7 @@ def test_real_model_streams_and_the_window_stays_responsive(qtbot, make_window, 
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
 
     def track():
-        view = window.chat.answer_view
+        view = window.chat.stream.view
         if view is not None:
             seen_lengths.add(len(view.body.text()))
         return not window.chat.busy
@@ -72,7 +72,7 @@ def test_stop_mid_answer_then_switch_models(qtbot, make_window, two_models, sett
     wait_until(qtbot, lambda: window.loaded is not None, timeout=60)
     qtbot.keyClicks(window.composer.edit, "Go on for a long time")
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    wait_until(qtbot, lambda: window.chat.answer is not None and window.chat.answer.content, timeout=60)
+    wait_until(qtbot, lambda: window.chat.stream.answer is not None and window.chat.stream.answer.content, timeout=60)
     window.composer.send_button.click()  # the Send button is Stop now
     wait_until(qtbot, lambda: not window.chat.busy, timeout=10)
     answer = window.history.messages(window.chat.conversation_id)[1]

@@ -250,7 +250,8 @@ def test_stop_ends_a_server_answer_and_keeps_what_arrived(qtbot, make_window, se
         window = make_window(InferenceWorker())
         wait_until(qtbot, lambda: window.loaded is not None)
         send(qtbot, window, "Go on for a long time")
-        wait_until(qtbot, lambda: window.chat.answer is not None and "One more word" in window.chat.answer.content)
+        stream = window.chat.stream
+        wait_until(qtbot, lambda: stream.answer is not None and "One more word" in stream.answer.content)
         window.composer.send_button.click()  # the Send button is Stop now
         wait_until(qtbot, lambda: not window.chat.busy, timeout=10)
         answer = window.history.messages(window.chat.conversation_id)[-1]
