@@ -114,7 +114,7 @@ def main(out: Path, urls: list[str]) -> None:
             dialog.close()
         QTest.keyClicks(window.composer.edit, QUESTION)
         QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
-        wait(app, lambda w=window: w.chat.answer is not None)
+        wait(app, lambda w=window: w.chat.stream.answer is not None)
         wait(app, lambda w=window: not w.chat.busy)
         settle(app)
         path = out / f"remote-chat-{label}.png"

@@ -136,7 +136,7 @@ def tools_shots(app, tmp: Path, out: Path) -> None:
     window.composer.tools.boxes["browser"].click()
     QTest.keyClicks(window.composer.edit, "What torque does the zephyr bearing need?")
     QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    wait(app, lambda: window.chat.answer is not None)
+    wait(app, lambda: window.chat.stream.answer is not None)
     wait(app, lambda: not window.chat.busy)
     answer = window.transcript.views[-1]
     for step in answer.steps:
