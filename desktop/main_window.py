@@ -1,6 +1,8 @@
-"""The main window: navigation (Chat, Documents, Models, Hardware), the pages, menus and shortcuts, the
-model switcher and status bar, and the wiring between the chat and models controllers and the
-inference worker. Every cross-thread signal here ends in a slot of a GUI-thread object.
+"""The main window: navigation (Chat, Documents, Models, Hardware), the pages, shortcuts, the model
+switcher and status bar, and the wiring between the controllers (the chat, the list of chats in
+desktop/conversations_controller.py, models, documents, tools), the menu bar
+(desktop/widgets/menu_bar.py) and the inference worker. Every cross-thread signal here ends in a
+slot of a GUI-thread object.
 
 The organisation's policy (the one the model store was made with) is applied here to what the
 window shows: locked settings, models that may not be loaded, how reasoning is shown, whether
@@ -11,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -25,13 +27,12 @@ from PySide6.QtWidgets import (
 
 from core.store.model_store import ModelStore
 from core.system.environment import default_models_dir, offline_from_env
-from desktop import export, theme
+from desktop import theme
 from desktop.chat_controller import ChatController
+from desktop.conversations_controller import ConversationsController
 from desktop.documents_controller import DocumentsController
 from desktop.egress_monitor import EgressMonitor, Guard
-from desktop.errors import history_problem
-from desktop.file_dialogs import choose_save_path
-from desktop.history import ChatDamaged, History, HistoryError
+from desktop.history import History
 from desktop.local_api import LocalApi
 from desktop.model_loader import ModelLoader
 from desktop.models_controller import ModelsController
@@ -43,9 +44,8 @@ from desktop.widgets.documents_panel import DocumentsPanel
 from desktop.widgets.error_banner import ErrorBanner
 from desktop.widgets.first_launch import FirstLaunch
 from desktop.widgets.hardware_panel import HardwarePanel
-from desktop.widgets.instructions_dialog import InstructionsDialog
+from desktop.widgets.menu_bar import MenuBar
 from desktop.widgets.models_panel import ModelsPanel
-from desktop.widgets.settings_dialog import SettingsDialog
 from desktop.widgets.status_bar import StatusBar
 from desktop.workers.inference import InferenceThread, InferenceWorker
 from desktop.workers.remote_engine import REMOTE_DEVICE
@@ -67,7 +67,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Hearth")
         self.resize(1100, 720)
         self._shut_down = False
-        self._unsaved_instructions: dict[int, str] = {}  # chat id -> what the history refused
         self._build()
         self.inference = InferenceThread(worker or InferenceWorker())
         self.local_api = LocalApi(self.inference.worker, self.policy, settings, self.status, self)
@@ -89,7 +88,7 @@ class MainWindow(QMainWindow):
         self.models.refresh()
         self.models.detect()
         self.remote.refresh()
-        self.refresh_conversations()
+        self.conversations.refresh()
         if history.problem:  # the file was damaged and replaced, or cannot be written
             self.history_banner.show_message(history.problem, "error")
         if history.recovered:
@@ -139,8 +138,6 @@ class MainWindow(QMainWindow):
         # The default last put in the chat's selector: Settings -> OK sets it again only when the
         # default itself changed, never over what the person picked for this chat.
         self._default_effort = self.settings.reasoning_effort
-        self.chat_page.instructions_requested.connect(self.edit_instructions)
-        self.chat_page.export_requested.connect(self.export_current)
 
         self.first_launch = FirstLaunch()
         self.first_launch.set_download_refusal(self.policy.lock_reason("downloads"))
@@ -171,18 +168,11 @@ class MainWindow(QMainWindow):
 
         self.chat = ChatController(self.history, self.transcript, self.composer, self.settings,
                                    stop_fn=self._stop_generation, parent=self)
-        self.chat.conversations_changed.connect(self.refresh_conversations)
-        self.chat.current_changed.connect(self._current_conversation_changed)
         self.chat.busy_changed.connect(self._busy_changed)
         self.chat.stream.turn_finished.connect(self.status.show_finished)
         self.chat.problem.connect(self.show_problem)
         self.chat.notice.connect(self.show_info)
-        self.conversation_list.selected.connect(self.chat.open_conversation)
         self.conversation_list.new_requested.connect(self.new_chat)
-        self.conversation_list.renamed.connect(self._rename)
-        self.conversation_list.delete_requested.connect(self.delete_conversation)
-        self.conversation_list.export_requested.connect(self.export_conversation)
-        self.conversation_list.search_changed.connect(self.refresh_conversations)
 
         self.models = ModelsController(self.store, self.models_panel, self.hardware_panel, self.first_launch,
                                        self, self.settings, parent=self)
@@ -217,6 +207,15 @@ class MainWindow(QMainWindow):
         self.tools.sandbox_unavailable.connect(self.hardware_panel.set_sandbox_unavailable)
         self.hardware_panel.refresh_requested.connect(self.tools.check_sandbox)
         self.chat.tools = self.tools
+        # The list of chats, and renaming, deleting, exporting a chat and its instructions.
+        self.conversations = ConversationsController(self.history, self.chat, self.chat_page, self.settings, self.tools,
+                                                     lambda question, detail: self.models.confirm(question, detail),
+                                                     self.reasoning_display, self, parent=self)
+        self.conversations.problem.connect(self.show_problem)
+        self.conversations.note.connect(self.status.show_note)
+        self.conversations.context_used.connect(self.status.show_chat)
+        self.chat.conversations_changed.connect(self.conversations.refresh)
+        self.chat.current_changed.connect(self.conversations.show_current)
         self.chat.current_changed.connect(self.tools.set_conversation)
 
     def _connect_worker(self, worker: InferenceWorker) -> None:
@@ -237,45 +236,21 @@ class MainWindow(QMainWindow):
         worker.live_speed.connect(self.status.show_live_speed)
 
     def _menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_chat_action = self._add(file_menu, "&New chat", self.new_chat, QKeySequence.StandardKey.New)
-        self.export_action = self._add(file_menu, "&Export chat…", self.export_current)
-        self.export_action.setEnabled(False)  # until a chat with messages is shown
-        self._add(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
-        file_menu.addSeparator()
-        self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        # The same menu as the chat header's model button: installed models and "Manage models…".
-        self.switcher.menu.setTitle("&Model")
-        self.menuBar().addMenu(self.switcher.menu)
-        view_menu = self.menuBar().addMenu("&View")
-        for i, page in enumerate(PAGES):
-            self._add(view_menu, page, lambda _c=False, p=page: self.show_page(p), f"Ctrl+{i + 1}")
-        self.dark_action = self._add(view_menu, "&Dark theme", self.toggle_theme)
-        self.dark_action.setCheckable(True)
-        self.dark_action.setChecked(self.settings.theme == "dark")
-        tools_menu = self.menuBar().addMenu("&Tools")
-        tools_menu.setToolTipsVisible(True)  # a locked entry says why
-        tools_menu.addAction(self.local_api.action)
-        self.egress_log_action = self._add(tools_menu, "&Blocked connections…", self.open_egress_log)
-        self.egress_log_action.setEnabled(self.egress is not None)
-        help_menu = self.menuBar().addMenu("&Help")
-        self.getting_started_action = self._add(help_menu, "&Getting started", self.open_getting_started,
-                                                QKeySequence.StandardKey.HelpContents)
-        self.shortcuts_action = self._add(help_menu, "&Keyboard shortcuts", self.open_shortcuts)
-        help_menu.addSeparator()
-        self.about_action = self._add(help_menu, "&About Hearth", self.open_about)
+        self.menu_bar = MenuBar(PAGES, self.switcher.menu, self.local_api.action, self.settings, self.policy, self)
+        self.setMenuBar(self.menu_bar)
+        self.menu_bar.new_chat_requested.connect(self.new_chat)
+        self.menu_bar.export_requested.connect(self.conversations.export_current)
+        self.conversations.exportable.connect(self.menu_bar.export_action.setEnabled)
+        self.menu_bar.settings_saved.connect(self.apply_settings)
+        self.menu_bar.quit_requested.connect(self.close)
+        self.menu_bar.page_requested.connect(self.show_page)
+        self.menu_bar.theme_toggled.connect(self.toggle_theme)
+        self.menu_bar.egress_log_requested.connect(self.open_egress_log)
+        self.menu_bar.egress_log_action.setEnabled(self.egress is not None)
         self.search_shortcut = QShortcut(QKeySequence.StandardKey.Find, self, self.focus_search)
         # Esc stops an answer (or else the editing of a message) wherever the focus is in the window.
         self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.chat.escape)
         self.stop_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-
-    def _add(self, menu, text, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        action.triggered.connect(slot)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        menu.addAction(action)
-        return action
 
     # -- pages -----------------------------------------------------------------------------
     def show_page(self, name: str) -> None:
@@ -302,123 +277,14 @@ class MainWindow(QMainWindow):
 
     # -- conversations ---------------------------------------------------------------------
     @Slot()
-    def refresh_conversations(self, *_args) -> None:
-        try:
-            conversations = self.history.conversations(self.conversation_list.search.text())
-        except HistoryError as error:  # the list keeps what it showed
-            self.show_problem(history_problem("The list of chats could not be read.", error))
-            return
-        self.conversation_list.set_conversations(conversations, self.chat.conversation_id)
-
-    @Slot()
     def new_chat(self) -> None:
         self.show_page("Chat")
         self.chat.new_conversation()
-        self.refresh_conversations()
+        self.conversations.refresh()
 
     def focus_search(self) -> None:
         self.show_page("Chat")
         self.conversation_list.focus_search()
-
-    @Slot(object)
-    def _current_conversation_changed(self, conversation_id) -> None:
-        self.instructions_button.setEnabled(True)
-        # A new chat has nothing to export yet (it is saved once something is sent).
-        self.export_button.setEnabled(conversation_id is not None)
-        self.export_action.setEnabled(conversation_id is not None)
-        if not self.chat.busy:  # a running answer reports its own figures when it ends
-            self.status.show_chat(self._context_used(conversation_id))
-        self.refresh_conversations()
-
-    def _context_used(self, conversation_id) -> int | None:
-        """Tokens the chat's last finished answer left in the context, from its saved figures."""
-        if conversation_id is None:
-            return None
-        try:
-            messages = self.history.messages(conversation_id)
-        except HistoryError:
-            return None
-        for message in reversed(messages):
-            stats = message.stats or {}
-            if message.role == "assistant" and "prompt_tokens" in stats and "generated_tokens" in stats:
-                return stats["prompt_tokens"] + stats["generated_tokens"]
-        return None
-
-    @Slot(int, str)
-    def _rename(self, conversation_id: int, title: str) -> None:
-        try:
-            self.history.rename(conversation_id, title)
-        except HistoryError as error:
-            self.show_problem(history_problem("The chat was not renamed.", error))
-            # Put the saved title back once the list has finished with the edited item.
-            QTimer.singleShot(0, self, self.refresh_conversations)
-
-    @Slot(int)
-    def delete_conversation(self, conversation_id: int) -> None:
-        try:
-            conversation = self.history.conversation(conversation_id)
-        except HistoryError as error:
-            self.show_problem(history_problem("The chat was not deleted.", error))
-            return
-        if conversation and self.models.confirm(f"Delete the chat “{conversation.title}”?",
-                                                "Its messages are removed from this computer for good."):
-            self.chat.delete_conversation(conversation_id)
-
-    def edit_instructions(self) -> None:
-        cid = self.chat.conversation_id
-        try:
-            if cid is None:  # instructions belong to a conversation: make one now
-                cid = self.history.create_conversation().id
-                self.tools.chat_created(cid)
-                self.chat.open_conversation(cid)
-            conversation = self.history.conversation(cid)
-        except HistoryError as error:
-            self.show_problem(history_problem("The instructions could not be opened.", error))
-            return
-        saved = conversation.instructions if conversation else ""
-        dialog = InstructionsDialog(self._unsaved_instructions.pop(cid, saved), self)
-        if dialog.exec():
-            try:
-                self.history.set_instructions(cid, dialog.instructions())
-            except HistoryError as error:
-                self._unsaved_instructions[cid] = dialog.instructions()
-                self.show_problem(history_problem("The instructions were not saved.", error,
-                                                  "What you wrote is kept: press Instructions… to try again."))
-
-    @Slot()
-    def export_current(self) -> None:
-        self.export_conversation(self.chat.conversation_id)
-
-    def export_conversation(self, conversation_id: int | None) -> None:
-        try:
-            conversation = self.history.conversation(conversation_id) if conversation_id else None
-        except HistoryError as error:
-            self.show_problem(history_problem("The chat could not be exported.", error))
-            return
-        if conversation is None:
-            return
-        path, chosen = choose_save_path(self, "Export chat", self.settings.chat_export_folder,
-                                        f"{export.file_name(conversation.title)}.md",
-                                        "Markdown (*.md);;JSON, every channel (*.json)")
-        if not path:
-            return
-        self.settings.chat_export_folder = str(Path(path).parent)
-        try:
-            messages = self.history.messages(conversation.id)
-        except ChatDamaged as damage:  # what can be read is worth keeping
-            messages = damage.readable
-        except HistoryError as error:
-            self.show_problem(history_problem("The chat could not be exported.", error))
-            return
-        as_json = path.endswith(".json") or chosen.startswith("JSON")
-        writer = export.to_json if as_json else export.to_markdown
-        text = writer(conversation, messages, include_reasoning=self.reasoning_display() != "hidden")
-        try:
-            Path(path).write_text(text, encoding="utf-8")
-        except OSError as error:
-            self.show_problem(f"The chat could not be saved to {path}: {error.strerror}.")
-            return
-        self.status.show_note(f"Saved “{conversation.title}” to {path}")
 
     # -- models ----------------------------------------------------------------------------
     @property
@@ -537,30 +403,9 @@ class MainWindow(QMainWindow):
             self.loader.load_anyway()
 
     # -- settings and theme ----------------------------------------------------------------
-    def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, str(default_models_dir()), self, self.policy)
-        if dialog.exec():
-            dialog.save()
-            self.apply_settings()
-
-    def open_getting_started(self) -> None:
-        from desktop.widgets.help_dialog import GETTING_STARTED, HelpDialog
-
-        HelpDialog("Getting started", GETTING_STARTED, self).exec()
-
-    def open_shortcuts(self) -> None:
-        from desktop.widgets.help_dialog import HelpDialog, shortcuts_html
-
-        HelpDialog("Keyboard shortcuts", shortcuts_html(), self).exec()
-
-    def open_about(self) -> None:
-        from desktop.widgets.about_dialog import AboutDialog
-
-        AboutDialog(self).exec()
-
     def apply_settings(self) -> None:
         theme.apply_theme(QApplication.instance(), self.settings.theme)
-        self.dark_action.setChecked(self.settings.theme == "dark")
+        self.menu_bar.dark_action.setChecked(self.settings.theme == "dark")
         if self.settings.reasoning_effort != self._default_effort:
             self._default_effort = self.settings.reasoning_effort
             self.composer.effort.set_effort(self.settings.reasoning_effort)

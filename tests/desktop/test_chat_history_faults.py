@@ -109,7 +109,7 @@ def test_renaming_or_deleting_a_chat_while_the_history_is_locked_says_so_and_cha
         window.conversation_list.list.item(0).setText("Sourdough")
         assert "The chat was not renamed." in window.banner.text()
         wait_until(qtbot, lambda: window.conversation_list.titles() == ["Chat 0"])
-        window.delete_conversation(cid)
+        window.conversations.delete(cid)
         assert "The chat was not deleted." in window.banner.text()
     assert window.history.conversation(cid).title == "Chat 0" and len(window.history.messages(cid)) == 2
 

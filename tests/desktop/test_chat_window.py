@@ -165,7 +165,7 @@ def test_instructions_reach_the_prompt_and_export_keeps_channels(qtbot, make_win
     wait_until(qtbot, lambda: window.loaded is not None)
     cid = window.history.create_conversation("Pirate").id
     window.history.set_instructions(cid, "Talk like a pirate")
-    window.refresh_conversations()
+    window.conversations.refresh()
     window.chat.open_conversation(cid)
     send(qtbot, window, "Ahoy")
     wait_until(qtbot, lambda: not window.chat.busy)
@@ -183,7 +183,7 @@ def test_instructions_reach_the_prompt_and_export_keeps_channels(qtbot, make_win
     assert md.read_text().startswith("# Pirate") and "> **Thinking**" in md.read_text()
     assert window.status.currentMessage() == f"Saved “Pirate” to {md}"  # once: no word that it was saved
     window.chat.new_conversation()  # once: Export was offered for a chat with nothing in it
-    assert not window.export_action.isEnabled() and not window.export_button.isEnabled()
+    assert not window.menu_bar.export_action.isEnabled() and not window.export_button.isEnabled()
 
 
 def test_delete_conversation_asks_first(qtbot, make_window, installed, settings, monkeypatch):
@@ -195,9 +195,9 @@ def test_delete_conversation_asks_first(qtbot, make_window, installed, settings,
     cid = window.chat.conversation_id
     answers = iter([False, True])
     monkeypatch.setattr(window.models, "confirm", lambda *_: next(answers))
-    window.delete_conversation(cid)
+    window.conversations.delete(cid)
     assert window.history.conversation(cid) is not None  # said no
-    window.delete_conversation(cid)
+    window.conversations.delete(cid)
     assert window.history.conversation(cid) is None and window.conversation_list.titles() == []
     assert window.transcript.views == []
 
@@ -251,7 +251,7 @@ def test_about_and_settings_open_from_the_menus(qtbot, make_window, monkeypatch)
     opened = []
     monkeypatch.setattr(AboutDialog, "exec", lambda self: opened.append(self.windowTitle()) or 0)
     monkeypatch.setattr(SettingsDialog, "exec", lambda self: opened.append(self.windowTitle()) or 0)
-    window.about_action.trigger()
+    window.menu_bar.about_action.trigger()
     next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&Settings…").trigger()
     assert len(opened) == 2 and opened[1] == "Hearth settings"
 
@@ -263,21 +263,21 @@ def test_help_has_getting_started_and_the_keyboard_shortcuts(qtbot, make_window,
     shown = []
     monkeypatch.setattr(HelpDialog, "exec", lambda self: shown.append((self.windowTitle(), self.text.toPlainText()))
                         or 0)
-    window.getting_started_action.trigger()
-    window.shortcuts_action.trigger()  # once: Help held only About
+    window.menu_bar.getting_started_action.trigger()
+    window.menu_bar.shortcuts_action.trigger()  # once: Help held only About
     (title, text), (title2, keys) = shown
     assert title == "Getting started" and "View > Models" in text and "Esc" in text
     assert title2 == "Keyboard shortcuts" and "Shift+Enter" in keys and "Stop the answer being written" in keys
     # Every shortcut listed is one the window really has.
     menu_keys = {a.shortcut().toString() for m in window.menuBar().actions() for a in m.menu().actions()}
-    assert window.new_chat_action.shortcut().toString() in keys and "Ctrl+2" in menu_keys
+    assert window.menu_bar.new_chat_action.shortcut().toString() in keys and "Ctrl+2" in menu_keys
 
 
 def test_dark_theme_from_the_view_menu_is_remembered(qtbot, make_window, settings):
     window = make_window()
-    window.dark_action.trigger()
-    assert settings.theme == "dark" and window.dark_action.isChecked()
-    window.dark_action.trigger()
+    window.menu_bar.dark_action.trigger()
+    assert settings.theme == "dark" and window.menu_bar.dark_action.isChecked()
+    window.menu_bar.dark_action.trigger()
     assert settings.theme == "light"
 
 

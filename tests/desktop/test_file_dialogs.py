@@ -84,8 +84,8 @@ def test_exporting_a_chat_opens_at_home_with_its_name_then_where_the_last_one_we
     documents = tmp_path / "documents"
     documents.mkdir()
     answers += [(str(documents / "Bread.md"), "Markdown (*.md)"), ("", "")]
-    window.export_conversation(cid)
-    window.export_conversation(cid)
+    window.conversations.export(cid)
+    window.conversations.export(cid)
     assert calls == [str(home / "Bread.md"), str(documents / "Bread.md")]
     assert window.settings.chat_export_folder == str(documents) and (documents / "Bread.md").is_file()
 
