@@ -51,6 +51,7 @@ class ToolsController(QObject):
         self.chat_tools = chat_tools or ChatTools(lambda: documents.library)
         self._probe_fn = probe or _probe
         self._probe: BackgroundCall | None = None
+        self._probing = False  # a probe was started and its answer has not arrived yet
         self.sandbox = None  # core.sandbox.Isolation, once the probe said what holds
         self.conversation_id: int | None = None
         self.viewer: DocumentViewer | None = None  # the document viewer opened last
@@ -140,8 +141,9 @@ class ToolsController(QObject):
         if self.sandbox is not None:
             self.sandbox_known.emit(self.sandbox)
             return
-        if self._probe is not None and self._probe.running():
-            return
+        if self._probing:
+            return  # asked already: its answer is on the way (the probe's thread may have ended before it arrives)
+        self._probing = True
         self.switches.set_hint("python", "Checking how this computer keeps Python off the network…")
         self._probe = BackgroundCall(self._probe_fn, self)
         self._probe.done.connect(self._sandbox_ready)
@@ -150,6 +152,7 @@ class ToolsController(QObject):
 
     @Slot(object)
     def _sandbox_ready(self, isolation) -> None:
+        self._probing = False
         self.sandbox = isolation
         summary = isolation.summary() if hasattr(isolation, "summary") else str(isolation)
         self.switches.set_hint("python", f"The model's Python runs with no network: {summary}")
@@ -157,6 +160,7 @@ class ToolsController(QObject):
 
     @Slot(str)
     def _sandbox_refused(self, sentence: str) -> None:
+        self._probing = False
         # The policy's reason, where it forbids Python too, stays the one the switch gives.
         self.switches.set_lock("python", tool_refusal(self.policy, "python") or f"Python cannot run here: {sentence}")
         self._save()
