@@ -416,16 +416,8 @@ class MainWindow(QMainWindow):
         if self.egress is not None and (refusal := self.egress.set_offline(self._offline())):
             self.show_problem(refusal)
         self.remote.refresh()  # offline mode may have changed which servers may be asked
-        folder = self.policy.effective_models_dir(self.settings.models_path() or default_models_dir())
-        if folder != self.store.models_dir:
-            if self.models.jobs.any_running():
-                # A job writes into the old folder; switching under it would split a model in two.
-                self.show_info("The new models folder is used once the running downloads and copies end, "
-                               "from the next start of Hearth.")
-            else:
-                self.store.models_dir = folder
-                self.models.refresh()
-                self.show_info(f"Models are now kept in {folder}.")
+        self.models.use_models_folder(self.policy.effective_models_dir(self.settings.models_path()
+                                                                       or default_models_dir()))
 
     def toggle_theme(self) -> None:
         self.settings.theme = "dark" if self.settings.theme == "light" else "light"

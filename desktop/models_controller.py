@@ -109,6 +109,19 @@ class ModelsController(QObject):
         self.panel.set_models(infos, self.plans, jobs, self.current, str(self.store.models_dir))
         self.installed_changed.emit([m.id for m in infos if m.status == "installed"])
 
+    def use_models_folder(self, folder: Path) -> None:
+        """The models folder chosen in Settings: used now, or from the next start while a download
+        or copy writes into the old one (switching under it would split a model in two)."""
+        if folder == self.store.models_dir:
+            return
+        if self.jobs.any_running():
+            self.info.emit("The new models folder is used once the running downloads and copies end, "
+                           "from the next start of Hearth.")
+            return
+        self.store.models_dir = folder
+        self.refresh()
+        self.info.emit(f"Models are now kept in {folder}.")
+
     def set_current(self, model_id: str | None) -> None:
         self.current = model_id
         self.refresh()
