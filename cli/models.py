@@ -193,13 +193,6 @@ class ProgressBar(ProgressLine):
         text = (f"{p.phase:<11} {self.bar(fraction)} {fraction:6.1%} "
                 f"{size_text(p.done)}/{size_text(p.total)} {speed:>10} {eta:>12}  {p.file or ''}")
         self.draw(text, fraction, always=p.phase in ("paused", "done"))
-        print(text, file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
 
 
 def _duration(seconds: float) -> str:
