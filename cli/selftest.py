@@ -185,8 +185,7 @@ def check_python_tool(tmp: Path) -> str:
         second = tool.call("print(int(x.max()))")
     if first.strip() != "6" or second.strip() != "3":
         raise SelfTestFailed(f"the sandboxed Python answered {first!r} and {second!r}, not '6' and '3'")
-    summary = isolation.summary() if hasattr(isolation, "summary") else str(isolation)
-    return f"two calls kept their state, numpy imported; {summary}"
+    return f"two calls kept their state, numpy imported; {isolation.summary()}"
 
 
 def check_window(tmp: Path, screenshot: str | None) -> str:

@@ -24,6 +24,11 @@ APIS = ("chat", "responses")  # chat completions (every server), or the Response
 ON = " on "  # between the model's id and the server's name
 
 
+def model_id_of(name: str) -> str:
+    """The model's own id in a remote model's name: "gpt-oss-120b" of "gpt-oss-120b on llm.example.internal"."""
+    return name.rpartition(ON)[0] or name
+
+
 @dataclass(frozen=True)
 class ServerEntry:
     url: ServerUrl

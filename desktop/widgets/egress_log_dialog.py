@@ -25,9 +25,9 @@ class EgressLogDialog(QDialog):
         self.approved_title = QLabel()
         self.approved_list = QListWidget()
         self.approved_list.setAccessibleName("Connections to the approved servers")
-        approved = bool(getattr(monitor.guard, "approved_servers", None))
-        self.approved_title.setVisible(approved)
-        self.approved_list.setVisible(approved)
+        self._approved = bool(monitor.guard.approved_servers)  # a policy that approves servers: list them too
+        self.approved_title.setVisible(self._approved)
+        self.approved_list.setVisible(self._approved)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -54,7 +54,7 @@ class EgressLogDialog(QDialog):
             self.list.addItems([str(a) for a in attempts])
         else:
             self.list.addItem("Nothing has tried to connect outside this computer.")
-        if self.approved_list.isVisibleTo(self):
+        if self._approved:
             connections = guard.approved_connections()
             self.approved_title.setText(f"Connections to {approved_names(guard)}, approved by your organisation "
                                         f"({guard.approved})")

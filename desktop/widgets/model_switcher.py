@@ -14,6 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QToolButton, QWidget
 
 from core.system.policy import NO_POLICY, Policy
+from desktop.remote_servers import model_id_of
 
 MENU_ARROW_ROOM = 44  # pixels beside the text: the button's padding and its menu arrow
 
@@ -77,7 +78,7 @@ class ModelSwitcher(QWidget):
                 self.menu.addSeparator()
             self.menu.addSection(f"On {group.server}")
             for name in group.names:
-                self._add_model(name, name.rsplit(" on ", 1)[0], True, name)
+                self._add_model(name, model_id_of(name), True, name)
             if not group.names:
                 note = ("Asking for its models…" if group.checking else
                         "Cannot be reached" if group.problem else "Serves no model")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.remote import ENV_VAR
+from desktop.remote_servers import model_id_of
 
 API_CHOICES = (("chat", "Chat completions (every server)"), ("responses", "Responses API"))
 
@@ -35,7 +36,7 @@ def server_line(name: str, from_policy: bool, models: list[str], problem: str, c
         return f"{head} · {problem}"
     if not models:
         return f"{head} · serves no model"
-    ids = [m.rsplit(" on ", 1)[0] for m in models]
+    ids = [model_id_of(m) for m in models]
     return f"{head} · {len(ids)} model{'s' if len(ids) != 1 else ''}: {', '.join(ids)}"
 
 
