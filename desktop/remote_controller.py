@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from core.errors import HearthError
 from core.remote import ApiKeys, RemoteServer, api_key_for
-from core.system.policy import Policy, is_loopback_host
+from core.system.policy import Policy
 from core.system.server_url import ServerUrl
 from desktop.errors import explain
 from desktop.remote_servers import RemoteServers, ServerEntry
@@ -71,10 +71,7 @@ class RemoteController(QObject):
                          daemon=True).start()
 
     def _offline_refusal(self, entry: ServerEntry) -> str | None:
-        guard = self.guard
-        if guard is None or not guard.offline or is_loopback_host(entry.url.host):
-            return None
-        if entry.url.endpoint in guard.approved_servers:
+        if self.guard is None or not self.guard.refuses(*entry.url.endpoint):
             return None
         return (f"Offline mode is on, so Hearth does not connect to {entry.name}. Turn offline mode off in "
                 "Settings to use its models.")

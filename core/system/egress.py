@@ -147,6 +147,14 @@ class EgressGuard:
             self.approved_servers = servers
             self._addresses = {server: {server[0]} for server in servers}
 
+    def refuses(self, host: str, port: int) -> bool:
+        """Whether a connection to `host`:`port` would be refused now: offline, not this machine,
+        and not an approved server (by the name the policy gives). For asking before trying."""
+        if not self._offline or is_loopback_host(host):
+            return False
+        with self._lock:
+            return (_bare(host), int(port)) not in self.approved_servers
+
     def summary(self) -> str:
         """One line for a status bar: "0 blocked attempts since 09:12", and the approved
         servers' connections when there are any: "; 3 connections to the approved server

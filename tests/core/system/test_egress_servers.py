@@ -170,3 +170,12 @@ def test_approved_connections_are_reported_to_their_own_listeners(tcp):
         guard.audit("socket.connect", (tcp, ("10.0.0.6", 443)))
     assert [c.target for c in approved] == ["10.0.0.5:443"]
     assert [a.target for a in blocked] == ["10.0.0.6:443"]
+
+
+def test_the_guard_says_beforehand_which_connections_it_would_refuse():
+    guard = EgressGuard(offline=True, resolve=FakeDns({}))
+    guard.approve({("llm.acme.example", 443)})
+    assert not guard.refuses("LLM.acme.example", 443) and not guard.refuses("127.0.0.1", 8080)
+    assert guard.refuses("llm.acme.example", 80) and guard.refuses("other.example", 443)
+    guard.set_offline(False)
+    assert not guard.refuses("other.example", 443)
